@@ -1,0 +1,148 @@
+"""The `lapor-gateway` command: run, check-config, db, complaints, parse, regions, smsc-sim, demo.
+
+The asyncio reactor is installed before anything else imports Twisted's reactor:
+python-telegram-bot needs asyncio, and a reactor cannot be changed once installed.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+
+from gateway.config import ConfigError, Settings, load_config
+
+EX_CONFIG = 78
+EX_SOFTWARE = 70
+DEFAULT_CONFIG = "config/gateway.toml"
+
+
+def install_reactor():
+    from twisted.internet import asyncioreactor
+    if "twisted.internet.reactor" not in sys.modules:
+        asyncioreactor.install()
+    from twisted.internet import reactor
+    return reactor
+
+
+def _config_path(args) -> str | None:
+    return args.config or os.environ.get("LAPOR_CONFIG") or (
+        DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
+
+
+def load_settings(args) -> Settings:
+    return load_config(_config_path(args))
+
+
+def cmd_run(args) -> int:
+    reactor = install_reactor()
+    from gateway.daemon import run_daemon
+    return run_daemon(load_settings(args), reactor)
+
+
+def cmd_check_config(args) -> int:
+    from gateway.config import SECRET_NAMES
+    from gateway.service import load_parser
+    settings = load_settings(args)
+    load_parser(settings)
+    resolver = settings.secrets_resolver()
+    found = {name: resolver.get(name, required=False) for name in SECRET_NAMES}
+    print(json.dumps({
+        "config": settings.source,
+        "state_directory": str(settings.state_directory),
+        "store": settings.store.url or "sqlite (state directory)",
+        "mapping": str(settings.parser.mapping),
+        "forwarder": settings.forwarder.adapter,
+        "channels": {"local": settings.channels.http.enabled},
+        "secrets": {n: (s.origin if s else "not set") for n, s in found.items()},
+    }, indent=2))
+    print(f"{settings.source}: OK", file=sys.stderr)
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    from gateway.store import migrate
+    from gateway.store.database import make_engine
+    settings = load_settings(args)
+    url = settings.store_url
+    if url.startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(url[len("sqlite:///"):]), exist_ok=True)
+    engine = make_engine(url)
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine)
+    print(f"schema: {before or 'empty'} -> {migrate.current_revision(engine)}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    reactor = install_reactor()
+    from gateway.demo import run_demo
+    return run_demo(reactor, args)
+
+
+def _add_config(parser) -> None:
+    parser.add_argument("-c", "--config", help=f"TOML config (default: $LAPOR_CONFIG or {DEFAULT_CONFIG}"
+                                               " if present, else built-in defaults)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lapor-gateway",
+                                     description="SP4N-LAPOR! intake gateway: SMS, X and Telegram"
+                                                 " complaints to the central case store.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the gateway daemon")
+    _add_config(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-config", help="validate the config (and region mapping); exit 78 if broken")
+    p.add_argument("config_file", nargs="?", help="the config to check")
+    p.set_defaults(func=cmd_check_config, config=None)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="apply the schema migrations")
+    _add_config(p)
+    p.set_defaults(func=cmd_db_upgrade)
+
+    from gateway.admin import register as register_admin
+    register_admin(sub, _add_config)
+
+    p = sub.add_parser("demo", help="run the gateway on its embedded defaults with sample messages")
+    p.add_argument("--state-directory", default="state/demo", help="where the demo keeps its database")
+    p.set_defaults(func=cmd_demo)
+
+    # Rooms that bring their own commands.
+    for module in ("gateway.parsers.commands", "gateway.channels.smpp.sim_command"):
+        try:
+            importlib.import_module(module).register(sub)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "config_file", None):
+        args.config = args.config_file
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"lapor-gateway: {e}", file=sys.stderr)
+        return EX_CONFIG
+    except _mapping_error() as e:
+        print(f"lapor-gateway: region mapping: {e}", file=sys.stderr)
+        return EX_CONFIG
+
+
+def _mapping_error():
+    try:
+        from gateway.parsers.regions import MappingError
+        return MappingError
+    except ImportError:
+        return ConfigError
+
+
+if __name__ == "__main__":
+    sys.exit(main())

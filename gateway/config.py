@@ -1,0 +1,216 @@
+"""One TOML file → typed, validated settings. Secrets come from the environment or files
+(systemd's $CREDENTIALS_DIRECTORY included) and are never printed or logged.
+
+Every section is one dataclass; `config/gateway.toml` documents every key. Relative
+paths in the file are taken relative to the file's own folder, so a config and its
+mapping can move together.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from gateway.config_schema import ConfigError, build
+
+__all__ = ["ConfigError", "Settings", "Secret", "load_config"]
+
+#: every secret the gateway knows; each is looked up by `Secrets.get`
+SECRET_NAMES = ("pseudonym_key", "smpp_password", "telegram_token", "x_bearer_token",
+                "x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret",
+                "case_store_token", "http_intake_token")
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    state_directory: Path | None = None  # default: $STATE_DIRECTORY, else ./state
+    drain_timeout_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    url: str = ""                       # default: SQLite file in the state directory
+    migrate_on_start: bool = True
+    group_commit_max: int = 500
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+@dataclass(frozen=True)
+class ParserSettings:
+    mapping: Path = Path("regions.yaml")
+
+
+@dataclass(frozen=True)
+class LocalCaseStoreSettings:
+    first_tracking_number: int = 1_000_001
+    latency_ms: int = 0                 # pretend to be a remote store (demos, drills)
+
+
+@dataclass(frozen=True)
+class ForwarderSettings:
+    adapter: Literal["local"] = "local"
+    concurrency: int = 20
+    timeout_s: float = 30.0
+    retry_initial_s: float = 1.0
+    retry_max_s: float = 300.0
+    local: LocalCaseStoreSettings = field(default_factory=LocalCaseStoreSettings)
+
+
+@dataclass(frozen=True)
+class RepliesSettings:
+    retry_initial_s: float = 5.0
+    retry_max_s: float = 600.0
+    max_attempts: int = 20
+
+
+@dataclass(frozen=True)
+class HttpIntakeSettings:
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = 8708
+    require_token: bool = False         # then the secret http_intake_token is needed
+
+
+@dataclass(frozen=True)
+class ChannelsSettings:
+    http: HttpIntakeSettings = field(default_factory=HttpIntakeSettings)
+
+
+@dataclass(frozen=True)
+class SecretsSettings:
+    directory: Path | None = None       # default: $CREDENTIALS_DIRECTORY
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    parser: ParserSettings = field(default_factory=ParserSettings)
+    forwarder: ForwarderSettings = field(default_factory=ForwarderSettings)
+    replies: RepliesSettings = field(default_factory=RepliesSettings)
+    channels: ChannelsSettings = field(default_factory=ChannelsSettings)
+    secrets: SecretsSettings = field(default_factory=SecretsSettings)
+    source: str = field(default="<defaults>", compare=False)
+
+    @property
+    def state_directory(self) -> Path:
+        configured = self.gateway.state_directory or os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        return Path(configured or "state").absolute()
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url or f"sqlite:///{self.state_directory / 'gateway.db'}"
+
+    def secrets_resolver(self) -> "Secrets":
+        return Secrets(self)
+
+
+class Secret:
+    """A secret value that does not show itself in repr, str or logs."""
+
+    __slots__ = ("_value", "origin")
+
+    def __init__(self, value: str, origin: str):
+        self._value = value
+        self.origin = origin  # where it came from, safe to print
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"<secret from {self.origin}>"
+
+    __str__ = __repr__
+
+
+class Secrets:
+    """Finds a secret: env `LAPOR_<NAME>`, then `[secrets].files.<name>`, then the credentials directory."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+
+    def get(self, name: str, required: bool = True) -> Secret | None:
+        if name not in SECRET_NAMES:
+            raise KeyError(name)
+        env = f"LAPOR_{name.upper()}"
+        if os.environ.get(env):
+            return Secret(os.environ[env], f"env {env}")
+        named = self._settings.secrets.files.get(name)
+        if named is not None:
+            return self._read(named, f"[secrets.files].{name}")
+        directory = self._settings.secrets.directory or os.environ.get("CREDENTIALS_DIRECTORY")
+        if directory and (Path(directory) / name).is_file():
+            return self._read(Path(directory) / name, "credentials directory")
+        if required:
+            raise ConfigError(f"{self._settings.source}: missing secret {name}: set {env}, put a file"
+                              f" named {name} in $CREDENTIALS_DIRECTORY, or name one in [secrets.files]")
+        return None
+
+    def _read(self, path: Path, key: str) -> Secret:
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(f"{self._settings.source}: {key}: cannot read secret file {path}:"
+                              f" {e.strerror}") from None
+        if not value:
+            raise ConfigError(f"{self._settings.source}: {key}: secret file {path} is empty")
+        return Secret(value, f"file {path}")
+
+
+def load_config(path: str | os.PathLike | None) -> Settings:
+    """Read and validate a config file; None gives the embedded defaults."""
+    if path is None:
+        return Settings()
+    path = Path(path)
+    source = str(path)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{source}: cannot read config: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    settings = dataclasses.replace(build(Settings, table, source), source=source)
+    _check_files(settings)
+    return _resolve_paths(settings, path.parent)
+
+
+def _check_files(settings: Settings) -> None:
+    unknown = sorted(set(settings.secrets.files) - set(SECRET_NAMES))
+    if unknown:
+        raise ConfigError(f"{settings.source}: unknown key [secrets.files].{unknown[0]}"
+                          f" (secrets: {', '.join(SECRET_NAMES)})")
+    _positive(settings, "store.group_commit_max", settings.store.group_commit_max)
+    _positive(settings, "forwarder.concurrency", settings.forwarder.concurrency)
+    _positive(settings, "replies.max_attempts", settings.replies.max_attempts)
+    if not 0 < settings.channels.http.port < 65536:
+        raise ConfigError(f"{settings.source}: [channels.http].port must be 1-65535")
+
+
+def _positive(settings: Settings, dotted: str, value) -> None:
+    if value <= 0:
+        section, _, key = dotted.rpartition(".")
+        raise ConfigError(f"{settings.source}: [{section}].{key} must be greater than 0, got {value}")
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def rel(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else (base / p)
+
+    return dataclasses.replace(
+        settings,
+        gateway=dataclasses.replace(settings.gateway, state_directory=rel(settings.gateway.state_directory)),
+        parser=dataclasses.replace(settings.parser, mapping=rel(settings.parser.mapping)),
+        secrets=dataclasses.replace(settings.secrets, directory=rel(settings.secrets.directory),
+                                    files={k: rel(v) for k, v in settings.secrets.files.items()}),
+    )

@@ -1,0 +1,137 @@
+"""structlog JSON lines on stdout (journald), a readable console form on a terminal,
+Twisted's log and the libraries' stdlib loggers bridged in, personal data masked.
+
+Personal data (UU PDP): phone numbers, X handles and Telegram chat ids are logged only
+as a keyed hash (`pseudonym`), stable across restarts so ops can follow one citizen's
+messages through the journal without learning who it is. Message text is logged only
+at DEBUG. As a last line of defence, anything that looks like a phone number in a
+free-text field is masked too.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import sys
+
+import structlog
+from twisted.logger import LogLevel, formatEvent, globalLogBeginner
+
+#: event keys whose values are personal data: replaced by their pseudonym
+PERSONAL_KEYS = frozenset({"sender", "recipient", "address", "phone", "msisdn", "handle",
+                           "chat_id", "user_id", "reporter"})
+#: event keys whose values are message text: kept only at DEBUG
+TEXT_KEYS = frozenset({"text", "body", "raw_text", "reply_text"})
+
+# +62 / 62 / 0 prefixed Indonesian numbers and other long digit runs that may be MSISDNs
+_PHONE_RE = re.compile(r"(?<![\w.])\+?\d[\d \-]{7,16}\d(?![\w.])")
+
+_key: bytes = b"unset"
+
+
+def set_pseudonym_key(key: bytes) -> None:
+    global _key
+    _key = key
+
+
+def pseudonym(value: object) -> str:
+    """A stable keyed hash of a personal identifier, safe for logs."""
+    digest = hmac.new(_key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return "p:" + digest[:12]
+
+
+def _mask_personal(_logger, method, event: dict) -> dict:
+    for key in PERSONAL_KEYS & event.keys():
+        if event[key] is not None:
+            event[key] = pseudonym(event[key])
+    return event
+
+
+def _drop_text_above_debug(_logger, method, event: dict) -> dict:
+    if method != "debug":
+        for key in TEXT_KEYS & event.keys():
+            event[key] = f"<{len(str(event[key]))} chars>"
+    return event
+
+
+def _mask_phone_like(_logger, method, event: dict) -> dict:
+    # Only free text: structured fields are masked by key, and ids must stay readable.
+    for key in ("event", "exception"):
+        value = event.get(key)
+        if isinstance(value, str):
+            event[key] = _PHONE_RE.sub(lambda m: pseudonym(re.sub(r"[ \-]", "", m.group())), value)
+    return event
+
+
+def _shared_processors() -> list:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _mask_personal,
+        _drop_text_above_debug,
+        structlog.processors.format_exc_info,
+        _mask_phone_like,
+    ]
+
+
+def configure(level: str = "info", fmt: str = "auto", stream=None) -> None:
+    """Send every log (structlog, stdlib, Twisted) through one pipeline to `stream`."""
+    stream = stream or sys.stdout
+    if fmt == "auto":
+        fmt = "console" if stream.isatty() else "json"
+    renderer = (structlog.dev.ConsoleRenderer(colors=False) if fmt == "console"
+                else structlog.processors.JSONRenderer(ensure_ascii=False))
+    numeric = getattr(logging, level.upper())
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, *_shared_processors(),
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=_shared_processors()[1:],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # One line per HTTP request from httpx (python-telegram-bot) would drown the journal.
+    logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
+    _bridge_twisted()
+
+
+_TWISTED_LEVELS = {LogLevel.debug: logging.DEBUG, LogLevel.info: logging.INFO,
+                   LogLevel.warn: logging.WARNING, LogLevel.error: logging.ERROR,
+                   LogLevel.critical: logging.CRITICAL}
+_bridged = False
+
+
+def _twisted_observer(event: dict) -> None:
+    level = _TWISTED_LEVELS.get(event.get("log_level"), logging.INFO)
+    logger = logging.getLogger(event.get("log_namespace") or "twisted")
+    if not logger.isEnabledFor(level):
+        return
+    text = formatEvent(event)
+    failure = event.get("log_failure")
+    if failure is not None:
+        text = f"{text}\n{failure.getTraceback()}"
+    logger.log(level, text)
+
+
+def _bridge_twisted() -> None:
+    global _bridged
+    if _bridged:
+        return
+    _bridged = True
+    # redirectStandardIO=False: otherwise Twisted wraps stdout and breaks the JSON lines.
+    globalLogBeginner.beginLoggingTo([_twisted_observer], redirectStandardIO=False,
+                                     discardBuffer=True)
+
+
+def get_logger(name: str):
+    return structlog.get_logger(name)

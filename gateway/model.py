@@ -1,0 +1,137 @@
+"""The domain records that cross rooms: a channel's Message, the parser's Routing,
+the pipeline's Complaint, the case store's Receipt, a Reply and its DeliveryReport.
+
+Rooms (channels, parsers, forwarder, store) meet only through these plain, immutable
+records, so none of them needs to know how another is built.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RoutingStatus(str, enum.Enum):
+    ROUTED = "routed"        # one region recognised
+    AMBIGUOUS = "ambiguous"  # a name shared by several regions; goes to the national desk
+    UNROUTED = "unrouted"    # no region keyword; goes to the national desk
+
+
+class RegionLevel(str, enum.Enum):
+    PROVINSI = "provinsi"
+    KABUPATEN = "kabupaten"
+    KOTA = "kota"
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str   # Kemendagri code: "33" (provinsi) or "33.75" (kabupaten/kota)
+    name: str   # official name, e.g. "Kota Pekalongan"
+    level: RegionLevel
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "name": self.name, "level": self.level.value}
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What the keyword parser made of a message's text."""
+
+    status: RoutingStatus
+    body: str
+    region: Region | None = None
+    candidates: tuple[Region, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "status": self.status.value,
+            "region": self.region.to_json() if self.region else None,
+            "candidates": [{"code": c.code, "name": c.name} for c in self.candidates],
+            "body": self.body,
+        }
+
+
+@dataclass(frozen=True)
+class Message:
+    """One citizen message as a channel received it, before anything is decided about it.
+
+    `dedup_key` is the channel's identity for the message: an upstream that delivers it
+    again yields the same key, and the store turns the repeat into a duplicate.
+    `sender` is personal data: it is stored, sent to the case store, and only ever
+    logged pseudonymised.
+    """
+
+    channel: str
+    sender: str
+    text: str
+    dedup_key: str
+    received_at: datetime = field(default_factory=utcnow)
+    recipient: str | None = None
+    channel_message_ids: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()          # e.g. "partial" (a long SMS missing parts)
+    reply_context: dict = field(default_factory=dict)  # what the channel needs to answer
+
+
+class ComplaintState(str, enum.Enum):
+    RECEIVED = "received"    # message committed, not yet parsed
+    PARSED = "parsed"        # routing decided, not yet accepted by the case store
+    FORWARDED = "forwarded"  # the case store gave a tracking number; reply queued
+    DEAD = "dead"            # the case store refused it for good; an admin must act
+
+
+class ReplyState(str, enum.Enum):
+    QUEUED = "queued"
+    SENT = "sent"            # the channel accepted it; waiting for a delivery report
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Complaint:
+    id: str                  # stable id, also the case store's idempotency key
+    message: Message
+    state: ComplaintState
+    routing: Routing | None = None
+    tracking_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    """What `accept` tells a channel once the message is committed."""
+
+    complaint_id: str
+    duplicate: bool
+    tracking_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The case store's acknowledgement of one complaint."""
+
+    complaint_id: str
+    tracking_id: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    id: int
+    complaint_id: str
+    channel: str
+    recipient: str
+    text: str
+    reply_context: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """A channel's news about a reply it sent: final or not (e.g. SMS ENROUTE)."""
+
+    channel: str
+    channel_message_id: str
+    status: str              # channel's word: DELIVRD, UNDELIV, EXPIRED, ...
+    delivered: bool
+    final: bool = True

@@ -1,0 +1,132 @@
+"""Assembles the gateway — store, parser, forwarder, outbox, channels — and runs its life:
+start, resume, drain, stop.
+
+Start order matters: the store is opened (and its schema checked) and unfinished work
+is resumed before any channel takes new messages. Stop is the reverse: channels stop
+taking messages first, then in-flight commits finish, then the store closes.
+"""
+from __future__ import annotations
+
+import os
+import secrets as _random
+from pathlib import Path
+
+from twisted.internet.defer import inlineCallbacks
+
+from gateway import logging as gwlog
+from gateway.config import Settings
+from gateway.forwarder.local import LocalCaseStore
+from gateway.forwarder.worker import ForwardingWorker
+from gateway.outbox import Outbox
+from gateway.pipeline import Pipeline
+from gateway.reply_text import reply_for
+from gateway.store import open_store
+
+log = gwlog.get_logger(__name__)
+
+
+def load_pseudonym_key(settings: Settings) -> bytes:
+    """The key for pseudonyms in logs: configured, or made once and kept in the state directory."""
+    secret = settings.secrets_resolver().get("pseudonym_key", required=False)
+    if secret is not None:
+        return secret.reveal().encode()
+    path = settings.state_directory / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(_random.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def load_parser(settings: Settings):
+    """The keyword parser over the configured region mapping (raises MappingError if broken)."""
+    from gateway.parsers.regions import RegionDirectory
+    from gateway.parsers.keyword import KeywordParser
+    return KeywordParser(RegionDirectory.load(settings.parser.mapping)).parse
+
+
+def build_channels(settings: Settings, reactor) -> dict:
+    channels = {}
+    http = settings.channels.http
+    if http.enabled:
+        from gateway.channels.local import LocalChannel
+        token = (settings.secrets_resolver().get("http_intake_token").reveal()
+                 if http.require_token else None)
+        channels["local"] = LocalChannel(reactor, http.listen, http.port, token)
+    return channels
+
+
+class GatewayService:
+    def __init__(self, settings: Settings, reactor, channels: dict | None = None):
+        self.settings = settings
+        self.reactor = reactor
+        self.channels = channels if channels is not None else build_channels(settings, reactor)
+        self.store = None
+        self.pipeline: Pipeline | None = None
+        self.forwarder: ForwardingWorker | None = None
+        self.outbox: Outbox | None = None
+        self._parse = load_parser(settings)  # fails fast, before anything is opened
+
+    @inlineCallbacks
+    def start(self):
+        s = self.settings
+        self.store = yield open_store(s.store_url, self.reactor, migrate_on_start=s.store.migrate_on_start,
+                                      sqlite_synchronous=s.store.sqlite_synchronous,
+                                      group_commit_max=s.store.group_commit_max)
+        log.info("store open", schema=self.store.schema_outcome, url=_safe_url(s.store_url))
+        self.outbox = Outbox(self.store, self.channels, self.reactor,
+                             retry_initial_s=s.replies.retry_initial_s,
+                             retry_max_s=s.replies.retry_max_s, max_attempts=s.replies.max_attempts)
+        self.forwarder = ForwardingWorker(
+            self._case_store(), self.store, self.reactor, concurrency=s.forwarder.concurrency,
+            timeout_s=s.forwarder.timeout_s, retry_initial_s=s.forwarder.retry_initial_s,
+            retry_max_s=s.forwarder.retry_max_s, reply_for=reply_for, on_reply=self.outbox.send)
+        self.pipeline = Pipeline(self.store, self.forwarder, self.outbox, self._parse)
+        yield self.pipeline.resume()
+        for channel in self.channels.values():
+            yield channel.start(self.pipeline)
+        log.info("gateway ready", channels=sorted(self.channels))
+
+    def _case_store(self):
+        local = self.settings.forwarder.local
+        return LocalCaseStore(self.store, self.reactor, local.first_tracking_number, local.latency_ms)
+
+    def reload_mapping(self) -> bool:
+        """Swap in a freshly loaded region mapping; a broken file leaves the old one in force."""
+        try:
+            parse = load_parser(self.settings)
+        except Exception as error:  # noqa: BLE001 - any failure keeps the old mapping
+            log.error("region mapping not reloaded; the old one stays in force", error=str(error))
+            return False
+        self._parse = parse
+        if self.pipeline is not None:
+            self.pipeline.parse = parse
+        log.info("region mapping reloaded", mapping=str(self.settings.parser.mapping))
+        return True
+
+    @inlineCallbacks
+    def stop(self):
+        """Graceful drain: stop intake, let in-flight commits finish, close the store."""
+        log.info("draining")
+        for channel in self.channels.values():
+            try:
+                yield channel.stop()
+            except Exception as error:  # noqa: BLE001 - keep draining the others
+                log.error("channel did not stop cleanly", channel=channel.name, error=str(error))
+        if self.store is None:
+            return
+        yield self.store.drain()
+        yield self.forwarder.stop()
+        yield self.outbox.stop()
+        yield self.store.drain()
+        self.store.close()
+        log.info("stopped", accepted=self.pipeline.accepted, forwarded=self.forwarder.forwarded)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for logs."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"

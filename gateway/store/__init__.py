@@ -1,0 +1,114 @@
+"""The store: the journal of every message, complaint and reply, behind a small async API.
+
+Every method returns a Deferred and does its work in the database thread pool;
+writes go through group commit. `open_store` prepares the schema (see `migrate.py`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+from twisted.internet.defer import Deferred, inlineCallbacks
+
+from gateway.model import AcceptResult, Complaint, Message, Reply, Routing
+from gateway.store import journal, migrate
+from gateway.store.database import Database, GroupCommitter, make_engine
+
+__all__ = ["Store", "open_store"]
+
+
+class Store:
+    def __init__(self, database: Database, group_commit_max: int = 500):
+        self.database = database
+        self.committer = GroupCommitter(database, group_commit_max)
+
+    # -- writes (group-committed) ------------------------------------------------------
+    def accept(self, message: Message) -> Deferred[AcceptResult]:
+        return self.committer.submit(partial(journal.accept_message, message=message))
+
+    def record_routing(self, complaint_id: str, routing: Routing) -> Deferred[None]:
+        return self.committer.submit(partial(journal.record_routing, complaint_id=complaint_id,
+                                             routing=routing))
+
+    def record_forwarded(self, complaint_id: str, tracking_id: str, reply_kind: str,
+                         reply_text: str) -> Deferred[Reply | None]:
+        return self.committer.submit(partial(
+            journal.record_forwarded, complaint_id=complaint_id, tracking_id=tracking_id,
+            reply_kind=reply_kind, reply_text=reply_text))
+
+    def record_forward_failure(self, complaint_id: str, error: str, dead: bool,
+                               next_attempt_at: datetime | None) -> Deferred[None]:
+        return self.committer.submit(partial(
+            journal.record_forward_failure, complaint_id=complaint_id, error=error, dead=dead,
+            next_attempt_at=next_attempt_at))
+
+    def revive_dead(self, complaint_id: str | None = None) -> Deferred[list[str]]:
+        return self.committer.submit(partial(journal.revive_dead, complaint_id=complaint_id))
+
+    def record_reply_sent(self, reply_id: int, channel_message_id: str) -> Deferred[None]:
+        return self.committer.submit(partial(journal.record_reply_sent, reply_id=reply_id,
+                                             channel_message_id=channel_message_id))
+
+    def record_reply_failure(self, reply_id: int, error: str, final: bool) -> Deferred[int]:
+        return self.committer.submit(partial(journal.record_reply_failure, reply_id=reply_id,
+                                             error=error, final=final))
+
+    def record_delivery(self, channel: str, channel_message_id: str, status: str, delivered: bool,
+                        final: bool) -> Deferred[bool]:
+        return self.committer.submit(partial(
+            journal.record_delivery, channel=channel, channel_message_id=channel_message_id,
+            status=status, delivered=delivered, final=final))
+
+    def save_cursor(self, channel: str, value: str) -> Deferred[None]:
+        return self.committer.submit(partial(journal.save_cursor, channel=channel, value=value))
+
+    def submit(self, fn) -> Deferred:
+        """A write of another room's own (e.g. the local case store), group-committed too."""
+        return self.committer.submit(fn)
+
+    # -- reads ---------------------------------------------------------------------------
+    def load_cursor(self, channel: str) -> Deferred[str | None]:
+        return self.database.transact(partial(journal.load_cursor, channel=channel))
+
+    def unfinished_complaints(self) -> Deferred[list[Complaint]]:
+        return self.database.transact(journal.unfinished_complaints)
+
+    def queued_replies(self) -> Deferred[list[Reply]]:
+        return self.database.transact(journal.queued_replies)
+
+    def list_complaints(self, state: str | None = None, limit: int = 100) -> Deferred[list[dict]]:
+        return self.database.transact(partial(journal.list_complaints, state=state, limit=limit))
+
+    def show_complaint(self, complaint_id: str) -> Deferred[dict | None]:
+        return self.database.transact(partial(journal.show_complaint, complaint_id=complaint_id))
+
+    def count_by_state(self) -> Deferred[dict[str, int]]:
+        return self.database.transact(journal.count_by_state)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def drain(self) -> Deferred[None]:
+        """Fires once every write submitted so far is committed (or failed)."""
+        return self.committer.idle()
+
+    def close(self) -> None:
+        self.database.stop()
+
+
+@inlineCallbacks
+def open_store(url: str, reactor, *, migrate_on_start: bool = True, sqlite_synchronous: str = "normal",
+               group_commit_max: int = 500):
+    """Open the database, check or upgrade its schema (in the pool), return a Store."""
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    threads = 1 if url.startswith("sqlite") else 4
+    database = Database(make_engine(url, sqlite_synchronous), reactor, threads)
+    database.start()
+    try:
+        outcome = yield database.call(migrate.ensure_schema, database.engine, migrate_on_start)
+    except BaseException:
+        database.stop()
+        raise
+    store = Store(database, group_commit_max)
+    store.schema_outcome = outcome
+    return store

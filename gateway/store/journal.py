@@ -1,0 +1,208 @@
+"""The complaint journal's writes and reads, as plain functions of a Connection.
+
+They run in the database thread (see `database.py`) and return plain records from
+`gateway.model`, never lazy ORM objects, so the reactor thread never touches the
+database.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection
+
+from gateway.model import (AcceptResult, Complaint, ComplaintState, Message, Region, RegionLevel,
+                           Reply, ReplyState, Routing, RoutingStatus, utcnow)
+from gateway.store.tables import complaints, cursors, messages, replies
+
+
+def accept_message(conn: Connection, message: Message) -> AcceptResult:
+    """Insert a message and its complaint, or find the one it duplicates."""
+    existing = conn.execute(
+        select(complaints.c.id, complaints.c.tracking_id)
+        .join(messages, messages.c.id == complaints.c.message_id)
+        .where(messages.c.channel == message.channel, messages.c.dedup_key == message.dedup_key)
+    ).first()
+    if existing is not None:
+        return AcceptResult(existing.id, duplicate=True, tracking_id=existing.tracking_id)
+    message_id = conn.execute(messages.insert().values(
+        channel=message.channel, dedup_key=message.dedup_key, sender=message.sender,
+        recipient=message.recipient, text=message.text, received_at=message.received_at,
+        channel_message_ids=list(message.channel_message_ids), flags=list(message.flags),
+        reply_context=message.reply_context,
+    )).inserted_primary_key[0]
+    now = utcnow()
+    complaint_id = str(uuid.uuid4())
+    conn.execute(complaints.insert().values(
+        id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
+        forward_attempts=0, created_at=now, updated_at=now,
+    ))
+    return AcceptResult(complaint_id, duplicate=False)
+
+
+def record_routing(conn: Connection, complaint_id: str, routing: Routing) -> None:
+    region = routing.region
+    conn.execute(update(complaints).where(
+        complaints.c.id == complaint_id, complaints.c.state == ComplaintState.RECEIVED.value
+    ).values(
+        state=ComplaintState.PARSED.value, routing_status=routing.status.value,
+        region_code=region.code if region else None, region_name=region.name if region else None,
+        region_level=region.level.value if region else None,
+        candidates=[c.to_json() for c in routing.candidates], body=routing.body,
+        updated_at=utcnow(),
+    ))
+
+
+def record_forwarded(conn: Connection, complaint_id: str, tracking_id: str, reply_kind: str,
+                     reply_text: str) -> Reply | None:
+    """Store the tracking number and queue the citizen's reply, in one step.
+
+    Returns None when the complaint was already forwarded (a retry that raced a success).
+    """
+    changed = conn.execute(update(complaints).where(
+        complaints.c.id == complaint_id,
+        complaints.c.state.in_([ComplaintState.PARSED.value, ComplaintState.DEAD.value]),
+    ).values(state=ComplaintState.FORWARDED.value, tracking_id=tracking_id, last_error=None,
+             next_attempt_at=None, updated_at=utcnow())).rowcount
+    if not changed:
+        return None
+    msg = conn.execute(select(messages).join(complaints, complaints.c.message_id == messages.c.id)
+                       .where(complaints.c.id == complaint_id)).one()
+    now = utcnow()
+    reply_id = conn.execute(replies.insert().values(
+        complaint_id=complaint_id, kind=reply_kind, channel=msg.channel, recipient=msg.sender,
+        text=reply_text, reply_context=msg.reply_context, state=ReplyState.QUEUED.value,
+        attempts=0, created_at=now, updated_at=now,
+    )).inserted_primary_key[0]
+    return Reply(reply_id, complaint_id, msg.channel, msg.sender, reply_text, msg.reply_context)
+
+
+def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
+                           next_attempt_at: datetime | None) -> None:
+    conn.execute(update(complaints).where(complaints.c.id == complaint_id).values(
+        forward_attempts=complaints.c.forward_attempts + 1, last_error=error[:2000],
+        next_attempt_at=next_attempt_at, updated_at=utcnow(),
+        **({"state": ComplaintState.DEAD.value} if dead else {}),
+    ))
+
+
+def revive_dead(conn: Connection, complaint_id: str | None) -> list[str]:
+    """Put dead complaints (one, or all when None) back to parsed, for an admin's retry."""
+    where = complaints.c.state == ComplaintState.DEAD.value
+    if complaint_id is not None:
+        where = and_(where, complaints.c.id == complaint_id)
+    ids = [r.id for r in conn.execute(select(complaints.c.id).where(where))]
+    if ids:
+        conn.execute(update(complaints).where(complaints.c.id.in_(ids)).values(
+            state=ComplaintState.PARSED.value, next_attempt_at=None, updated_at=utcnow()))
+    return ids
+
+
+def record_reply_sent(conn: Connection, reply_id: int, channel_message_id: str) -> None:
+    conn.execute(update(replies).where(replies.c.id == reply_id).values(
+        state=ReplyState.SENT.value, channel_message_id=channel_message_id,
+        attempts=replies.c.attempts + 1, updated_at=utcnow()))
+
+
+def record_reply_failure(conn: Connection, reply_id: int, error: str, final: bool) -> int:
+    """Count a failed send; returns the attempts so far."""
+    conn.execute(update(replies).where(replies.c.id == reply_id).values(
+        attempts=replies.c.attempts + 1, last_error=error[:2000], updated_at=utcnow(),
+        **({"state": ReplyState.FAILED.value} if final else {})))
+    return conn.execute(select(replies.c.attempts).where(replies.c.id == reply_id)).scalar_one()
+
+
+def record_delivery(conn: Connection, channel: str, channel_message_id: str, status: str,
+                    delivered: bool, final: bool) -> bool:
+    """Store a delivery report on its reply; False when no reply has that id (yet)."""
+    values = {"delivery_status": status, "updated_at": utcnow()}
+    if final:
+        values["state"] = (ReplyState.DELIVERED if delivered else ReplyState.FAILED).value
+    return bool(conn.execute(update(replies).where(
+        replies.c.channel == channel, replies.c.channel_message_id == channel_message_id,
+    ).values(**values)).rowcount)
+
+
+def load_cursor(conn: Connection, channel: str) -> str | None:
+    return conn.execute(select(cursors.c.value).where(cursors.c.channel == channel)).scalar()
+
+
+def save_cursor(conn: Connection, channel: str, value: str) -> None:
+    changed = conn.execute(update(cursors).where(cursors.c.channel == channel)
+                           .values(value=value, updated_at=utcnow())).rowcount
+    if not changed:
+        conn.execute(cursors.insert().values(channel=channel, value=value, updated_at=utcnow()))
+
+
+def unfinished_complaints(conn: Connection) -> list[Complaint]:
+    """Complaints a restart must carry on with: received or parsed, oldest first."""
+    rows = conn.execute(_complaint_query().where(complaints.c.state.in_(
+        [ComplaintState.RECEIVED.value, ComplaintState.PARSED.value])).order_by(messages.c.id))
+    return [_complaint(r) for r in rows]
+
+
+def queued_replies(conn: Connection) -> list[Reply]:
+    rows = conn.execute(select(replies).where(replies.c.state == ReplyState.QUEUED.value)
+                        .order_by(replies.c.id))
+    return [Reply(r.id, r.complaint_id, r.channel, r.recipient, r.text, r.reply_context) for r in rows]
+
+
+def list_complaints(conn: Connection, state: str | None, limit: int) -> list[dict]:
+    query = _complaint_query().order_by(messages.c.id.desc()).limit(limit)
+    if state:
+        query = query.where(complaints.c.state == state)
+    return [_summary(r) for r in conn.execute(query)]
+
+
+def show_complaint(conn: Connection, complaint_id: str) -> dict | None:
+    row = conn.execute(_complaint_query().where(complaints.c.id == complaint_id)).first()
+    if row is None:
+        return None
+    detail = _summary(row) | {"text": row.text, "sender": row.sender, "flags": row.flags,
+                              "last_error": row.last_error, "forward_attempts": row.forward_attempts,
+                              "candidates": row.candidates or []}
+    detail["replies"] = [
+        {"id": r.id, "kind": r.kind, "state": r.state, "delivery_status": r.delivery_status,
+         "channel_message_id": r.channel_message_id, "text": r.text, "attempts": r.attempts}
+        for r in conn.execute(select(replies).where(replies.c.complaint_id == complaint_id)
+                              .order_by(replies.c.id))]
+    return detail
+
+
+def count_by_state(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(complaints.c.state, func.count()).group_by(complaints.c.state))
+    return {state: n for state, n in rows}
+
+
+def _complaint_query():
+    return select(complaints, messages.c.channel, messages.c.dedup_key, messages.c.sender,
+                  messages.c.recipient, messages.c.text, messages.c.received_at,
+                  messages.c.channel_message_ids, messages.c.flags, messages.c.reply_context
+                  ).join(messages, messages.c.id == complaints.c.message_id)
+
+
+def _summary(row) -> dict:
+    return {"id": row.id, "channel": row.channel, "state": row.state,
+            "routing": row.routing_status, "region": row.region_code, "region_name": row.region_name,
+            "tracking_id": row.tracking_id, "received_at": _utc(row.received_at).isoformat()}
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _complaint(row) -> Complaint:
+    message = Message(channel=row.channel, sender=row.sender, text=row.text, dedup_key=row.dedup_key,
+                      received_at=_utc(row.received_at), recipient=row.recipient,
+                      channel_message_ids=tuple(row.channel_message_ids), flags=tuple(row.flags),
+                      reply_context=row.reply_context)
+    routing = None
+    if row.routing_status is not None:
+        region = (Region(row.region_code, row.region_name, RegionLevel(row.region_level))
+                  if row.region_code else None)
+        candidates = tuple(Region(c["code"], c["name"], RegionLevel(c["level"]))
+                           for c in (row.candidates or []))
+        routing = Routing(RoutingStatus(row.routing_status), row.body or "", region, candidates)
+    return Complaint(row.id, message, ComplaintState(row.state), routing, row.tracking_id)

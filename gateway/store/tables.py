@@ -1,0 +1,87 @@
+"""The store's tables: the journal every stage of a complaint is written to.
+
+A message row is what a channel committed; its complaint row walks the states of
+`ComplaintState`; replies walk `ReplyState`. Uniqueness constraints do the
+deduplication: a redelivered message hits (channel, dedup_key), a second forward of
+the same complaint hits the local case store's idempotency key.
+"""
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+Timestamp = DateTime(timezone=True)
+
+messages = Table(
+    "messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("dedup_key", String(255), nullable=False),
+    Column("sender", String(255), nullable=False),
+    Column("recipient", String(255)),
+    Column("text", Text, nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    Column("channel_message_ids", JSON, nullable=False),
+    Column("flags", JSON, nullable=False),
+    Column("reply_context", JSON, nullable=False),
+    UniqueConstraint("channel", "dedup_key", name="uq_messages_channel_dedup_key"),
+)
+
+complaints = Table(
+    "complaints", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False, unique=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("routing_status", String(16)),
+    Column("region_code", String(16)),
+    Column("region_name", String(128)),
+    Column("region_level", String(16)),
+    Column("candidates", JSON),
+    Column("body", Text),
+    Column("tracking_id", String(64)),
+    Column("forward_attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_attempt_at", Timestamp),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+replies = Table(
+    "replies", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("complaint_id", String(36), ForeignKey("complaints.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("recipient", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("reply_context", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("channel_message_id", String(128)),
+    Column("delivery_status", String(32)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Index("ix_replies_channel_message", "channel", "channel_message_id"),
+)
+
+cursors = Table(
+    "cursors", metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# The embedded case store: a stand-in for the central one, in the same database.
+local_cases = Table(
+    "local_cases", metadata,
+    Column("tracking_number", Integer, primary_key=True, autoincrement=False),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
