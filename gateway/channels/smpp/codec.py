@@ -1,0 +1,254 @@
+"""PDU bytes <-> `Pdu` records, using smpplib's command tables as the codec.
+
+smpplib knows every SMPP 3.4 command's fields, but its parser has traps that lose or
+garble messages (DESIGN.md §4). This module keeps smpplib's tables and generator and
+replaces the parsing edge cases:
+
+- `parse_pdu` wants a client object and consumes a sequence number from it: we build
+  commands with a throwaway client and take the sequence from the header;
+- `make_pdu(sequence=...)` is ignored: `encode` sets `.sequence` after construction;
+- an unknown command id or a TLV unknown to the command raises `KeyError` /
+  `UnknownCommandError` deep inside: we raise `UnknownCommand` / `MalformedPdu`,
+  carrying command id and sequence so the caller can answer generic_nack or an error
+  response, and vendor/unknown TLVs are skipped (kept in `Pdu.unknown_tlvs`);
+- C-strings come out of smpplib as bytes but must go in as str: `Pdu` carries str
+  (Latin-1, lossless) and `encode` accepts either;
+- a string TLV sent without its NUL (common for `receipted_message_id`) lost its last
+  character: we strip a NUL only if there is one;
+- integer TLVs were read with the size smpplib declares, not the length on the wire,
+  which misaligns every TLV after one an SMSC sends wider: we read the wire length;
+- a truncated body (C-string without NUL, octet string past the end) was accepted as
+  garbage: it is `MalformedPdu` now.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from smpplib import command as smpp_command
+from smpplib import consts as smpp_consts
+from smpplib import exceptions as smpp_exceptions
+from smpplib.ptypes import flag, ostr
+
+from gateway.channels.smpp.constants import (
+    COMMAND_IDS,
+    RESPONSE_BIT,
+    command_name,
+)
+
+HEADER = struct.Struct(">LLLL")
+HEADER_LENGTH = 16
+_TLV_NAMES: dict[int, str] = {v: k for k, v in smpp_consts.OPTIONAL_PARAMS.items()}
+
+
+class CodecError(Exception):
+    """A PDU that cannot be turned into a `Pdu`; says what to answer with."""
+
+    def __init__(self, command_id: int | None, sequence: int | None, reason: str):
+        super().__init__(reason)
+        self.command_id = command_id
+        self.sequence = sequence
+        self.reason = reason
+
+    @property
+    def is_request(self) -> bool:
+        return self.command_id is not None and not self.command_id & RESPONSE_BIT
+
+
+class UnknownCommand(CodecError):
+    """A command id we do not know (or smpplib cannot build): answer generic_nack."""
+
+    def __init__(self, command_id: int, sequence: int):
+        super().__init__(command_id, sequence, f"unknown command id 0x{command_id:08x}")
+
+
+class MalformedPdu(CodecError):
+    """A known command whose bytes do not parse: answer its _resp with an error."""
+
+
+@dataclass(frozen=True)
+class Pdu:
+    """One decoded PDU. `fields` holds every field the command defines (None when
+    absent): C-strings as str, octet strings as bytes, integers as int."""
+
+    command: str
+    command_id: int
+    status: int
+    sequence: int
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    unknown_tlvs: tuple[tuple[int, bytes], ...] = ()
+
+    @property
+    def is_response(self) -> bool:
+        return bool(self.command_id & RESPONSE_BIT)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.fields.get(name)
+        return default if value is None else value
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not dataclass attributes.
+        fields = self.__dict__.get("fields", {})
+        if name in fields:
+            return fields[name]
+        raise AttributeError(name)
+
+
+class _ThrowawayClient:
+    """What smpplib's commands want as `client`: a sequence source nobody uses."""
+
+    sequence = 0
+
+    def next_sequence(self) -> int:
+        return 0
+
+
+class _Truncated(ValueError):
+    pass
+
+
+class _StrictParsing:
+    """Mixed into smpplib's command classes: bounds-checked parsing of the body."""
+
+    unknown_tlvs: list
+
+    def parse_params(self, data: bytes) -> None:
+        pos = 0
+        for name in self.params_order:
+            if self.field_is_optional(name):
+                break
+            if pos == len(data):
+                # Error responses legitimately come without a body.
+                if self.is_response():
+                    return
+                raise _Truncated(f"body ends before {name}")
+            pos = self._parse_mandatory(name, data, pos)
+        self.parse_optional_params(data[pos:])
+
+    def _parse_mandatory(self, name: str, data: bytes, pos: int) -> int:
+        param = self.params[name]
+        if param.type is int:
+            end = pos + param.size
+            if end > len(data):
+                raise _Truncated(f"{name} truncated")
+            setattr(self, name, int.from_bytes(data[pos:end], "big"))
+            return end
+        if param.type is str:
+            end = data.find(b"\0", pos)
+            if end < 0:
+                raise _Truncated(f"{name} has no NUL terminator")
+            setattr(self, name, data[pos:end].decode("latin-1"))
+            return end + 1
+        # octet string sized by an earlier field (sm_length)
+        length = int(getattr(self, param.len_field) or 0)
+        if pos + length > len(data):
+            raise _Truncated(f"{name} longer than the body")
+        setattr(self, name, bytes(data[pos:pos + length]))
+        return pos + length
+
+    def parse_optional_params(self, data: bytes) -> None:
+        pos = 0
+        while pos < len(data):  # advances by >= 4 each turn
+            if pos + 4 > len(data):
+                raise _Truncated("TLV header truncated")
+            tag, length = struct.unpack_from(">HH", data, pos)
+            pos += 4
+            value = bytes(data[pos:pos + length])
+            if len(value) < length:
+                raise _Truncated(f"TLV 0x{tag:04x} truncated")
+            pos += length
+            name = _TLV_NAMES.get(tag)
+            if name is None or name not in self.params:
+                self.unknown_tlvs.append((tag, value))  # vendor or foreign: ignored
+                continue
+            setattr(self, name, _tlv_value(self.params[name].type, value))
+
+
+def _tlv_value(kind: type, value: bytes) -> Any:
+    if kind is int:
+        return int.from_bytes(value, "big") if value else 0
+    if kind is str:
+        return value.split(b"\0", 1)[0].decode("latin-1")
+    if kind is flag:
+        return True
+    return value
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def _command_class(name: str) -> type:
+    """smpplib's class for `name`, with strict parsing mixed in (cached)."""
+    cls = _CLASSES.get(name)
+    if cls is None:
+        base = type(smpp_command.factory(name, client=_ThrowawayClient()))
+        cls = type("Strict" + base.__name__, (_StrictParsing, base), {})
+        _CLASSES[name] = cls
+    return cls
+
+
+def supports(name: str) -> bool:
+    try:
+        _command_class(name)
+    except smpp_exceptions.UnknownCommandError:
+        return False
+    return True
+
+
+def field_names(name: str) -> tuple[str, ...]:
+    return tuple(_command_class(name).params_order)
+
+
+def encode(command: str, sequence: int, status: int = 0, **fields: Any) -> bytes:
+    """The bytes of one PDU. Unknown field names raise `ValueError` (typos would
+    otherwise vanish silently)."""
+    cls = _command_class(command)
+    pdu = cls(command, client=_ThrowawayClient())
+    for name, value in fields.items():
+        if name not in cls.params:
+            raise ValueError(f"{command} has no field {name!r}")
+        setattr(pdu, name, _for_smpplib(cls.params[name].type, value))
+    pdu.sequence = sequence  # the constructor's sequence= is ignored by smpplib
+    pdu.status = status
+    return pdu.generate()
+
+
+def _for_smpplib(kind: type, value: Any) -> Any:
+    # smpplib generates C-strings from str (bytes would raise TypeError).
+    if kind is str and isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    if kind is ostr and isinstance(value, str):
+        return value.encode("latin-1")
+    return value
+
+
+def decode(data: bytes) -> Pdu:
+    """One whole PDU (header included) as a `Pdu`; raises `UnknownCommand` or
+    `MalformedPdu` with the header's command id and sequence."""
+    if len(data) < HEADER_LENGTH:
+        raise MalformedPdu(None, None, "shorter than a PDU header")
+    length, command_id, status, sequence = HEADER.unpack_from(data)
+    name = command_name(command_id)
+    if name is None or not supports(name):
+        raise UnknownCommand(command_id, sequence)
+    if length != len(data):
+        raise MalformedPdu(command_id, sequence, "command_length disagrees with the data")
+    cls = _command_class(name)
+    pdu = cls(name, client=_ThrowawayClient(), allow_unknown_opt_params=True)
+    pdu.unknown_tlvs = []
+    try:
+        pdu.parse(bytes(data))
+    except (_Truncated, struct.error, KeyError, ValueError, IndexError,
+            smpp_exceptions.UnknownCommandError) as exc:
+        raise MalformedPdu(command_id, sequence, str(exc)) from exc
+    values = {p: getattr(pdu, p, None) for p in cls.params_order}
+    return Pdu(name, command_id, status, sequence, values, tuple(pdu.unknown_tlvs))
+
+
+def response_name(command: str) -> str:
+    return command + "_resp"
+
+
+def has_response(command: str) -> bool:
+    return response_name(command) in COMMAND_IDS

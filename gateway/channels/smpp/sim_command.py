@@ -1,0 +1,153 @@
+"""`lapor-gateway smsc-sim`: run the bundled SMSC on 127.0.0.1 from the command line.
+
+MOs come from a JSON Lines file (`--mo-file`), from standard input (`--stdin`: a JSON
+object or `SENDER TEXT` per line), or are generated (`--count` at `--rate` per
+second). Fault options make it misbehave like the SMSCs we have met. A status line
+(counts only, never phone numbers) is printed every `--status-interval` seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from gateway.channels.smpp.simulator_mo import CONCAT_MODES, ComplaintGenerator, load_jsonl, spec_from_json
+
+HELP = "run the bundled SMSC simulator (SMPP 3.4 on 127.0.0.1)"
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the `smsc-sim` subcommand to the CLI's subparsers; sets `func=run`."""
+    parser = subparsers.add_parser("smsc-sim", help=HELP, description=__doc__)
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=2775, help="TCP port on 127.0.0.1 (0: any free)")
+    p.add_argument("--system-id", default="lapor", help="system_id ESMEs must bind with")
+    p.add_argument("--password", default="secret", help="password ESMEs must bind with")
+    p.add_argument("--mo-file", help="JSON Lines of MOs: {from, to, text, coding, parts}")
+    p.add_argument("--stdin", action="store_true", help="read MOs from standard input")
+    p.add_argument("--count", type=int, default=0, help="generate this many complaints")
+    p.add_argument("--rate", type=float, default=1.0, help="generated MOs per second")
+    p.add_argument("--seed", type=int, default=None, help="seed for generated MOs")
+    p.add_argument("--concat", choices=CONCAT_MODES, default="udh8",
+                   help="how long MOs are split: 8/16-bit UDH, SAR TLVs, message_payload")
+    p.add_argument("--receipt-delay", type=float, default=1.0, help="seconds before a receipt")
+    p.add_argument("--receipt-status", default="DELIVRD", help="stat: of receipts")
+    p.add_argument("--receipt-id-decimal", action="store_true",
+                   help="report receipt ids in decimal (submit_sm_resp gives hex)")
+    p.add_argument("--redelivery-delay", type=float, default=5.0,
+                   help="seconds before delivering an unacknowledged MO again")
+    p.add_argument("--window", type=int, default=10, help="outstanding deliver_sm")
+    fault = p.add_argument_group("fault modes")
+    fault.add_argument("--drop-after", type=int, default=None, metavar="N",
+                       help="drop each connection at its Nth PDU")
+    fault.add_argument("--throttle", type=int, default=None, metavar="PER_SECOND",
+                       help="answer ESME_RTHROTTLED to submits beyond this rate")
+    fault.add_argument("--response-delay", type=float, default=0.0, help="delay every answer")
+    fault.add_argument("--receipt-before-response", action="store_true",
+                       help="send the receipt before submit_sm_resp")
+    fault.add_argument("--black-hole", action="store_true", help="answer nothing once bound")
+    p.add_argument("--status-interval", type=float, default=10.0, help="seconds between status lines")
+
+
+def build_simulator(args: argparse.Namespace):
+    from gateway.channels.smpp.simulator import SmscSimulator
+    return SmscSimulator(
+        args.system_id, args.password, receipt_delay=args.receipt_delay,
+        receipt_status=args.receipt_status, redelivery_delay=args.redelivery_delay,
+        window=args.window, drop_after_pdus=args.drop_after,
+        throttle_per_second=args.throttle, response_delay=args.response_delay,
+        receipt_before_response=args.receipt_before_response, black_hole=args.black_hole,
+        receipt_id_decimal=args.receipt_id_decimal, concat=args.concat)
+
+
+def _status(sim) -> None:
+    print(json.dumps({"event": "smsc-sim status", "bound": len(sim.bound),
+                      "mo_acknowledged": len(sim.acknowledged),
+                      "mo_unacknowledged": sim.unacknowledged,
+                      "submitted": len(sim.submitted),
+                      "receipts_acknowledged": len(sim.acknowledged_receipts)}), flush=True)
+
+
+def _start_generator(sim, args) -> None:
+    from twisted.internet.task import LoopingCall
+    generator = ComplaintGenerator(seed=args.seed, concat=args.concat)
+    left = [args.count]
+
+    def one() -> None:
+        if left[0] <= 0:
+            loop.stop()
+            return
+        left[0] -= 1
+        sim.enqueue_spec(generator.next())
+
+    loop = LoopingCall(one)
+    loop.start(1.0 / max(args.rate, 0.001), now=True)
+
+
+def _start_stdin(sim, concat: str) -> None:
+    from twisted.internet import stdio
+    from twisted.protocols.basic import LineReceiver
+
+    class MoLines(LineReceiver):
+        delimiter = b"\n"
+
+        def lineReceived(self, line: bytes) -> None:
+            text = line.decode("utf-8", "replace").strip()
+            if not text:
+                return
+            try:
+                if text.startswith("{"):
+                    sim.enqueue_spec(spec_from_json(json.loads(text), concat))
+                else:
+                    sender, _, body = text.partition(" ")
+                    sim.enqueue_mo(sender, body, concat=concat)
+            except (ValueError, KeyError) as exc:
+                print(json.dumps({"event": "smsc-sim bad input line", "error": str(exc)}),
+                      file=sys.stderr, flush=True)
+
+    stdio.StandardIO(MoLines())
+
+
+def _ensure_reactor() -> None:
+    if "twisted.internet.reactor" not in sys.modules:
+        from twisted.internet import asyncioreactor
+        asyncioreactor.install()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulator until interrupted."""
+    _ensure_reactor()
+    from twisted.internet import reactor
+    from twisted.internet.task import LoopingCall
+
+    sim = build_simulator(args)
+    sim.start(args.port)
+    if args.mo_file:
+        with open(args.mo_file, encoding="utf-8") as handle:
+            for spec in load_jsonl(handle, args.concat):
+                sim.enqueue_spec(spec)
+    if args.count:
+        _start_generator(sim, args)
+    if args.stdin:
+        _start_stdin(sim, args.concat)
+    print(json.dumps({"event": "smsc-sim listening", "host": "127.0.0.1", "port": sim.port}),
+          flush=True)
+    LoopingCall(_status, sim).start(args.status_interval, now=False)
+    reactor.run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lapor-gateway smsc-sim", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

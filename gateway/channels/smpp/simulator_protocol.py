@@ -1,0 +1,112 @@
+"""The bundled SMSC's side of one connection: bind checks, submit_sm, unbind, and the
+fault modes that act per connection (drop after N PDUs, delayed answers, silence).
+
+The simulator (`SmscSimulator`) owns what outlives a connection: the MO queue, the
+records of what was submitted and acknowledged.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.python.failure import Failure
+
+from gateway.channels.smpp import codec
+from gateway.channels.smpp.constants import (
+    ESME_RALYBND,
+    ESME_RINVBNDSTS,
+    ESME_ROK,
+    ESME_RTHROTTLED,
+)
+from gateway.channels.smpp.framing import SmppProtocol
+
+if TYPE_CHECKING:
+    from gateway.channels.smpp.simulator import SmscSimulator
+
+SMSC_SYSTEM_ID = "LAPORSIM"
+_BIND_MODES = {"bind_transceiver": "transceiver", "bind_receiver": "receiver",
+               "bind_transmitter": "transmitter"}
+
+
+class SmscProtocol(SmppProtocol):
+    """One ESME connected to the simulator."""
+
+    def __init__(self, sim: "SmscSimulator"):
+        super().__init__(clock=sim.clock, window=sim.window,
+                         response_timeout=sim.response_timeout,
+                         enquire_link_interval=None, inactivity_timeout=None)
+        self.sim = sim
+        self.bound_as: str | None = None
+        self.pdus_received = 0
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.sim.connections.append(self)
+
+    def connectionLost(self, reason: Failure = None) -> None:
+        self.bound_as = None
+        self.sim.connection_lost(self)
+        super().connectionLost(reason)
+
+    def _frame_received(self, frame: bytes) -> None:
+        self.pdus_received += 1
+        limit = self.sim.drop_after_pdus
+        if limit is not None and self.pdus_received >= limit:
+            # The PDU that reaches the limit is never answered: the worst moment.
+            self.drop(f"fault: drop after {limit} PDUs")
+            return
+        if self.bound_as and self.sim.black_hole:
+            return   # silent once bound: answers nothing, not even enquire_link
+        super()._frame_received(frame)
+
+    def respond(self, request: codec.Pdu, status: int = ESME_ROK, **fields: Any) -> None:
+        delay = self.sim.response_delay
+        if delay:
+            self.clock.callLater(delay, super().respond, request, status, **fields)
+        else:
+            super().respond(request, status, **fields)
+
+    # -- binding ---------------------------------------------------------------------------
+
+    def handle_bind_transceiver(self, pdu: codec.Pdu) -> None:
+        self._bind(pdu)
+
+    handle_bind_receiver = handle_bind_transmitter = handle_bind_transceiver
+
+    def _bind(self, pdu: codec.Pdu) -> None:
+        if self.bound_as:
+            self.respond(pdu, ESME_RALYBND)
+            return
+        status = self.sim.check_bind(pdu.system_id or "", pdu.password or "")
+        if status != ESME_ROK:
+            self.respond(pdu, status)
+            self.transport.loseConnection()   # after the response is written
+            return
+        self.bound_as = _BIND_MODES[pdu.command]
+        self.respond(pdu, system_id=SMSC_SYSTEM_ID)
+        if self.bound_as != "transmitter":
+            self.sim.receiver_bound(self)
+        else:
+            self.sim._check_waiters()
+
+    def handle_unbind(self, pdu: codec.Pdu) -> None:
+        self.bound_as = None
+        self.respond(pdu)
+        self.transport.loseConnection()
+
+    # -- messages ------------------------------------------------------------------------
+
+    def handle_submit_sm(self, pdu: codec.Pdu) -> None:
+        if self.bound_as not in ("transceiver", "transmitter"):
+            self.respond(pdu, ESME_RINVBNDSTS)
+            return
+        if self.sim.throttled():
+            self.respond(pdu, ESME_RTHROTTLED)
+            return
+        message_id = self.sim.accept_submit(pdu)
+        self.respond(pdu, message_id=message_id)
+
+    def unhandled_request(self, pdu: codec.Pdu) -> None:
+        if not self.bound_as and codec.has_response(pdu.command):
+            self.respond(pdu, ESME_RINVBNDSTS)
+        else:
+            super().unhandled_request(pdu)
