@@ -38,6 +38,8 @@ class LocalChannel(Channel):
         self._intake: Intake | None = None
         self._ids = itertools.count(1)
         self.replies: collections.deque = collections.deque(maxlen=10_000)
+        self.deliveries_recorded = 0
+        self._delivery_waiters: list[tuple[int, defer.Deferred]] = []
 
     @property
     def port(self) -> int:
@@ -68,9 +70,29 @@ class LocalChannel(Channel):
                              "to": reply.recipient, "text": reply.text,
                              "channel_message_id": channel_message_id})
         # A local "handset" receives at once; report it as a real channel's receipt would.
-        self._reactor.callLater(0, self._intake.report_delivery,
-                                DeliveryReport(self.name, channel_message_id, "DELIVRD", True))
+        self._reactor.callLater(0, self._report, DeliveryReport(self.name, channel_message_id,
+                                                                "DELIVRD", True))
         return defer.succeed(channel_message_id)
+
+    def _report(self, report: DeliveryReport) -> None:
+        d = self._intake.report_delivery(report)
+        d.addCallback(self._delivery_recorded)
+        d.addErrback(lambda f: log.error("delivery report not stored", error=f.getErrorMessage()))
+
+    def _delivery_recorded(self, _matched) -> None:
+        self.deliveries_recorded += 1
+        ready = [d for n, d in self._delivery_waiters if n <= self.deliveries_recorded]
+        self._delivery_waiters = [(n, d) for n, d in self._delivery_waiters if n > self.deliveries_recorded]
+        for d in ready:
+            d.callback(self.deliveries_recorded)
+
+    def wait_for_deliveries(self, count: int) -> defer.Deferred:
+        """Fires once `count` delivery reports have been stored (demos and tests wait on it)."""
+        if self.deliveries_recorded >= count:
+            return defer.succeed(self.deliveries_recorded)
+        d = defer.Deferred()
+        self._delivery_waiters.append((count, d))
+        return d
 
     def authorised(self, request) -> bool:
         if self._token is None:

@@ -1,0 +1,28 @@
+import os
+import uuid
+
+import pytest
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database on the test server `make test` starts."""
+    base = os.environ.get("LAPOR_TEST_POSTGRES_URL")
+    if not base:
+        pytest.fail("LAPOR_TEST_POSTGRES_URL is not set: run the suite with `make test`,"
+                    " which starts a PostgreSQL server (scripts/test-postgres-setup)")
+    import psycopg
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    """Each store test runs on the embedded SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'gateway.db'}"
+    return request.getfixturevalue("postgres_url")

@@ -1,0 +1,79 @@
+"""Config: the shipped example is valid; mistakes stop the program with exit 78 naming
+file and key; secrets come from env, files or the credentials directory and never show."""
+import pytest
+
+from gateway.config import ConfigError, load_config
+from tests.support import REPO, cli, write_config
+
+
+def test_shipped_config_checks_ok():
+    result = cli("check-config", REPO / "config" / "gateway.toml")
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stderr
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[store]\ngroup_commit = 5\n", ["unknown key [store].group_commit"]),
+    ("colour = 'blue'\n", ["unknown key colour"]),
+    ("[store]\ngroup_commit_max = 'many'\n", ["[store].group_commit_max must be an integer"]),
+    ("[channels.http]\nport = true\n", ["[channels.http].port must be an integer"]),
+    ("[logging]\nlevel = 'loud'\n", ["[logging].level must be one of"]),
+    ("[forwarder.local]\nlatency = 5\n", ["unknown key [forwarder.local].latency"]),
+    ("[store\nurl=1", ["not valid TOML"]),
+    ("[secrets.files]\nsmtp_password = '/x'\n", ["unknown key [secrets.files].smtp_password"]),
+])
+def test_broken_config_exits_78_naming_file_and_key(tmp_path, text, words):
+    path = write_config(tmp_path / "broken.toml", text)
+    result = cli("check-config", path)
+    assert result.returncode == 78
+    assert str(path) in result.stderr
+    for word in words:
+        assert word in result.stderr
+
+
+def test_run_with_unknown_key_exits_78_before_doing_anything(tmp_path):
+    path = write_config(tmp_path / "gateway.toml", "[gateway]\nstate_directory = 'st'\ntypo = 1\n")
+    result = cli("run", "--config", path, timeout=30)
+    assert result.returncode == 78
+    assert "unknown key [gateway].typo" in result.stderr
+    assert not (tmp_path / "st").exists()
+
+
+def test_missing_secret_file_names_the_key(tmp_path):
+    path = write_config(tmp_path / "gateway.toml",
+                        "[secrets.files]\npseudonym_key = 'nowhere/pseudonym.key'\n")
+    settings = load_config(path)
+    with pytest.raises(ConfigError) as error:
+        settings.secrets_resolver().get("pseudonym_key")
+    assert "[secrets.files].pseudonym_key" in str(error.value)
+    assert str(tmp_path / "nowhere" / "pseudonym.key") in str(error.value)
+    result = cli("check-config", path)
+    assert result.returncode == 78 and "[secrets.files].pseudonym_key" in result.stderr
+
+
+def test_required_secret_missing_everywhere(tmp_path, monkeypatch):
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    monkeypatch.delenv("LAPOR_HTTP_INTAKE_TOKEN", raising=False)
+    settings = load_config(write_config(tmp_path / "g.toml", ""))
+    with pytest.raises(ConfigError, match="missing secret http_intake_token"):
+        settings.secrets_resolver().get("http_intake_token")
+
+
+def test_secrets_from_env_files_and_credentials_directory_never_shown(tmp_path):
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "smpp_password").write_text("s3cret-from-systemd\n")
+    (tmp_path / "key").write_text("s3cret-from-file")
+    path = write_config(tmp_path / "gateway.toml", "[secrets.files]\npseudonym_key = 'key'\n")
+    env = {"CREDENTIALS_DIRECTORY": str(creds), "LAPOR_TELEGRAM_TOKEN": "s3cret-from-env"}
+    result = cli("check-config", path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    assert '"smpp_password": "credentials directory"' in result.stdout
+    assert '"telegram_token": "env LAPOR_TELEGRAM_TOKEN"' in result.stdout
+    assert f'"pseudonym_key": "file {tmp_path / "key"}"' in result.stdout
+
+    settings = load_config(path)
+    secret = settings.secrets_resolver().get("pseudonym_key")
+    assert secret.reveal() == "s3cret-from-file"
+    assert "s3cret" not in repr(secret) + str(secret)

@@ -1,0 +1,111 @@
+"""The store: commit-then-acknowledge, group commit, deduplication, migrations — on
+SQLite and on a real PostgreSQL."""
+import pytest
+import pytest_twisted
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from twisted.internet import defer, reactor
+
+from gateway.channels.base import StoreUnavailable
+from gateway.model import Message, Region, RegionLevel, Routing, RoutingStatus
+from gateway.store import migrate, open_store
+from gateway.store.database import make_engine
+from gateway.store.tables import metadata
+
+
+def sms(n: int, text: str = "KabBanyumas Jalan rusak") -> Message:
+    return Message(channel="sms", sender=f"+62812000{n:05d}", text=text, dedup_key=f"key-{n}")
+
+
+@pytest_twisted.inlineCallbacks
+def test_accepts_that_arrive_together_share_transactions(store_url):
+    store = yield open_store(store_url, reactor)
+    try:
+        results = yield defer.gatherResults([store.accept(sms(n)) for n in range(300)])
+        assert len({r.complaint_id for r in results}) == 300
+        assert not any(r.duplicate for r in results)
+        # 300 commits would mean no group commit; the first goes alone, the rest batch up.
+        assert store.committer.batches <= 5
+        counts = yield store.count_by_state()
+        assert counts == {"received": 300}
+    finally:
+        store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_redelivered_message_is_the_same_complaint(store_url):
+    store = yield open_store(store_url, reactor)
+    try:
+        first = yield store.accept(sms(1))
+        again, same_batch = yield defer.gatherResults([store.accept(sms(1)), store.accept(sms(1))])
+        assert again.duplicate and same_batch.duplicate
+        assert again.complaint_id == same_batch.complaint_id == first.complaint_id
+        routing = Routing(RoutingStatus.ROUTED, "Jalan rusak",
+                          Region("33.02", "Kabupaten Banyumas", RegionLevel.KABUPATEN))
+        yield store.record_routing(first.complaint_id, routing)
+        yield store.record_forwarded(first.complaint_id, "1000001", "routed", "nomor #1000001")
+        later = yield store.accept(sms(1))
+        assert later.duplicate and later.tracking_id == "1000001"
+        assert (yield store.count_by_state()) == {"forwarded": 1}
+    finally:
+        store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_one_bad_write_does_not_fail_its_batch(store_url):
+    store = yield open_store(store_url, reactor)
+    try:
+        def broken(conn):
+            raise RuntimeError("bad write")
+        outcomes = yield defer.DeferredList(
+            [store.accept(sms(1)), store.submit(broken), store.accept(sms(2))], consumeErrors=True)
+        assert [ok for ok, _ in outcomes] == [True, False, True]
+        assert (yield store.count_by_state()) == {"received": 2}
+    finally:
+        store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_store_that_cannot_commit_reports_unavailable(tmp_path):
+    db = tmp_path / "gateway.db"
+    store = yield open_store(f"sqlite:///{db}", reactor)
+    try:
+        # Another writer holds the database: our commit cannot happen.
+        store.database.engine.dispose()
+        import sqlite3
+        blocker = sqlite3.connect(db, timeout=0)
+        blocker.execute("BEGIN EXCLUSIVE")
+        from sqlalchemy import event
+
+        @event.listens_for(store.database.engine, "connect")
+        def short_timeout(dbapi_conn, _):
+            dbapi_conn.execute("PRAGMA busy_timeout=50")
+        with pytest.raises(StoreUnavailable):
+            yield store.accept(sms(1))
+        blocker.rollback()
+        blocker.close()
+        result = yield store.accept(sms(1))
+        assert not result.duplicate
+    finally:
+        store.close()
+
+
+def test_migrations_build_exactly_the_declared_tables(store_url):
+    engine = make_engine(store_url)
+    assert migrate.ensure_schema(engine, migrate=True).startswith("upgraded")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    assert migrate.ensure_schema(engine, migrate=True) == "current"
+    engine.dispose()
+
+
+def test_run_refuses_an_old_schema_when_told_not_to_migrate(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    with pytest.raises(migrate.SchemaMismatch, match="lapor-gateway db upgrade"):
+        migrate.ensure_schema(engine, migrate=False)
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(migrate.SchemaMismatch, match="newer"):
+        migrate.ensure_schema(engine, migrate=True)
+    engine.dispose()
