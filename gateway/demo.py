@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from twisted.internet.defer import inlineCallbacks
-from twisted.internet.task import deferLater, react
+from twisted.internet.task import react
 
 from gateway import logging as gwlog
 from gateway.channels.local import LocalChannel
@@ -72,22 +72,15 @@ def _feed(reactor, channel, service):
         response = yield treq.post(url, json=sample)
         body = yield response.json()
         ids.append((sample["text"], body))
+    distinct = {body["complaint_id"] for _, body in ids}
+    d = channel.wait_for_deliveries(len(distinct))
+    d.addTimeout(30, reactor)
+    yield d
     rows = []
     for text, body in ids:
-        detail = yield _settled(reactor, service, body["complaint_id"])
+        detail = yield service.store.show_complaint(body["complaint_id"])
         rows.append(detail | {"text": text, "duplicate": body["duplicate"]})
     return rows
-
-
-@inlineCallbacks
-def _settled(reactor, service, complaint_id: str):
-    """The complaint once its reply is delivered (or after ~10 s, as it then stands)."""
-    for _ in range(100):
-        detail = yield service.store.show_complaint(complaint_id)
-        if any(r["state"] == "delivered" for r in detail["replies"]):
-            return detail
-        yield deferLater(reactor, 0.1, lambda: None)
-    return detail
 
 
 def _print(rows) -> None:
@@ -100,5 +93,4 @@ def _print(rows) -> None:
         print(f"      citizen: {r['text']}")
         if reply:
             print(f"      reply:   {reply['text']}")
-    print("\nSee them again with: lapor-gateway complaints list"
-          " (state directory: --config or $LAPOR_CONFIG)")
+    print("\nThe demo's database stays in its state directory; run the demo again to add more.")
