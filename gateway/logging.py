@@ -100,8 +100,10 @@ def configure(level: str = "info", fmt: str = "auto", stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
-    # One line per HTTP request from httpx (python-telegram-bot) would drown the journal.
-    logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
+    # One line per HTTP request (httpx under python-telegram-bot, Twisted's HTTP client
+    # factories) or per migration step would drown the journal; we log our own summary.
+    for noisy in ("httpx", "alembic", "twisted.web.client._HTTP11ClientFactory"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     _bridge_twisted()
 
 

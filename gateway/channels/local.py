@@ -52,8 +52,9 @@ class LocalChannel(Channel):
         root.putChild(b"replies", _Replies(self))
         site = server.Site(root)
         site.noisy = False
+        site.log = lambda request: None  # no access log: it would hold client addresses
         self._listening = self._reactor.listenTCP(self._port, site, interface=self._listen)
-        log.info("local channel listening", address=self._listen, port=self.port)
+        log.info("local channel listening", listen=self._listen, port=self.port)
 
     def stop(self):
         if self._listening is None:
