@@ -116,6 +116,7 @@ class SmscSimulator(Factory):
         self._pending: list[Delivery] = []      # waiting for a bound receiver
         self._mos: dict[int, _Mo] = {}
         self._next_id = 0
+        self._next_message_no = 0
         self._next_message_id = 0x1A2B3C00
         self._throttle_bucket = (0, 0)
         self._waiters: list[tuple[str, int, defer.Deferred]] = []
@@ -155,8 +156,8 @@ class SmscSimulator(Factory):
         return self.enqueue_spec(spec)
 
     def enqueue_spec(self, spec: MoSpec) -> int:
-        self._next_id += 1
-        message_no = self._next_id
+        self._next_message_no += 1
+        message_no = self._next_message_no
         pdus = deliver_sm_fields(spec, reference=message_no & 0xFFFF)
         self._mos[message_no] = _Mo(spec, len(pdus))
         for fields in pdus:
