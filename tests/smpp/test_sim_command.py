@@ -1,0 +1,60 @@
+"""`smsc-sim`: argument wiring, and a real run in a subprocess driven by the test ESME."""
+import argparse
+import json
+import os
+import sys
+
+import pytest_twisted
+from twisted.internet import defer, protocol, reactor
+
+from gateway.channels.smpp import sim_command
+
+from .esme import connect
+
+
+def test_register_adds_subcommand():
+    parser = argparse.ArgumentParser()
+    sim_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["smsc-sim", "--port", "0", "--throttle", "5", "--black-hole",
+                              "--concat", "sar", "--drop-after", "7"])
+    assert args.func is sim_command.run and args.command == "smsc-sim"
+    sim = sim_command.build_simulator(args)
+    assert (sim.throttle_per_second, sim.black_hole, sim.concat, sim.drop_after_pdus) == (
+        5, True, "sar", 7)
+
+
+class _Lines(protocol.ProcessProtocol):
+    def __init__(self):
+        self.first_line = defer.Deferred()
+        self.ended = defer.Deferred()
+        self.buffer = b""
+
+    def outReceived(self, data):
+        self.buffer += data
+        if b"\n" in self.buffer and not self.first_line.called:
+            self.first_line.callback(json.loads(self.buffer.split(b"\n", 1)[0]))
+
+    def processEnded(self, reason):
+        self.ended.callback(None)
+
+
+@pytest_twisted.inlineCallbacks
+def test_subprocess_generates_mos(tmp_path):
+    mo_file = tmp_path / "mo.jsonl"
+    mo_file.write_text('{"from": "+6281200001", "to": "1708", "text": "Malang Jalan rusak"}\n'
+                       '# a comment\n\n', encoding="utf-8")
+    lines = _Lines()
+    argv = [sys.executable, "-m", "gateway.channels.smpp.sim_command", "--port", "0",
+            "--count", "3", "--rate", "200", "--seed", "1", "--mo-file", str(mo_file)]
+    process = reactor.spawnProcess(lines, sys.executable, argv, env=dict(os.environ),
+                                   path=os.getcwd())
+    try:
+        hello = yield lines.first_line
+        esme = yield connect(hello["port"])
+        resp = yield esme.bind()
+        assert resp.status == 0
+        received = yield esme.wait_received(4)
+        assert received[0].source_addr == "+6281200001"
+    finally:
+        process.signalProcess("TERM")
+        yield lines.ended
