@@ -106,3 +106,19 @@ def test_bad_udh_keeps_whole_message():
     seg = segment_of({"source_addr": "x", "destination_addr": "1708", "esm_class": 0x40,
                       "short_message": b"\x09\x00\x03"}, "b")
     assert seg.single and seg.payload == b"\x09\x00\x03"
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["udh8", "udh16", "sar"]), st.sampled_from(["gsm", "ucs2"]),
+       st.randoms(use_true_random=False), st.integers(0, 3))
+def test_any_order_with_duplicates_completes_once(concat, coding, rnd, dupes):
+    text = LONG + (" 🙏" if coding == "ucs2" else "")
+    segs = segments(MoSpec("+62811", text, coding=coding, concat=concat), 0x42)
+    arrivals = segs + [rnd.choice(segs) for _ in range(dupes)]
+    rnd.shuffle(arrivals)
+    r = Reassembler()
+    done = [m for m in (r.add(s, now=0) for s in arrivals) if m]
+    assert [m.text for m in done] == [text] and len(r) == 0

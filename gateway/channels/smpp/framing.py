@@ -184,12 +184,17 @@ class SmppProtocol(Protocol):
         self.send_pdu(codec.response_name(request.command), request.sequence, status, **fields)
 
     def send_request(self, command: str, **fields: Any) -> defer.Deferred:
-        """Send a request within the window; fires with the response `Pdu`, fails
-        with `ResponseTimeout` or `ConnectionLost`."""
+        """Send a request within the window; fires with the response `Pdu` (check its
+        `status`; a `generic_nack` can be the answer too), fails with `ResponseTimeout`,
+        `MalformedPdu` or `ConnectionLost`.
+
+        The Deferred fires synchronously while the response is being read, before the
+        next PDU is decoded: a callback that records submit_sm_resp's message id has
+        done so before a receipt right behind it is dispatched."""
         deferred: defer.Deferred = defer.Deferred()
         if not self.connected_now:
             deferred.errback(Failure(error.NotConnectingError("SMPP connection is not up")))
-        elif len(self._outstanding) < self.window:
+        elif len(self._outstanding) < self.window and not self._waiting:
             self._transmit(command, fields, deferred)
         else:
             self._waiting.append((command, fields, deferred))

@@ -52,7 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     fault.add_argument("--receipt-before-response", action="store_true",
                        help="send the receipt before submit_sm_resp")
     fault.add_argument("--black-hole", action="store_true", help="answer nothing once bound")
-    p.add_argument("--status-interval", type=float, default=10.0, help="seconds between status lines")
+    p.add_argument("--status-interval", type=float, default=10.0, help="seconds between status lines (0: none)")
 
 
 def build_simulator(args: argparse.Namespace):
@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         _start_stdin(sim, args.concat)
     print(json.dumps({"event": "smsc-sim listening", "host": "127.0.0.1", "port": sim.port}),
           flush=True)
-    LoopingCall(_status, sim).start(args.status_interval, now=False)
+    if args.status_interval > 0:
+        LoopingCall(_status, sim).start(max(args.status_interval, 0.5), now=False)
     reactor.run()
     return 0
 

@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 
 from gateway.channels.smpp.constants import (
     ESM_SMSC_DELIVERY_RECEIPT,
+    ESM_UDHI,
     ESME_RINVPASWD,
     ESME_RINVSYSID,
     ESME_ROK,
@@ -302,7 +303,10 @@ class SmscSimulator(Factory):
         reported = str(int(sub.message_id, 16)) if self.receipt_id_decimal else sub.message_id
         stamp = time.strftime("%y%m%d%H%M", time.gmtime(self.clock.seconds()))
         status = self.receipt_status
-        original = decode_text(sub.short_message, sub.data_coding).text
+        body = sub.short_message
+        if sub.esm_class & ESM_UDHI and body:
+            body = body[1 + body[0]:]   # skip the concatenation UDH
+        original = decode_text(body, sub.data_coding).text
         snippet = original[:20].encode("ascii", "replace").decode("ascii")
         text = (f"id:{reported} sub:001 dlvrd:{'001' if status == 'DELIVRD' else '000'} "
                 f"submit date:{stamp} done date:{stamp} stat:{status} err:000 text:{snippet}")
