@@ -43,4 +43,8 @@ takut tambah tampak tanah tanggal tanpa tanya tapi tarif tawar teman tempat teng
 tenggelam terang terima terlalu terminal tetapi tiap tidak tiga tinggal tinggi tiket
 toilet tolong tua tuhan tumbang turun tutup uang ujung umum untuk urus utama wah waktu
 warga warung wc yang yth
+alur asalan bandara bangku bantal beli bendungan beres buah bulanan button depot diari dompet
+ember garuk gigi goa jambang kapal kapas kendala kolak koran kotak kotoran kupas langkah lebah
+lucu melawan ngadat pagu paku pekarangan pemadaman pembangunan pemukiman penerangan perbaikan
+perbatasan perumahan sambal seruan sikat sisi tahanan takar tarikan tegar tujuan waja
 """.split())

@@ -18,16 +18,19 @@ import re
 from gateway.model import Routing, RoutingStatus
 from gateway.parsers.common_words import COMMON_WORDS
 from gateway.parsers.names import MARKER_WORDS
-from gateway.parsers.normalise import IGNORABLE, SEPARATORS
+from gateway.parsers.normalise import SEPARATORS
 from gateway.parsers.regions import FormTarget, RegionDirectory
 
 _MENTIONS = re.compile(r"\s*(?:@\w+\s*)*")
 _HASH = re.compile(r"#\s*")
 _PIECE = re.compile(r"[^\W_]+")
-_GAP = re.compile(r"[\s.\-'\u2019]*")
+_SPACES = re.compile(r"\s*")
+_INLINE_JOINERS = frozenset(".-'\u2019")
+_MARKER_ABBREVIATIONS = frozenset({"kec", "kep", "kab", "prov", "adm"})
 _BODY_START = re.compile(r"[\s:,.\-]*")
 
 MIN_BARE_TYPO_NAME = 8
+MIN_BARE_FIRST_LETTER_TYPO = 10
 MIN_MARKED_TYPO_NAME = 5
 MIN_MARKER_TYPO_LENGTH = 3
 MAX_TYPO_WORDS = 6
@@ -47,11 +50,13 @@ class KeywordParser:
         found = self._exact(text, pos)
         if found is None:
             found = self._typo(_pieces(text, pos))
-        elif self.directory.is_extendable(found[0]):
-            # "Papua Barta Daya": the exact "Papua" may be the start of a misspelt longer name.
-            longer = self._typo(_pieces(text, pos), extends=found)
-            found = longer or found
-        if found is None:
+        elif self._may_continue(text, found):
+            # "Kab Nias Utaar", "Kab Serang Bedagai": an exact name may be the start of a
+            # misspelt longer one. Take the longer name if the slip is clear; if it is not,
+            # route nowhere rather than guess.
+            longer = self._typo(_pieces(text, pos), after=found)
+            found = found if longer is _NOTHING_NEAR else longer
+        if found is None or found is _NOTHING_NEAR:
             return Routing(RoutingStatus.UNROUTED, text[start:].strip())
         form, end = found
         return _routing(self.directory.lookup(form), text, end)
@@ -63,7 +68,8 @@ class KeywordParser:
             piece = _PIECE.match(text, pos)
             if piece is None:
                 return best
-            squashed += piece.group().lower()
+            word = piece.group().lower()
+            squashed += word
             if not directory.is_prefix(squashed):
                 return best
             end = piece.end()
@@ -72,40 +78,82 @@ class KeywordParser:
             char = text[end]
             if (char.isspace() or char in SEPARATORS) and directory.lookup(squashed):
                 best = (squashed, end)
-            if char not in IGNORABLE and not char.isspace():
+            pos = _gap_end(text, end, word)
+            if pos is None:
                 return best
-            pos = _GAP.match(text, end).end()
 
-    def _typo(self, pieces, extends: tuple[str, int] | None = None) -> tuple[str, int] | None:
+    def _may_continue(self, text: str, found: tuple[str, int]) -> bool:
+        """True if the words after an exact match could belong to a longer, misspelt name:
+        the form has longer forms, or the next word is a word of some region's name."""
+        form, end = found
+        if self.directory.is_extendable(form):
+            return True
+        following = _PIECE.match(text, _SPACES.match(text, end).end())
+        return following is not None and self.directory.typos.is_name_word(following.group().lower())
+
+    def _typo(self, pieces, after: tuple[str, int] | None = None):
         """The one form the head of the text is a clear misspelling of, as (form, end).
 
-        With `extends` (an exact match), only longer forms that begin with it are considered.
+        Returns _NOTHING_NEAR if no form is one slip away, and None if some are but the intent
+        is not clear. With `after` (an exact match), only forms longer than it, matched against
+        more of the text, count.
         """
-        index, accepted = self.directory.typos, {}
+        index, near = self.directory.typos, []
         if not pieces or index.is_plain_word(pieces[0][2][0]):
-            return None
+            return _NOTHING_NEAR
         for squashed, end, words in pieces:
-            if extends and end <= extends[1]:
+            if after and end <= after[1]:
                 continue
             for form in index.near(squashed):
-                if extends and not (form.startswith(extends[0]) and len(form) > len(extends[0])):
+                if after and len(form) <= len(after[0]):
                     continue
                 target = self.directory.lookup(form)
-                if _clear_intent(squashed, words, form, target, index.name_words(form)):
-                    accepted[tuple(r.code for r in target.regions)] = (form, end)
-        return _one_intent(list(accepted.values()))
+                clear = _clear_intent(squashed, words, form, target, index.name_words(form))
+                near.append((form, end, target.regions, clear))
+        return _one_intent(near) if near else _NOTHING_NEAR
 
 
-def _one_intent(accepted: list[tuple[str, int]]) -> tuple[str, int] | None:
-    """The single region the corrections point to, or None if they disagree.
+_NOTHING_NEAR = ("", -1)
 
-    Nested names are not a disagreement: "Papua Barta Daya" is one slip from both
-    "Papua Barat" and "Papua Barat Daya", and as with exact names the longer one wins.
+
+def _one_intent(near) -> tuple[str, int] | None:
+    """The single clear correction among the forms one slip away, or None if there is doubt.
+
+    Every near form counts, also those the policy refuses: "KabSika" is one slip from both
+    Siak (too short to correct) and Sikka, so it is not clearly Sikka. Nested names are not
+    in conflict: "Papua Barta Daya" is one slip from "Papua Barat" and from "Papua Barat Daya",
+    and as with exact names the longer one wins.
     """
-    if not accepted:
+    clear = [(form, end) for form, end, _, ok in near if ok]
+    if not clear:
         return None
-    longest = max(accepted, key=lambda found: len(found[0]))
-    return longest if all(longest[0].startswith(form) for form, _ in accepted) else None
+    form, end = max(clear, key=lambda found: (len(found[0]), found[1]))
+    regions = next(r for f, e, r, _ in near if f == form)
+    # Slips matched against less text ("Intan" ~ Bintan in "Intan Jya") do not contest a
+    # correction that explains more of it, just as a longer exact name beats a shorter one.
+    rivals = [(other, other_regions) for other, other_end, other_regions, _ in near if other_end >= end]
+    if all(form.startswith(other) or other_regions == regions for other, other_regions in rivals):
+        return form, end
+    return None
+
+
+def _gap_end(text: str, end: int, word: str) -> int | None:
+    """Where the next piece of a keyword may start after `word`, or None if the keyword ends here.
+
+    Spaces join pieces ("Sumba Timur"); a dot, hyphen or apostrophe joins them only inside a
+    word ("Toli-Toli", "Kab.Siak") or, for a dot, after a marker ("Kab. Siak"). " - " and
+    "Papua. " are separators before the body.
+    """
+    char = text[end]
+    if char.isspace():
+        return _SPACES.match(text, end).end()
+    if char in _INLINE_JOINERS:
+        following = text[end + 1:end + 2]
+        if following and not following.isspace():
+            return end + 1
+        if char == "." and word in MARKER_WORDS | _MARKER_ABBREVIATIONS:
+            return _SPACES.match(text, end + 1).end()
+    return None
 
 
 def _pieces(text: str, pos: int) -> list[tuple[str, int, list[str]]]:
@@ -119,11 +167,16 @@ def _pieces(text: str, pos: int) -> list[tuple[str, int, list[str]]]:
         squashed += word
         words.append(word)
         end = piece.end()
-        if end >= len(text) or text[end].isspace() or text[end] in SEPARATORS:
+        if end >= len(text):
             pieces.append((squashed, end, list(words)))
-        if end >= len(text) or (text[end] not in IGNORABLE and not text[end].isspace()):
             break
-        pos = _GAP.match(text, end).end()
+        if text[end].isspace() or text[end] in SEPARATORS:
+            pieces.append((squashed, end, list(words)))
+        pos = _gap_end(text, end, word)
+        if pos is None and len(words) == 1 and len(word) <= 4 and text[end] == ".":
+            pos = _SPACES.match(text, end + 1).end()  # "Kxb. Siak": maybe a misspelt marker
+        if pos is None:
+            break
     return pieces
 
 
@@ -135,7 +188,9 @@ def _clear_intent(query: str, words: list[str], form: str, target: FormTarget, n
     if _name_part(query, name_form.marker, name_form.marker_first) in COMMON_WORDS:
         return False  # "KabPasar" is still the word "pasar", not Kabupaten Paser
     if not name_form.marker:
-        return len(name_form.name) >= MIN_BARE_TYPO_NAME and query[0] == form[0]
+        # A slip in the first letter is rarer than a real word that happens to be near.
+        same_start = query[0] == form[0] or len(name_form.name) >= MIN_BARE_FIRST_LETTER_TYPO
+        return len(name_form.name) >= MIN_BARE_TYPO_NAME and same_start
     if len(name_form.name) >= MIN_MARKED_TYPO_NAME:
         return True
     # A short name is accepted only intact, with the slip in a marker long enough to recognise.

@@ -32,6 +32,7 @@ class TypoIndex:
             for key in _deletions(form):
                 self._keys.setdefault(key, []).append(form)
         every_name_word = frozenset().union(*self._name_words.values())
+        self._every_name_word = every_name_word
         # Ordinary words that are not part of any region name: a text starting with one of
         # them is never a typo (a quick exit for most unrouted complaints).
         self._plain_words = COMMON_WORDS - every_name_word
@@ -47,6 +48,10 @@ class TypoIndex:
     def is_plain_word(self, word: str) -> bool:
         """True if `word` is an ordinary word that is in no region's name (`pasar`, `jalan`)."""
         return word in self._plain_words
+
+    def is_name_word(self, word: str) -> bool:
+        """True if `word` is a word of some region's name (`barat`, `bedagai`)."""
+        return word in self._every_name_word
 
     def name_words(self, form: str) -> frozenset[str]:
         """The words of the region name behind `form` (`{"sumba", "timur"}`)."""
