@@ -12,6 +12,8 @@ import os
 import sys
 
 from gateway.config import ConfigError, Settings, load_config
+from gateway.parsers.mapping_file import MappingError
+from gateway.store.migrate import SchemaMismatch
 
 EX_CONFIG = 78
 EX_SOFTWARE = 70
@@ -131,17 +133,9 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
-    except _mapping_error() as e:
-        print(f"lapor-gateway: region mapping: {e}", file=sys.stderr)
+    except (MappingError, SchemaMismatch) as e:
+        print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
-
-
-def _mapping_error():
-    try:
-        from gateway.parsers.regions import MappingError
-        return MappingError
-    except ImportError:
-        return ConfigError
 
 
 if __name__ == "__main__":

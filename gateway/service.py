@@ -41,9 +41,9 @@ def load_pseudonym_key(settings: Settings) -> bytes:
 
 def load_parser(settings: Settings):
     """The keyword parser over the configured region mapping (raises MappingError if broken)."""
-    from gateway.parsers.regions import RegionDirectory
     from gateway.parsers.keyword import KeywordParser
-    return KeywordParser(RegionDirectory.load(settings.parser.mapping)).parse
+    from gateway.parsers.regions import load_directory
+    return KeywordParser(load_directory(settings.parser.mapping)).parse
 
 
 def build_channels(settings: Settings, reactor) -> dict:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -43,36 +44,44 @@ def write_config(path: Path, text: str) -> Path:
 
 
 class Daemon:
-    """`lapor-gateway run` as a subprocess whose JSON log lines we read as they come."""
+    """`lapor-gateway run` as a subprocess; a thread reads its JSON log lines as they come
+    (a full pipe would block the daemon), and tests wait for the events they expect."""
 
     def __init__(self, config: Path, env=None):
         self.config = config
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.lines: list[dict] = []
+        self._incoming: queue.Queue = queue.Queue()
 
     def start(self, until: str = "gateway ready", timeout: float = 30) -> "Daemon":
         self.proc = subprocess.Popen([sys.executable, "-m", "gateway", "run", "--config", str(self.config)],
                                      cwd=REPO, env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
+        threading.Thread(target=self._read, daemon=True).start()
         self.wait_for(until, timeout)
         return self
 
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self._incoming.put(_parse(line))
+        self._incoming.put(None)  # end of output
+
     def wait_for(self, event: str, timeout: float = 30) -> dict:
-        """Read log lines until one whose event is `event` (bounded by `timeout`)."""
+        """The next log line whose event is `event`; fail after `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            line = self.proc.stdout.readline()
-            if not line:
-                raise AssertionError(f"daemon exited ({self.proc.wait()}) before {event!r}:\n{self.log_text()}")
-            entry = _parse(line)
+        while True:
+            try:
+                entry = self._incoming.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {event!r} within {timeout}s:\n{self.log_text()}") from None
+            if entry is None:
+                self._incoming.put(None)
+                raise AssertionError(f"daemon exited ({self.proc.wait()}) before {event!r}:\n"
+                                     f"{self.log_text()}")
             self.lines.append(entry)
             if entry.get("event") == event:
                 return entry
-        raise AssertionError(f"no {event!r} within {timeout}s:\n{self.log_text()}")
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -86,8 +95,9 @@ class Daemon:
         return code
 
     def _drain(self) -> None:
-        for line in self.proc.stdout.read().splitlines():
-            self.lines.append(_parse(line))
+        while (entry := self._incoming.get(timeout=10)) is not None:
+            self.lines.append(entry)
+        self._incoming.put(None)
 
     def log_text(self) -> str:
         return "\n".join(json.dumps(entry, ensure_ascii=False) for entry in self.lines)

@@ -3,7 +3,9 @@ file and key; secrets come from env, files or the credentials directory and neve
 import pytest
 
 from gateway.config import ConfigError, load_config
-from tests.support import REPO, cli, write_config
+from tests.support import MAPPING, REPO, cli, write_config
+
+PARSER = f"[parser]\nmapping = '{MAPPING}'\n"
 
 
 def test_shipped_config_checks_ok():
@@ -41,7 +43,7 @@ def test_run_with_unknown_key_exits_78_before_doing_anything(tmp_path):
 
 def test_missing_secret_file_names_the_key(tmp_path):
     path = write_config(tmp_path / "gateway.toml",
-                        "[secrets.files]\npseudonym_key = 'nowhere/pseudonym.key'\n")
+                        PARSER + "[secrets.files]\npseudonym_key = 'nowhere/pseudonym.key'\n")
     settings = load_config(path)
     with pytest.raises(ConfigError) as error:
         settings.secrets_resolver().get("pseudonym_key")
@@ -64,7 +66,7 @@ def test_secrets_from_env_files_and_credentials_directory_never_shown(tmp_path):
     creds.mkdir()
     (creds / "smpp_password").write_text("s3cret-from-systemd\n")
     (tmp_path / "key").write_text("s3cret-from-file")
-    path = write_config(tmp_path / "gateway.toml", "[secrets.files]\npseudonym_key = 'key'\n")
+    path = write_config(tmp_path / "gateway.toml", PARSER + "[secrets.files]\npseudonym_key = 'key'\n")
     env = {"CREDENTIALS_DIRECTORY": str(creds), "LAPOR_TELEGRAM_TOKEN": "s3cret-from-env"}
     result = cli("check-config", path, env=env)
     assert result.returncode == 0, result.stderr

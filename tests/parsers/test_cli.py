@@ -50,4 +50,3 @@ def test_regions_check_and_edit(tmp_path):
     mapping.write_text(mapping.read_text().replace('  "36.71":\n', '  "36.71":\n    keywords: [TANGKAB]\n'))
     check = run("regions", "check", "--mapping", str(mapping))
     assert check.returncode == 1 and "36.03" in check.stdout and "36.71" in check.stdout
-    assert run("regions", "show", "99.99").returncode == 2
