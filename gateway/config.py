@@ -151,13 +151,13 @@ class Secrets:
             return self._read(named, f"[secrets.files].{name}")
         directory = self._settings.secrets.directory or os.environ.get("CREDENTIALS_DIRECTORY")
         if directory and (Path(directory) / name).is_file():
-            return self._read(Path(directory) / name, "credentials directory")
+            return self._read(Path(directory) / name, "$CREDENTIALS_DIRECTORY", "credentials directory")
         if required:
             raise ConfigError(f"{self._settings.source}: missing secret {name}: set {env}, put a file"
                               f" named {name} in $CREDENTIALS_DIRECTORY, or name one in [secrets.files]")
         return None
 
-    def _read(self, path: Path, key: str) -> Secret:
+    def _read(self, path: Path, key: str, origin: str | None = None) -> Secret:
         try:
             value = path.read_text(encoding="utf-8").strip()
         except OSError as e:
@@ -165,7 +165,7 @@ class Secrets:
                               f" {e.strerror}") from None
         if not value:
             raise ConfigError(f"{self._settings.source}: {key}: secret file {path} is empty")
-        return Secret(value, f"file {path}")
+        return Secret(value, origin or f"file {path}")
 
 
 def load_config(path: str | os.PathLike | None) -> Settings:
