@@ -32,6 +32,9 @@ def demo_settings(state_directory: str):
 
 def run_demo(reactor, args) -> int:
     settings = demo_settings(args.state_directory)
+    # Each demo starts afresh: otherwise every sample would be a duplicate of the last run's.
+    for old in settings.state_directory.glob("gateway.db*"):
+        old.unlink()
     gwlog.configure(settings.logging.level, "console")
     gwlog.set_pseudonym_key(load_pseudonym_key(settings))
     outcome = {"code": 1}
@@ -93,4 +96,4 @@ def _print(rows) -> None:
         print(f"      citizen: {r['text']}")
         if reply:
             print(f"      reply:   {reply['text']}")
-    print("\nThe demo's database stays in its state directory; run the demo again to add more.")
+    print("\nThe demo's database stays in its state directory until the next demo.")
