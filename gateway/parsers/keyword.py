@@ -34,6 +34,8 @@ MIN_BARE_FIRST_LETTER_TYPO = 10
 MIN_MARKED_TYPO_NAME = 5
 MIN_MARKER_TYPO_LENGTH = 3
 MAX_TYPO_WORDS = 6
+MAX_EXTRA_WORDS = 2
+MIN_FUSED_WORDS = 8
 
 
 class KeywordParser:
@@ -48,13 +50,16 @@ class KeywordParser:
         hashed = _HASH.match(text, start)
         pos = hashed.end() if hashed else start
         found = self._exact(text, pos)
+        typos = self.directory.typos
         if found is None:
-            found = self._typo(_pieces(text, pos))
-        elif self._may_continue(text, found):
+            found = self._typo(_pieces(text, pos, typos, "", MAX_TYPO_WORDS))
+        elif self._may_continue(text, found[1]):
             # "Kab Nias Utaar", "Kab Serang Bedagai": an exact name may be the start of a
             # misspelt longer one. Take the longer name if the slip is clear; if it is not,
             # route nowhere rather than guess.
-            longer = self._typo(_pieces(text, pos), after=found)
+            more = _gap_end(text, found[1], "") if found[1] < len(text) else None
+            pieces = _pieces(text, more, typos, found[0], MAX_EXTRA_WORDS) if more else []
+            longer = self._typo(pieces, after=found)
             found = found if longer is _NOTHING_NEAR else longer
         if found is None or found is _NOTHING_NEAR:
             return Routing(RoutingStatus.UNROUTED, text[start:].strip())
@@ -82,14 +87,11 @@ class KeywordParser:
             if pos is None:
                 return best
 
-    def _may_continue(self, text: str, found: tuple[str, int]) -> bool:
-        """True if the words after an exact match could belong to a longer, misspelt name:
-        the form has longer forms, or the next word is a word of some region's name."""
-        form, end = found
-        if self.directory.is_extendable(form):
-            return True
+    def _may_continue(self, text: str, end: int) -> bool:
+        """True if the word after an exact match could be part of a longer name (one slip
+        from a word of some region's name, or from a marker such as "kota")."""
         following = _PIECE.match(text, _SPACES.match(text, end).end())
-        return following is not None and self.directory.typos.is_name_word(following.group().lower())
+        return following is not None and self.directory.typos.near_name_word(following.group().lower())
 
     def _typo(self, pieces, after: tuple[str, int] | None = None):
         """The one form the head of the text is a clear misspelling of, as (form, end).
@@ -99,7 +101,7 @@ class KeywordParser:
         more of the text, count.
         """
         index, near = self.directory.typos, []
-        if not pieces or index.is_plain_word(pieces[0][2][0]):
+        if not pieces or (after is None and index.is_plain_word(pieces[0][2][0])):
             return _NOTHING_NEAR
         for squashed, end, words in pieces:
             if after and end <= after[1]:
@@ -156,14 +158,23 @@ def _gap_end(text: str, end: int, word: str) -> int | None:
     return None
 
 
-def _pieces(text: str, pos: int) -> list[tuple[str, int, list[str]]]:
-    """The head of the text as candidate keywords: (squashed so far, end, words) at each boundary."""
-    pieces, squashed, words = [], "", []
-    while len(words) < MAX_TYPO_WORDS:
+def _pieces(text: str, pos: int, index, squashed: str, max_words: int) -> list[tuple[str, int, list[str]]]:
+    """The head of the text as candidate keywords: (squashed so far, end, words) at each boundary.
+
+    After the first word, a word is taken only if it may belong to a name: near a word of
+    some region's name or a marker, or long enough to be several name words run together.
+    This stops at the complaint's first ordinary word, which keeps the typo search cheap.
+    `squashed` is an exact match the pieces continue, if any (then no run-together words).
+    """
+    pieces, words, continuing = [], [], bool(squashed)
+    while len(words) < max_words:
         piece = _PIECE.match(text, pos)
         if piece is None:
             break
         word = piece.group().lower()
+        if (words or continuing) and not index.near_name_word(word) and (
+                continuing or len(word) < MIN_FUSED_WORDS):
+            break
         squashed += word
         words.append(word)
         end = piece.end()

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Mapping
 
 from gateway.parsers.common_words import COMMON_WORDS
-from gateway.parsers.names import name_words
+from gateway.parsers.names import MARKER_WORDS, name_words
 
 # Shorter forms are not indexed: in a short word one slip is too often another real word.
 MIN_FORM_LENGTH = 5
+_MEMO_LIMIT = 65536
 
 
 class TypoIndex:
@@ -33,6 +34,8 @@ class TypoIndex:
                 self._keys.setdefault(key, []).append(form)
         every_name_word = frozenset().union(*self._name_words.values())
         self._every_name_word = every_name_word
+        self._near_memo: dict[str, bool] = {}
+        self._name_word_keys = frozenset(k for w in every_name_word | MARKER_WORDS for k in _deletions(w))
         # Ordinary words that are not part of any region name: a text starting with one of
         # them is never a typo (a quick exit for most unrouted complaints).
         self._plain_words = COMMON_WORDS - every_name_word
@@ -52,6 +55,21 @@ class TypoIndex:
     def is_name_word(self, word: str) -> bool:
         """True if `word` is a word of some region's name (`barat`, `bedagai`)."""
         return word in self._every_name_word
+
+    def near_name_word(self, word: str) -> bool:
+        """True if `word` may be a name word or marker with at most one slip (a quick filter:
+        it also lets through some words two slips away).
+
+        Asked for the first word of nearly every complaint body, so answers are remembered;
+        those words come from a small everyday vocabulary. The memo is bounded.
+        """
+        known = self._near_memo.get(word)
+        if known is None:
+            known = any(key in self._name_word_keys for key in _deletions(word))
+            if len(self._near_memo) >= _MEMO_LIMIT:
+                self._near_memo.clear()
+            self._near_memo[word] = known
+        return known
 
     def name_words(self, form: str) -> frozenset[str]:
         """The words of the region name behind `form` (`{"sumba", "timur"}`)."""
