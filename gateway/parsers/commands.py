@@ -134,10 +134,10 @@ def run_show(args) -> int:
     print(f"code:     {region.code}\nname:     {region.name}\nlevel:    {region.level.value}")
     print(f"keywords: {', '.join(directory.keywords(region.code)) or '(none)'}")
     print(f"matches:  {', '.join(directory.forms(region.code))}")
+    print("          (case, spaces, dots, hyphens and apostrophes ignored)")
     shared = directory.shared_forms(region.code)
     if shared:
         print(f"shared:   {', '.join(shared)} (ambiguous: also other regions' names)")
-    print("          (case, spaces, dots, hyphens and apostrophes ignored)")
     return OK
 
 
