@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from gateway.model import ComplaintState
 from gateway.store import journal, migrate
@@ -14,8 +15,13 @@ from gateway.store.database import make_engine
 
 
 def _engine(args):
+    """The database, read-only in spirit: never created or upgraded by an admin look-up."""
     from gateway.cli import load_settings
-    engine = make_engine(load_settings(args).store_url)
+    url = load_settings(args).store_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        raise migrate.SchemaMismatch(f"no database at {url[len('sqlite:///'):]}; run"
+                                     " `lapor-gateway db upgrade` or start the gateway first")
+    engine = make_engine(url)
     migrate.ensure_schema(engine, migrate=False)
     return engine
 
