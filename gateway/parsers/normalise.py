@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-# Characters that may appear inside a keyword without changing it.
-IGNORABLE = frozenset(" \t.-'\u2019")
 # Characters that may end a keyword: whitespace or a separator before the body.
 SEPARATORS = frozenset(":,.-")
 
@@ -27,8 +25,3 @@ def is_keyword_text(text: str) -> bool:
     hyphens or apostrophes inside (a keyword cannot contain a separator such as `:` or `,`,
     since the parser would end the keyword there)."""
     return bool(_KEYWORD_TEXT.match(text)) and "_" not in text and bool(squash(text))
-
-
-def is_boundary(text: str, index: int) -> bool:
-    """True if a keyword may end just before `text[index]`: end of text, whitespace or a separator."""
-    return index >= len(text) or text[index].isspace() or text[index] in SEPARATORS
