@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.backoff import backoff_delay
 from gateway.channels.base import Channel, ReplyRejected
 from gateway.logging import get_logger
 from gateway.model import Reply
+from gateway.pending import PendingWork
 
 log = get_logger(__name__)
 
@@ -25,21 +26,19 @@ class Outbox:
         self._reactor = reactor
         self._retry = (retry_initial_s, retry_max_s)
         self._max_attempts = max_attempts
-        self._timers: dict[int, object] = {}
-        self._in_flight: set[Deferred] = set()
-        self._stopping = False
+        self._pending = PendingWork(reactor)
         self.sent = 0
 
     def send(self, reply: Reply) -> None:
-        if self._stopping:
+        if self._pending.stopping:
             return  # still queued in the store; sent at the next start
         channel = self._channels.get(reply.channel)
         if channel is None:
             log.warning("no channel for reply; it stays queued", reply=reply.id, channel=reply.channel)
             return
-        d = self._send(channel, reply)
-        self._in_flight.add(d)
-        d.addBoth(lambda _: self._in_flight.discard(d))
+        d = self._pending.track(self._send(channel, reply))
+        d.addErrback(lambda f: log.error("reply not recorded; it is sent again at the next start",
+                                         reply=reply.id, error=f.getErrorMessage()))
 
     @inlineCallbacks
     def _send(self, channel: Channel, reply: Reply):
@@ -67,17 +66,8 @@ class Outbox:
         delay = backoff_delay(attempts, *self._retry)
         log.warning("reply failed; will retry", reply=reply.id, attempt=attempts,
                     retry_in_s=round(delay, 2), reason=reason)
-        if not self._stopping:
-            self._timers[reply.id] = self._reactor.callLater(delay, self._wake, reply)
-
-    def _wake(self, reply: Reply) -> None:
-        self._timers.pop(reply.id, None)
-        self.send(reply)
+        self._pending.later(reply.id, delay, self.send, reply)
 
     def stop(self) -> Deferred:
-        self._stopping = True
-        for timer in self._timers.values():
-            if timer.active():
-                timer.cancel()
-        self._timers.clear()
-        return DeferredList(list(self._in_flight), consumeErrors=True)
+        """Send nothing more; fire when the sends under way have finished."""
+        return self._pending.stop()

@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Callable
 
-from twisted.internet.defer import Deferred, DeferredList, DeferredSemaphore, inlineCallbacks
+from twisted.internet.defer import Deferred, DeferredSemaphore, inlineCallbacks
 
 from gateway.backoff import backoff_delay
 from gateway.forwarder.base import CaseStore, PermanentFailure, TemporaryFailure
 from gateway.logging import get_logger
 from gateway.model import Complaint, Reply, utcnow
+from gateway.pending import PendingWork
 
 log = get_logger(__name__)
 
@@ -36,27 +37,20 @@ class ForwardingWorker:
         self._reply_for = reply_for   # (complaint, tracking id) -> (reply kind, reply text)
         self._on_reply = on_reply
         self._attempts: dict[str, int] = {}
-        self._waiting: dict[str, object] = {}   # complaint id -> pending retry timer
-        self._in_flight: set[Deferred] = set()
-        self._stopping = False
+        self._pending = PendingWork(reactor)
         self.forwarded = 0
         self.dead = 0
 
     def enqueue(self, complaint: Complaint) -> None:
-        if self._stopping or complaint.id in self._waiting:
+        if self._pending.stopping or self._pending.waiting(complaint.id):
             return
-        d = self._slots.run(self._attempt, complaint)
-        self._in_flight.add(d)
-        d.addBoth(self._done, d)
-
-    def _done(self, result, d):
-        self._in_flight.discard(d)
-        if hasattr(result, "getTraceback"):
-            log.error("forwarding worker failed", error=result.getErrorMessage())
+        d = self._pending.track(self._slots.run(self._attempt, complaint))
+        d.addErrback(lambda f: log.error("forwarding worker failed", complaint=complaint.id,
+                                         error=f.getErrorMessage()))
 
     @inlineCallbacks
     def _attempt(self, complaint: Complaint):
-        if self._stopping:
+        if self._pending.stopping:
             return  # it stays `parsed` in the store and resumes at the next start
         started = self._reactor.seconds()
         try:
@@ -98,20 +92,10 @@ class ForwardingWorker:
         reason = f"{type(error).__name__}: {error}"
         log.warning("forwarding failed; will retry", complaint=complaint.id, attempt=attempt,
                     retry_in_s=round(delay, 2), reason=reason)
-        if not self._stopping:
-            self._waiting[complaint.id] = self._reactor.callLater(delay, self._wake, complaint)
+        self._pending.later(complaint.id, delay, self.enqueue, complaint)
         return self._store.record_forward_failure(complaint.id, reason, dead=False,
                                                   next_attempt_at=utcnow() + timedelta(seconds=delay))
 
-    def _wake(self, complaint: Complaint) -> None:
-        self._waiting.pop(complaint.id, None)
-        self.enqueue(complaint)
-
     def stop(self) -> Deferred:
         """Start no new attempts; fire when the ones under way have finished."""
-        self._stopping = True
-        for timer in self._waiting.values():
-            if timer.active():
-                timer.cancel()
-        self._waiting.clear()
-        return DeferredList(list(self._in_flight), consumeErrors=True)
+        return self._pending.stop()
