@@ -72,7 +72,11 @@ def run_parse(args) -> int:
 
 
 def parse_lines(parser: KeywordParser, lines, out, err) -> int:
-    """Parse JSON Lines; a bad line is reported on `err` and the rest still processed."""
+    """Parse JSON Lines; a bad line is reported on `err` and the rest still processed.
+
+    A bad line also gets its error object on `out`, in its place, so that output line N
+    always answers input line N (blank lines excepted) and a measuring script can zip them.
+    """
     status = OK
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -84,7 +88,9 @@ def parse_lines(parser: KeywordParser, lines, out, err) -> int:
                 raise TypeError("'text' must be a string")
         except (ValueError, KeyError, TypeError) as exc:
             reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            err.write(json.dumps({"line": number, "error": reason}) + "\n")
+            problem = json.dumps({"line": number, "error": reason})
+            err.write(problem + "\n")
+            out.write(problem + "\n")
             status = PROBLEMS
             continue
         out.write(json.dumps(parser.parse(text).to_json(), ensure_ascii=False) + "\n")

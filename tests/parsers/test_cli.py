@@ -33,7 +33,8 @@ def test_parse_json_lines_reports_bad_lines_and_goes_on():
     result = run("parse", stdin=lines)
     assert result.returncode == 1
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o["status"] for o in out] == ["routed", "ambiguous"]
+    assert [o.get("status") for o in out] == ["routed", None, None, "ambiguous"]
+    assert [o.get("line") for o in out] == [None, 2, 3, None]
     errors = [json.loads(line) for line in result.stderr.splitlines()]
     assert [e["line"] for e in errors] == [2, 3]
 
