@@ -4,6 +4,8 @@
 
 parse_rate_msgs_per_s: messages parsed per second on one core, over the labelled samples
 (shared/samples/parser-cases.jsonl beside the repo, else a built-in mix of the same kinds).
+parse_rate_unique_msgs_per_s: the same over 100,000 distinct generated messages (every
+region's written forms, some misspelt, a third with no keyword), a fresh parser.
 mapping_load_ms: a cold load (YAML read + validation + indexes) in a fresh interpreter,
 best of 5; the daemon's reload costs this.
 """
@@ -63,6 +65,42 @@ def parse_rate(mapping: str, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def unique_mix(directory, count: int, seed: int = 1708) -> list[str]:
+    """`count` distinct messages: every region's written forms (some with one slip), and a
+    third with no keyword, each with a different body — so no cache sees a word twice
+    more often than real traffic would."""
+    import random
+    rng = random.Random(seed)
+    words = ["jalan", "rusak", "sampah", "lampu", "mati", "banjir", "pelayanan", "lambat", "pungli",
+             "sekolah", "puskesmas", "air", "bersih", "macet", "parkir", "liar", "izin", "bantuan"]
+    forms = [form for region in directory for form in directory.forms(region.code)]
+    texts = []
+    for n in range(count):
+        body = " ".join(rng.choice(words) for _ in range(rng.randint(4, 14))) + f" no {n}"
+        if n % 3 == 2:
+            texts.append(f"{body.capitalize()}")
+            continue
+        form = rng.choice(forms)
+        if n % 7 == 0 and len(form) > 6:  # a slip: one letter dropped
+            cut = rng.randrange(1, len(form) - 1)
+            form = form[:cut] + form[cut + 1:]
+        texts.append(f"{form}{rng.choice([' ', ': ', ', ', ' - '])}{body}")
+    return texts
+
+
+def unique_parse_rate(mapping: str, count: int) -> float:
+    from gateway.parsers.keyword import KeywordParser
+    from gateway.parsers.regions import load_directory
+
+    directory = load_directory(mapping)
+    parse = KeywordParser(directory).parse
+    texts = unique_mix(directory, count)
+    start = time.perf_counter()
+    for text in texts:
+        parse(text)
+    return count / (time.perf_counter() - start)
+
+
 def cold_load_seconds(mapping: str, runs: int = 5) -> float:
     code = LOAD_SNIPPET.format(repo=str(REPO), mapping=mapping)
     return min(float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
@@ -75,6 +113,7 @@ def main() -> None:
     options.add_argument("--messages", type=int, default=300_000)
     args = options.parse_args()
     print(f"parse_rate_msgs_per_s {parse_rate(args.mapping, args.messages):.0f}")
+    print(f"parse_rate_unique_msgs_per_s {unique_parse_rate(args.mapping, 100_000):.0f}")
     print(f"mapping_load_ms {cold_load_seconds(args.mapping) * 1000:.1f}")
     print(f"sample_messages {len(messages())}")
 
