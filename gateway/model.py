@@ -74,6 +74,23 @@ class Message:
     channel_message_ids: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()          # e.g. "partial" (a long SMS missing parts)
     reply_context: dict = field(default_factory=dict)  # what the channel needs to answer
+    #: other keys under which an earlier copy of this message may be stored (e.g. the
+    #: previous time bucket of a content key): finding one makes this a duplicate
+    dedup_also: tuple[str, ...] = ()
+    #: held parts this message completes: deleted in the transaction that commits it
+    parts_key: str | None = None
+    raw_hex: str | None = None           # undecodable bytes, kept rather than dropped
+
+
+@dataclass(frozen=True)
+class HeldPart:
+    """One part of a long message, stored until its message is complete."""
+
+    channel: str
+    parts_key: str
+    part_no: int
+    part: dict                            # the channel's own description of the part
+    received_at: datetime = field(default_factory=utcnow)
 
 
 class ComplaintState(str, enum.Enum):
@@ -135,3 +152,6 @@ class DeliveryReport:
     status: str              # channel's word: DELIVRD, UNDELIV, EXPIRED, ...
     delivered: bool
     final: bool = True
+    #: other forms of the id, tried when no reply has `channel_message_id` itself
+    #: (an SMSC may report in decimal the id it returned in hex)
+    alternate_ids: tuple[str, ...] = ()

@@ -10,7 +10,7 @@ from typing import Mapping
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.backoff import backoff_delay
-from gateway.channels.base import Channel, ReplyRejected
+from gateway.channels.base import Channel, ReplyRejected, ReplyUncertain
 from gateway.logging import get_logger
 from gateway.model import Reply
 from gateway.pending import PendingWork
@@ -44,9 +44,11 @@ class Outbox:
     def _send(self, channel: Channel, reply: Reply):
         try:
             channel_message_id = yield channel.send(reply)
-        except ReplyRejected as refusal:
-            log.warning("reply refused by the channel", reply=reply.id, reason=str(refusal))
-            yield self._store.record_reply_failure(reply.id, str(refusal), final=True)
+        except (ReplyRejected, ReplyUncertain) as refusal:
+            log.warning("reply not sent and not retried", reply=reply.id, reason=str(refusal),
+                        kind=type(refusal).__name__)
+            yield self._store.record_reply_failure(reply.id, f"{type(refusal).__name__}: {refusal}",
+                                                   final=True)
             return
         except Exception as error:  # noqa: BLE001 - anything else may pass next time
             yield self._retry_later(reply, f"{type(error).__name__}: {error}")

@@ -13,8 +13,8 @@ from typing import Callable
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.logging import get_logger
-from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, Message, Routing,
-                           RoutingStatus)
+from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, HeldPart, Message,
+                           Routing, RoutingStatus)
 
 log = get_logger(__name__)
 
@@ -25,7 +25,6 @@ class Pipeline:
         self._forwarder = forwarder
         self._outbox = outbox
         self.parse = parse          # replaced atomically when the region mapping is reloaded
-        self._open = True
         self.accepted = 0
         self.duplicates = 0
 
@@ -49,8 +48,13 @@ class Pipeline:
         return result
 
     def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
-        return self._store.record_delivery(report.channel, report.channel_message_id, report.status,
-                                           report.delivered, report.final)
+        return self._store.record_delivery(report)
+
+    def hold_part(self, part: HeldPart) -> Deferred[bool]:
+        return self._store.hold_part(part)
+
+    def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
+        return self._store.held_parts(channel)
 
     def load_cursor(self, channel: str) -> Deferred[str | None]:
         return self._store.load_cursor(channel)

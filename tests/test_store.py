@@ -109,3 +109,54 @@ def test_run_refuses_an_old_schema_when_told_not_to_migrate(tmp_path):
     with pytest.raises(migrate.SchemaMismatch, match="newer"):
         migrate.ensure_schema(engine, migrate=True)
     engine.dispose()
+
+
+@pytest_twisted.inlineCallbacks
+def test_held_parts_survive_until_their_message_commits(store_url):
+    from gateway.model import HeldPart
+    store = yield open_store(store_url, reactor)
+    try:
+        first = yield store.hold_part(HeldPart("sms", "k", 1, {"payload": "aa"}))
+        again = yield store.hold_part(HeldPart("sms", "k", 1, {"payload": "aa"}))
+        yield store.hold_part(HeldPart("sms", "other", 1, {"payload": "bb"}))
+        assert (first, again) == (True, False)
+        assert [(p.parts_key, p.part_no) for p in (yield store.held_parts("sms"))] == [("k", 1), ("other", 1)]
+        whole = Message("sms", "+6281", "part one part two", "content#5", parts_key="k")
+        yield store.accept(whole)
+        assert [p.parts_key for p in (yield store.held_parts("sms"))] == ["other"]
+    finally:
+        store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_dedup_also_finds_the_copy_stored_under_an_earlier_key(store_url):
+    store = yield open_store(store_url, reactor)
+    try:
+        first = yield store.accept(Message("sms", "+6281", "Jalan rusak", "h#100"))
+        again = yield store.accept(Message("sms", "+6281", "Jalan rusak", "h#101", dedup_also=("h#100",)))
+        later = yield store.accept(Message("sms", "+6281", "Jalan rusak", "h#103", dedup_also=("h#102",)))
+        assert again.duplicate and again.complaint_id == first.complaint_id
+        assert not later.duplicate
+    finally:
+        store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_delivery_reports_match_alternate_ids_and_late_ones_do_not_undo_final(store_url):
+    from gateway.model import DeliveryReport
+    store = yield open_store(store_url, reactor)
+    try:
+        accepted = yield store.accept(sms(1))
+        routing = Routing(RoutingStatus.UNROUTED, "x")
+        yield store.record_routing(accepted.complaint_id, routing)
+        reply = yield store.record_forwarded(accepted.complaint_id, "1000001", "unrouted", "nomor #1000001")
+        yield store.record_reply_sent(reply.id, "a1b")
+        unmatched = yield store.record_delivery(DeliveryReport("sms", "ffff", "DELIVRD", True))
+        matched = yield store.record_delivery(DeliveryReport("sms", "2587", "DELIVRD", True,
+                                                             alternate_ids=("a1b", "9607")))
+        late = yield store.record_delivery(DeliveryReport("sms", "a1b", "ENROUTE", False, final=False))
+        assert (unmatched, matched, late) == (False, True, False)
+        detail = yield store.show_complaint(accepted.complaint_id)
+        assert [(r["state"], r["delivery_status"]) for r in detail["replies"]] == [("delivered", "DELIVRD")]
+    finally:
+        store.close()

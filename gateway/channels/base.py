@@ -12,7 +12,7 @@ from typing import Protocol
 
 from twisted.internet.defer import Deferred
 
-from gateway.model import AcceptResult, DeliveryReport, Message, Reply
+from gateway.model import AcceptResult, DeliveryReport, HeldPart, Message, Reply
 
 
 class StoreUnavailable(Exception):
@@ -25,8 +25,16 @@ class Intake(Protocol):
     def accept(self, message: Message) -> Deferred[AcceptResult]:
         """Fires after the message is committed (errback `StoreUnavailable` if it could not be)."""
 
-    def report_delivery(self, report: DeliveryReport) -> Deferred[None]:
-        """Record what became of a reply this channel sent."""
+    def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
+        """Record what became of a reply this channel sent; False if no reply has that id yet."""
+
+    def hold_part(self, part: HeldPart) -> Deferred[bool]:
+        """Store one part of a long message before acknowledging it (False: already held).
+        The `Message` that completes it names the same `parts_key`, which deletes the
+        held parts in the transaction that commits the message."""
+
+    def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
+        """The parts still held for `channel` (to restore reassembly after a restart)."""
 
     def load_cursor(self, channel: str) -> Deferred[str | None]:
         """A poller's stored position (X since_id, Telegram offset), or None."""
@@ -67,3 +75,9 @@ class Channel(abc.ABC):
 
 class ReplyRejected(Exception):
     """The channel refused a reply for good (bad address, blocked user, ...)."""
+
+
+class ReplyUncertain(Exception):
+    """The reply may or may not have gone out (no answer from upstream). Sending it again
+    could give the citizen two messages, so it is not retried; it is marked failed with
+    this reason for an admin to see."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
-from gateway.model import AcceptResult, Complaint, Message, Reply, Routing
+from gateway.model import AcceptResult, Complaint, DeliveryReport, HeldPart, Message, Reply, Routing
 from gateway.store import journal, migrate
 from gateway.store.database import Database, GroupCommitter, make_engine
 
@@ -54,11 +54,11 @@ class Store:
         return self.committer.submit(partial(journal.record_reply_failure, reply_id=reply_id,
                                              error=error, final=final))
 
-    def record_delivery(self, channel: str, channel_message_id: str, status: str, delivered: bool,
-                        final: bool) -> Deferred[bool]:
-        return self.committer.submit(partial(
-            journal.record_delivery, channel=channel, channel_message_id=channel_message_id,
-            status=status, delivered=delivered, final=final))
+    def record_delivery(self, report: DeliveryReport) -> Deferred[bool]:
+        return self.committer.submit(partial(journal.record_delivery, report=report))
+
+    def hold_part(self, part: HeldPart) -> Deferred[bool]:
+        return self.committer.submit(partial(journal.hold_part, part=part))
 
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:
         return self.committer.submit(partial(journal.save_cursor, channel=channel, value=value))
@@ -70,6 +70,9 @@ class Store:
     # -- reads ---------------------------------------------------------------------------
     def load_cursor(self, channel: str) -> Deferred[str | None]:
         return self.database.transact(partial(journal.load_cursor, channel=channel))
+
+    def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
+        return self.database.transact(partial(journal.held_parts, channel=channel))
 
     def unfinished_complaints(self) -> Deferred[list[Complaint]]:
         return self.database.transact(journal.unfinished_complaints)

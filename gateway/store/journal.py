@@ -9,28 +9,35 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, true, update
 from sqlalchemy.engine import Connection
 
-from gateway.model import (AcceptResult, Complaint, ComplaintState, Message, Region, RegionLevel,
-                           Reply, ReplyState, Routing, RoutingStatus, utcnow)
-from gateway.store.tables import complaints, cursors, messages, replies
+from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, HeldPart, Message,
+                           Region, RegionLevel, Reply, ReplyState, Routing, RoutingStatus, utcnow)
+from gateway.store.tables import complaints, cursors, message_parts, messages, replies
 
 
 def accept_message(conn: Connection, message: Message) -> AcceptResult:
-    """Insert a message and its complaint, or find the one it duplicates."""
+    """Insert a message and its complaint, or find the one it duplicates.
+
+    A message that completes held parts deletes them here, in the same transaction.
+    """
+    keys = [message.dedup_key, *message.dedup_also]
     existing = conn.execute(
         select(complaints.c.id, complaints.c.tracking_id)
         .join(messages, messages.c.id == complaints.c.message_id)
-        .where(messages.c.channel == message.channel, messages.c.dedup_key == message.dedup_key)
+        .where(messages.c.channel == message.channel, messages.c.dedup_key.in_(keys))
     ).first()
+    if message.parts_key is not None:
+        conn.execute(delete(message_parts).where(message_parts.c.channel == message.channel,
+                                                 message_parts.c.parts_key == message.parts_key))
     if existing is not None:
         return AcceptResult(existing.id, duplicate=True, tracking_id=existing.tracking_id)
     message_id = conn.execute(messages.insert().values(
         channel=message.channel, dedup_key=message.dedup_key, sender=message.sender,
         recipient=message.recipient, text=message.text, received_at=message.received_at,
         channel_message_ids=list(message.channel_message_ids), flags=list(message.flags),
-        reply_context=message.reply_context,
+        reply_context=message.reply_context, raw_hex=message.raw_hex,
     )).inserted_primary_key[0]
     now = utcnow()
     complaint_id = str(uuid.uuid4())
@@ -113,15 +120,43 @@ def record_reply_failure(conn: Connection, reply_id: int, error: str, final: boo
     return conn.execute(select(replies.c.attempts).where(replies.c.id == reply_id)).scalar_one()
 
 
-def record_delivery(conn: Connection, channel: str, channel_message_id: str, status: str,
-                    delivered: bool, final: bool) -> bool:
-    """Store a delivery report on its reply; False when no reply has that id (yet)."""
-    values = {"delivery_status": status, "updated_at": utcnow()}
-    if final:
-        values["state"] = (ReplyState.DELIVERED if delivered else ReplyState.FAILED).value
-    return bool(conn.execute(update(replies).where(
-        replies.c.channel == channel, replies.c.channel_message_id == channel_message_id,
-    ).values(**values)).rowcount)
+def record_delivery(conn: Connection, report: DeliveryReport) -> bool:
+    """Store a delivery report on its reply; False when no reply has that id (yet).
+
+    The exact id is tried first, its alternate forms only if nothing has the exact one,
+    so that two forms of two different ids cannot be confused when the exact one exists.
+    """
+    values = {"delivery_status": report.status, "updated_at": utcnow()}
+    if report.final:
+        values["state"] = (ReplyState.DELIVERED if report.delivered else ReplyState.FAILED).value
+    for ids in ([report.channel_message_id], list(report.alternate_ids)):
+        if ids and conn.execute(update(replies).where(
+                replies.c.channel == report.channel, replies.c.channel_message_id.in_(ids),
+                # a late, non-final report must not undo a final one
+                replies.c.state.in_([ReplyState.SENT.value, ReplyState.QUEUED.value])
+                if not report.final else true(),
+        ).values(**values)).rowcount:
+            return True
+    return False
+
+
+def hold_part(conn: Connection, part: HeldPart) -> bool:
+    """Store one part of a long message; False if that part was already held."""
+    exists = conn.execute(select(message_parts.c.id).where(
+        message_parts.c.channel == part.channel, message_parts.c.parts_key == part.parts_key,
+        message_parts.c.part_no == part.part_no)).first()
+    if exists:
+        return False
+    conn.execute(message_parts.insert().values(
+        channel=part.channel, parts_key=part.parts_key, part_no=part.part_no, part=part.part,
+        received_at=part.received_at))
+    return True
+
+
+def held_parts(conn: Connection, channel: str) -> list[HeldPart]:
+    rows = conn.execute(select(message_parts).where(message_parts.c.channel == channel)
+                        .order_by(message_parts.c.id))
+    return [HeldPart(r.channel, r.parts_key, r.part_no, r.part, _utc(r.received_at)) for r in rows]
 
 
 def load_cursor(conn: Connection, channel: str) -> str | None:

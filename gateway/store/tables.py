@@ -29,6 +29,7 @@ messages = Table(
     Column("channel_message_ids", JSON, nullable=False),
     Column("flags", JSON, nullable=False),
     Column("reply_context", JSON, nullable=False),
+    Column("raw_hex", Text),  # the bytes of a message no known coding could decode
     UniqueConstraint("channel", "dedup_key", name="uq_messages_channel_dedup_key"),
 )
 
@@ -75,6 +76,19 @@ cursors = Table(
     Column("channel", String(64), primary_key=True),
     Column("value", String(255), nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+)
+
+# Parts of long messages, held until the last one arrives (then deleted in the
+# transaction that commits the whole message). `part` is the channel's own record.
+message_parts = Table(
+    "message_parts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("parts_key", String(255), nullable=False),
+    Column("part_no", Integer, nullable=False),
+    Column("part", JSON, nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    UniqueConstraint("channel", "parts_key", "part_no", name="uq_message_parts_channel"),
 )
 
 # The embedded case store: a stand-in for the central one, in the same database.
