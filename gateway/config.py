@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from gateway.channels.smpp.settings import SmppSettings
 from gateway.config_schema import ConfigError, build
 
 __all__ = ["ConfigError", "Settings", "Secret", "load_config"]
@@ -56,13 +57,52 @@ class LocalCaseStoreSettings:
 
 
 @dataclass(frozen=True)
+class HttpCaseStoreSettings:
+    base_url: str = ""                  # e.g. "https://cases.lapor.go.id/v1"; POST {base_url}/complaints
+    connect_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class LaporXmlCaseStoreSettings:
+    base_url: str = ""                  # POST {base_url}/api/stream/addstream
+    connect_timeout_s: float = 10.0
+    #: element carrying the complaint id inside <laporan>, so a retry can be recognised;
+    #: "" sends the strict legacy format (see docs/forwarding.md for the residual risk)
+    reference_element: str = "referensi"
+    rahasia: bool = False               # mark reports confidential (rahasia="1")
+
+
+@dataclass(frozen=True)
 class ForwarderSettings:
-    adapter: Literal["local"] = "local"
+    adapter: Literal["local", "http", "lapor-xml"] = "local"
     concurrency: int = 20
     timeout_s: float = 30.0
     retry_initial_s: float = 1.0
     retry_max_s: float = 300.0
+    #: temporary failures in a row (no answer between) after which the store counts as down
+    outage_after_failures: int = 5
+    #: seconds between looks for `parsed` complaints the worker does not hold (admin retries)
+    rescan_interval_s: float = 5.0
+    anonymous: bool = True              # reports are anonymous toward the public side
     local: LocalCaseStoreSettings = field(default_factory=LocalCaseStoreSettings)
+    http: HttpCaseStoreSettings = field(default_factory=HttpCaseStoreSettings)
+    lapor_xml: LaporXmlCaseStoreSettings = field(default_factory=LaporXmlCaseStoreSettings)
+
+
+@dataclass(frozen=True)
+class ReplyTemplates:
+    """What the citizen reads, per outcome; each must fit one SMS (checked at load)."""
+
+    routed: str = ("LAPOR! Aduan Anda untuk {region} diterima, nomor #{tracking}. Simpan nomor"
+                   " ini untuk memantau tindak lanjutnya.")
+    ambiguous: str = ("LAPOR! Aduan diterima, nomor #{tracking}. {name} ada lebih dari satu;"
+                      " lain kali awali dengan {keywords}.")
+    unrouted: str = ("LAPOR! Aduan diterima, nomor #{tracking}, diteruskan ke admin nasional."
+                     " Lain kali awali dengan daerah, mis. PekalonganKota Jalan rusak.")
+    empty: str = ("LAPOR! Pesan Anda tanpa isi aduan, dicatat dengan nomor #{tracking}. Kirim"
+                  " lagi dengan isinya, mis. PekalonganKota Jalan rusak.")
+    duplicate: str = ("LAPOR! Pesan ini sudah kami terima sebagai aduan nomor #{tracking}."
+                      " Tidak perlu dikirim ulang.")
 
 
 @dataclass(frozen=True)
@@ -70,6 +110,14 @@ class RepliesSettings:
     retry_initial_s: float = 5.0
     retry_max_s: float = 600.0
     max_attempts: int = 20
+    #: the longest tracking number the case store gives, in characters (template check)
+    tracking_id_max_length: int = 12
+    #: a repeated message is answered again only if its complaint's last reply is older
+    #: than this (an SMSC redelivering after a lost response gets no second reply) ...
+    duplicate_quiet_s: float = 600.0
+    #: ... and at most this many times per complaint (0: never)
+    duplicate_max_replies: int = 2
+    templates: ReplyTemplates = field(default_factory=ReplyTemplates)
 
 
 @dataclass(frozen=True)
@@ -83,6 +131,7 @@ class HttpIntakeSettings:
 @dataclass(frozen=True)
 class ChannelsSettings:
     http: HttpIntakeSettings = field(default_factory=HttpIntakeSettings)
+    smpp: SmppSettings = field(default_factory=SmppSettings)
 
 
 @dataclass(frozen=True)
@@ -116,6 +165,11 @@ class Settings:
         return Secrets(self)
 
 
+def is_secret_name(name: str) -> bool:
+    # Several SMPP binds may each have a password: smpp_password, smpp_password_<bind>, ...
+    return name in SECRET_NAMES or (name.startswith("smpp_password_") and name[14:].isidentifier())
+
+
 class Secret:
     """A secret value that does not show itself in repr, str or logs."""
 
@@ -141,7 +195,7 @@ class Secrets:
         self._settings = settings
 
     def get(self, name: str, required: bool = True) -> Secret | None:
-        if name not in SECRET_NAMES:
+        if not is_secret_name(name):
             raise KeyError(name)
         env = f"LAPOR_{name.upper()}"
         if os.environ.get(env):
@@ -186,15 +240,35 @@ def load_config(path: str | os.PathLike | None) -> Settings:
 
 
 def _check_files(settings: Settings) -> None:
-    unknown = sorted(set(settings.secrets.files) - set(SECRET_NAMES))
+    unknown = sorted(n for n in settings.secrets.files if not is_secret_name(n))
     if unknown:
         raise ConfigError(f"{settings.source}: unknown key [secrets.files].{unknown[0]}"
                           f" (secrets: {', '.join(SECRET_NAMES)})")
     _positive(settings, "store.group_commit_max", settings.store.group_commit_max)
     _positive(settings, "forwarder.concurrency", settings.forwarder.concurrency)
     _positive(settings, "replies.max_attempts", settings.replies.max_attempts)
+    from gateway.forwarder.settings_check import check_forwarding  # keeps config import light
+    check_forwarding(settings)
     if not 0 <= settings.channels.http.port < 65536:
         raise ConfigError(f"{settings.source}: [channels.http].port must be 0-65535 (0: any free port)")
+    _check_smpp(settings)
+
+
+def _check_smpp(settings: Settings) -> None:
+    smpp = settings.channels.smpp
+    names = [b.name for b in smpp.binds]
+    if smpp.enabled and not names:
+        raise ConfigError(f"{settings.source}: [channels.smpp] is enabled but has no [[channels.smpp.binds]]")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{settings.source}: [[channels.smpp.binds]] names must differ: {names}")
+    for i, bind in enumerate(smpp.binds):
+        where = f"channels.smpp.binds[{i}]"
+        if not is_secret_name(bind.password_secret) or not bind.password_secret.startswith("smpp_password"):
+            raise ConfigError(f"{settings.source}: [{where}].password_secret must be smpp_password"
+                              f" or smpp_password_<name>, got {bind.password_secret!r}")
+        _positive(settings, f"{where}.window", bind.window)
+        _positive(settings, f"{where}.submit_per_second", bind.submit_per_second)
+    _positive(settings, "channels.smpp.dedup_window_s", smpp.dedup_window_s)
 
 
 def _positive(settings: Settings, dotted: str, value) -> None:

@@ -54,6 +54,12 @@ def build_channels(settings: Settings, reactor) -> dict:
         token = (settings.secrets_resolver().get("http_intake_token").reveal()
                  if http.require_token else None)
         channels["local"] = LocalChannel(reactor, http.listen, http.port, token)
+    smpp = settings.channels.smpp
+    if smpp.enabled:
+        from gateway.channels.smpp.channel import SmppChannel
+        secrets = settings.secrets_resolver()
+        passwords = {b.name: secrets.get(b.password_secret).reveal() for b in smpp.binds}
+        channels["sms"] = SmppChannel(smpp, passwords, reactor)
     return channels
 
 

@@ -3,6 +3,11 @@ import uuid
 
 import pytest
 
+from gateway import logging as gwlog
+
+# In-process tests log through the gateway's own pipeline (masking included), at INFO.
+gwlog.configure("info", "console")
+
 
 @pytest.fixture
 def postgres_url():

@@ -193,10 +193,11 @@ class SmscSimulator(Factory):
         return d
 
     def _check_waiters(self) -> None:
-        still = []
-        for what, n, d in self._waiters:
-            (d.callback(None) if len(getattr(self, what)) >= n else still.append((what, n, d)))
-        self._waiters = still
+        # Take the ready ones out before firing any: a callback may wait again (re-entry).
+        ready = [w for w in self._waiters if len(getattr(self, w[0])) >= w[1]]
+        self._waiters = [w for w in self._waiters if w not in ready]
+        for _what, _n, d in ready:
+            d.callback(None)
 
     # -- delivering deliver_sm (MOs and receipts) ------------------------------------------
 

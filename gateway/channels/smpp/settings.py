@@ -1,0 +1,58 @@
+"""The `[channels.smpp]` config section: the SMPP channel and each bind to an SMSC.
+
+Config (TOML):
+
+    [channels.smpp]
+    enabled = true
+    [[channels.smpp.binds]]
+    name = "telkomsel"
+    host = "smsc.example"
+    port = 2775
+    system_id = "lapor"
+    # the password is the secret named by password_secret (default smpp_password)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class SmppBindSettings:
+    name: str = "default"                # names the bind in logs, metrics and reassembly keys
+    host: str = "127.0.0.1"
+    port: int = 2775
+    tls: bool = False
+    tls_verify: bool = True              # check the SMSC's certificate (false only for tests)
+    system_id: str = "lapor"
+    password_secret: str = "smpp_password"
+    system_type: str = ""
+    address_range: str = ""
+    interface_version: int = 0x34
+    # "transceiver" (one connection both ways), or "pair" (a receiver and a transmitter),
+    # or only "receiver" / "transmitter"
+    mode: Literal["transceiver", "pair", "receiver", "transmitter"] = "transceiver"
+    source_addr: str = "1708"            # our short code, the sender of replies
+    window: int = 10                     # requests awaiting a response at once
+    submit_per_second: float = 50.0      # the operator's agreed rate
+    enquire_link_s: float = 30.0
+    response_timeout_s: float = 10.0
+    inactivity_s: float = 120.0          # nothing heard for this long: reconnect
+    reconnect_initial_s: float = 1.0
+    reconnect_max_s: float = 60.0
+    # what data_coding 0 means on this SMSC: the GSM default alphabet, or (some SMSCs)
+    # Latin-1 / ASCII
+    default_alphabet: Literal["gsm", "latin-1", "ascii"] = "gsm"
+
+
+@dataclass(frozen=True)
+class SmppSettings:
+    enabled: bool = False
+    binds: tuple[SmppBindSettings, ...] = (SmppBindSettings(),)
+    # seconds to wait for the missing parts of a long SMS before forwarding what came
+    concat_timeout_s: float = 300.0
+    # an identical SMS (same sender and text) within this window is one complaint: the
+    # SMSC delivering again after a lost response is not a new complaint
+    dedup_window_s: float = 21600.0
+    # how long a receipt that names no known reply yet is kept for a late match
+    receipt_park_s: float = 600.0

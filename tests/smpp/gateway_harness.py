@@ -1,0 +1,36 @@
+"""The gateway with its SMPP channel bound to the bundled simulator, in one process."""
+from __future__ import annotations
+
+import dataclasses
+
+from twisted.internet import reactor
+
+from gateway.channels.smpp.channel import SmppChannel
+from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
+from gateway.channels.smpp.simulator import SmscSimulator
+from gateway.service import GatewayService
+from tests.support import settings_for
+
+FAST = dict(reconnect_initial_s=0.05, reconnect_max_s=0.2, enquire_link_s=30.0,
+            response_timeout_s=5.0)
+
+
+def simulator(**options) -> SmscSimulator:
+    options.setdefault("redelivery_delay", 0.2)
+    sim = SmscSimulator("lapor", "secret", **options)
+    sim.start(0)
+    return sim
+
+
+def smpp_settings(sim: SmscSimulator, **bind) -> SmppSettings:
+    return SmppSettings(enabled=True, binds=(SmppBindSettings(port=sim.port, **(FAST | bind)),),
+                        concat_timeout_s=60.0)
+
+
+def gateway(tmp_path, sim: SmscSimulator, password: str = "secret", store_url: str = "",
+            smpp: SmppSettings | None = None, **bind) -> GatewayService:
+    smpp = smpp or smpp_settings(sim, **bind)
+    base = settings_for(tmp_path, store_url)
+    settings = dataclasses.replace(base, channels=dataclasses.replace(base.channels, smpp=smpp))
+    channel = SmppChannel(smpp, {b.name: password for b in smpp.binds}, reactor)
+    return GatewayService(settings, reactor, channels={"sms": channel})
