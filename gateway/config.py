@@ -247,8 +247,6 @@ def _check_files(settings: Settings) -> None:
     _positive(settings, "store.group_commit_max", settings.store.group_commit_max)
     _positive(settings, "forwarder.concurrency", settings.forwarder.concurrency)
     _positive(settings, "replies.max_attempts", settings.replies.max_attempts)
-    from gateway.forwarder.settings_check import check_forwarding  # keeps config import light
-    check_forwarding(settings)
     if not 0 <= settings.channels.http.port < 65536:
         raise ConfigError(f"{settings.source}: [channels.http].port must be 0-65535 (0: any free port)")
     _check_smpp(settings)
