@@ -95,8 +95,8 @@ class ReplyTemplates:
 
     routed: str = ("LAPOR! Aduan Anda untuk {region} diterima, nomor #{tracking}. Simpan nomor"
                    " ini untuk memantau tindak lanjutnya.")
-    ambiguous: str = ("LAPOR! Aduan diterima, nomor #{tracking}. {name} ada lebih dari satu;"
-                      " lain kali awali dengan {keywords}.")
+    ambiguous: str = ("LAPOR! Aduan diterima, nomor #{tracking}. {name} ada beberapa; lain kali"
+                      " awali dengan {keywords}.")
     unrouted: str = ("LAPOR! Aduan diterima, nomor #{tracking}, diteruskan ke admin nasional."
                      " Lain kali awali dengan daerah, mis. PekalonganKota Jalan rusak.")
     empty: str = ("LAPOR! Pesan Anda tanpa isi aduan, dicatat dengan nomor #{tracking}. Kirim"
@@ -247,6 +247,8 @@ def _check_files(settings: Settings) -> None:
     _positive(settings, "store.group_commit_max", settings.store.group_commit_max)
     _positive(settings, "forwarder.concurrency", settings.forwarder.concurrency)
     _positive(settings, "replies.max_attempts", settings.replies.max_attempts)
+    from gateway.forwarder.settings_check import check_forwarding  # keeps config import light
+    check_forwarding(settings)
     if not 0 <= settings.channels.http.port < 65536:
         raise ConfigError(f"{settings.source}: [channels.http].port must be 0-65535 (0: any free port)")
     _check_smpp(settings)

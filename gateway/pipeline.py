@@ -39,6 +39,8 @@ class Pipeline:
             self.duplicates += 1
             log.info("duplicate message", channel=message.channel, complaint=result.complaint_id,
                      sender=message.sender)
+            if result.tracking_id is not None:
+                self._outbox.answer_duplicate(result.complaint_id, result.tracking_id)
         else:
             self.accepted += 1
             log.info("message accepted", channel=message.channel, complaint=result.complaint_id,

@@ -1,34 +1,163 @@
-"""What the citizen reads: the reply text for each routing outcome, in Indonesian.
+"""What the citizen reads: the reply for each outcome, rendered from the configured templates.
 
-Each reply carries the tracking number and fits one SMS segment. (Configurable
-templates and their length check at config load come with the case-store adapters.)
+Every reply carries the tracking number and must fit one SMS segment — 160 GSM-7
+septets, an extension character (€ [ ] { } ^ ~ | \\) costing two — so that a citizen
+on any handset gets one message. `template_problems` checks each template at config
+load against a fixed worst case (the mapping file is read after the config, so the
+longest name of the national list stands in for it); `ReplyWriter` renders at run time
+and shortens an ambiguous reply's list of keywords until it fits.
 """
 from __future__ import annotations
 
-from gateway.model import Complaint, RoutingStatus
+import re
+import string
+from typing import TYPE_CHECKING
 
-TEMPLATES = {
-    "routed": "LAPOR! Aduan Anda untuk {region} diterima, nomor #{tracking}. Simpan nomor ini"
-              " untuk memantau tindak lanjutnya.",
-    "ambiguous": "LAPOR! Aduan diterima, nomor #{tracking}. {name} ada lebih dari satu"
-                 " ({candidates}); lain kali tulis mis. {example}.",
-    "unrouted": "LAPOR! Aduan diterima, nomor #{tracking}, diteruskan ke admin nasional. Lain kali"
-                " awali dengan daerah, mis. PekalonganKota Jalan rusak.",
+from gateway.logging import get_logger
+from gateway.model import Complaint, Region, RegionLevel, RoutingStatus
+from gateway.parsers.names import base_name
+
+if TYPE_CHECKING:
+    from gateway.config import ReplyTemplates
+
+log = get_logger(__name__)
+
+SMS_SEPTETS = 160
+
+#: the placeholders each template may use; every template must show {tracking}
+PLACEHOLDERS = {
+    "routed": {"tracking", "region"},
+    "ambiguous": {"tracking", "name", "candidates", "keywords"},
+    "unrouted": {"tracking"},
+    "empty": {"tracking"},
+    "duplicate": {"tracking"},
 }
 
+#: the longest official name in the Kemendagri 2025 list (39 characters); a test keeps
+#: this true for the shipped mapping
+LONGEST_REGION_NAME = "Kabupaten Administrasi Kepulauan Seribu"
+#: the worst ambiguous name: longer than any shared one (Tasikmalaya, Probolinggo: 11
+#: letters), shared by a provinsi, a kabupaten and a kota (the most any name has: Gorontalo)
+_WORST_SHARED = "Tanjungbalaii"
+WORST_CANDIDATES = (Region("99", _WORST_SHARED, RegionLevel.PROVINSI),
+                    Region("99.01", f"Kabupaten {_WORST_SHARED}", RegionLevel.KABUPATEN),
+                    Region("99.71", f"Kota {_WORST_SHARED}", RegionLevel.KOTA))
 
-def reply_for(complaint: Complaint, tracking_id: str) -> tuple[str, str]:
-    """(kind, text) of the reply for a forwarded complaint."""
-    routing = complaint.routing
-    status = routing.status if routing else RoutingStatus.UNROUTED
-    if status is RoutingStatus.ROUTED:
-        return "routed", TEMPLATES["routed"].format(region=routing.region.name, tracking=tracking_id)
-    if status is RoutingStatus.AMBIGUOUS and routing.candidates:
-        names = [c.name for c in routing.candidates]
-        first_word = names[0].split()[-1]
-        text = TEMPLATES["ambiguous"].format(tracking=tracking_id, name=first_word,
-                                             candidates=", ".join(names[:3]),
-                                             example=f"{first_word}Kota")
-        if len(text) <= 160:
-            return "ambiguous", text
-    return "unrouted", TEMPLATES["unrouted"].format(tracking=tracking_id)
+# GSM 03.38: the basic set costs one septet, the extension table two (escape + char).
+_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+          "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_EXTENSION = "\f^{}\\[~]|€"
+
+
+def septets(text: str) -> int | None:
+    """GSM-7 septets `text` needs, or None if a character is outside GSM-7 (the SMS would
+    then go as UCS-2, 70 characters a segment)."""
+    total = 0
+    for char in text:
+        if char in _BASIC:
+            total += 1
+        elif char in _EXTENSION:
+            total += 2
+        else:
+            return None
+    return total
+
+
+def keyword_example(region: Region) -> str:
+    """How a citizen writes `region` unambiguously: KabPekalongan, PekalonganKota, ProvGorontalo."""
+    name = re.sub(r"[\s.'\-]", "", base_name(region))
+    if region.level is RegionLevel.KABUPATEN:
+        return f"Kab{name}"
+    if region.level is RegionLevel.KOTA:
+        return f"{name}Kota"
+    return f"Prov{name}"
+
+
+def _joined(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} atau {words[-1]}"
+
+
+def _shared_name(candidates: tuple[Region, ...]) -> str:
+    return base_name(candidates[0])
+
+
+def render_ambiguous(template: str, tracking: str, candidates: tuple[Region, ...]) -> str | None:
+    """The ambiguous reply naming as many candidates as fit one SMS (at least two), or None."""
+    for count in range(len(candidates), 1, -1):
+        shown = candidates[:count]
+        text = template.format(tracking=tracking, name=_shared_name(candidates),
+                               candidates=", ".join(c.name for c in shown),
+                               keywords=_joined([keyword_example(c) for c in shown]))
+        if (septets(text) or SMS_SEPTETS + 1) <= SMS_SEPTETS:
+            return text
+    return None
+
+
+def template_problems(templates: "ReplyTemplates", tracking_length: int) -> list[tuple[str, str]]:
+    """(key, problem) for every template that is malformed or does not fit one SMS at worst."""
+    tracking = "9" * tracking_length
+    worst = {"tracking": tracking, "region": LONGEST_REGION_NAME, "name": _WORST_SHARED,
+             "candidates": ", ".join(c.name for c in WORST_CANDIDATES),
+             "keywords": _joined([keyword_example(c) for c in WORST_CANDIDATES])}
+    problems = []
+    for key, allowed in PLACEHOLDERS.items():
+        template = getattr(templates, key)
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        except ValueError as error:
+            problems.append((key, f"is not a valid template: {error}"))
+            continue
+        unknown = sorted(fields - allowed)
+        if unknown:
+            problems.append((key, f"uses {{{unknown[0]}}}; it may use "
+                                  + ", ".join(f"{{{p}}}" for p in sorted(allowed))))
+            continue
+        if "tracking" not in fields:
+            problems.append((key, "must show the tracking number: {tracking}"))
+            continue
+        text = template.format(**{f: worst[f] for f in fields})
+        need = septets(text)
+        if need is None:
+            bad = next(c for c in text if septets(c) is None)
+            problems.append((key, f"has {bad!r}, which is not in the GSM-7 alphabet (the SMS would"
+                                  " be UCS-2, 70 characters)"))
+        elif need > SMS_SEPTETS:
+            problems.append((key, f"needs {need} GSM-7 characters with a {tracking_length}-digit"
+                                  f" tracking number and the longest names; one SMS holds"
+                                  f" {SMS_SEPTETS} (€ [ ] {{ }} ^ ~ | \\ count 2)"))
+    return problems
+
+
+class ReplyWriter:
+    """Renders the citizen's reply for a forwarded complaint, or for a repeated message."""
+
+    def __init__(self, templates: "ReplyTemplates"):
+        self._templates = templates
+
+    def for_complaint(self, complaint: Complaint, tracking_id: str) -> tuple[str, str]:
+        """(kind, text): kind is routed, ambiguous, unrouted or empty."""
+        t, routing = self._templates, complaint.routing
+        status = routing.status if routing else RoutingStatus.UNROUTED
+        body = routing.body if routing else complaint.message.text
+        if not body.strip():
+            return self._fitted("empty", t.empty.format(tracking=tracking_id))
+        if status is RoutingStatus.ROUTED and routing.region is not None:
+            return self._fitted("routed", t.routed.format(tracking=tracking_id,
+                                                          region=routing.region.name))
+        if status is RoutingStatus.AMBIGUOUS and len(routing.candidates) >= 2:
+            text = render_ambiguous(t.ambiguous, tracking_id, routing.candidates)
+            if text is not None:
+                return "ambiguous", text
+        return self._fitted("unrouted", t.unrouted.format(tracking=tracking_id))
+
+    def for_duplicate(self, tracking_id: str) -> str:
+        return self._fitted("duplicate", self._templates.duplicate.format(tracking=tracking_id))[1]
+
+    @staticmethod
+    def _fitted(kind: str, text: str) -> tuple[str, str]:
+        # The config check makes this rare (a longer tracking number or name than assumed);
+        # a reply in two segments is still better than none.
+        need = septets(text)
+        if need is None or need > SMS_SEPTETS:
+            log.warning("reply does not fit one SMS segment", kind=kind, septets=need)
+        return kind, text

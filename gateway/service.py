@@ -19,7 +19,7 @@ from gateway.forwarder.local import LocalCaseStore
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.outbox import Outbox
 from gateway.pipeline import Pipeline
-from gateway.reply_text import reply_for
+from gateway.reply_text import ReplyWriter
 from gateway.store import open_store
 
 log = gwlog.get_logger(__name__)
@@ -81,13 +81,19 @@ class GatewayService:
                                       sqlite_synchronous=s.store.sqlite_synchronous,
                                       group_commit_max=s.store.group_commit_max)
         log.info("store open", schema=self.store.schema_outcome, url=_safe_url(s.store_url))
+        replies = ReplyWriter(s.replies.templates)
         self.outbox = Outbox(self.store, self.channels, self.reactor,
                              retry_initial_s=s.replies.retry_initial_s,
-                             retry_max_s=s.replies.retry_max_s, max_attempts=s.replies.max_attempts)
+                             retry_max_s=s.replies.retry_max_s, max_attempts=s.replies.max_attempts,
+                             duplicate_text=replies.for_duplicate,
+                             duplicate_quiet_s=s.replies.duplicate_quiet_s,
+                             duplicate_max_replies=s.replies.duplicate_max_replies)
         self.forwarder = ForwardingWorker(
             self._case_store(), self.store, self.reactor, concurrency=s.forwarder.concurrency,
             timeout_s=s.forwarder.timeout_s, retry_initial_s=s.forwarder.retry_initial_s,
-            retry_max_s=s.forwarder.retry_max_s, reply_for=reply_for, on_reply=self.outbox.send)
+            retry_max_s=s.forwarder.retry_max_s, reply_for=replies.for_complaint,
+            on_reply=self.outbox.send, outage_after_failures=s.forwarder.outage_after_failures,
+            rescan_interval_s=s.forwarder.rescan_interval_s)
         self.pipeline = Pipeline(self.store, self.forwarder, self.outbox, self._parse)
         yield self.pipeline.resume()
         for channel in self.channels.values():
@@ -95,8 +101,23 @@ class GatewayService:
         log.info("gateway ready", channels=sorted(self.channels))
 
     def _case_store(self):
-        local = self.settings.forwarder.local
-        return LocalCaseStore(self.store, self.reactor, local.first_tracking_number, local.latency_ms)
+        """The configured case-store adapter ([forwarder].adapter)."""
+        fwd = self.settings.forwarder
+        if fwd.adapter == "local":
+            return LocalCaseStore(self.store, self.reactor, fwd.local.first_tracking_number,
+                                  fwd.local.latency_ms, anonymous=fwd.anonymous)
+        token = self.settings.secrets_resolver().get("case_store_token").reveal()
+        if fwd.adapter == "http":
+            from gateway.forwarder.http_json import HttpJsonCaseStore
+            return HttpJsonCaseStore(self.reactor, fwd.http.base_url, token,
+                                     connections=fwd.concurrency,
+                                     connect_timeout_s=fwd.http.connect_timeout_s,
+                                     anonymous=fwd.anonymous)
+        from gateway.forwarder.lapor_xml import LaporXmlCaseStore
+        xml = fwd.lapor_xml
+        return LaporXmlCaseStore(self.reactor, xml.base_url, token, connections=fwd.concurrency,
+                                 connect_timeout_s=xml.connect_timeout_s, anonymous=fwd.anonymous,
+                                 rahasia=xml.rahasia, reference_element=xml.reference_element)
 
     def reload_mapping(self) -> bool:
         """Swap in a freshly loaded region mapping; a broken file leaves the old one in force."""

@@ -22,14 +22,16 @@ from gateway.store.tables import local_cases
 class LocalCaseStore(CaseStore):
     name = "local"
 
-    def __init__(self, store, reactor, first_tracking_number: int = 1_000_001, latency_ms: int = 0):
+    def __init__(self, store, reactor, first_tracking_number: int = 1_000_001, latency_ms: int = 0,
+                 anonymous: bool = True):
         self._store = store
+        self._anonymous = anonymous
         self._reactor = reactor
         self._first = first_tracking_number
         self._latency = latency_ms / 1000.0
 
     def submit(self, complaint: Complaint) -> Deferred[Receipt]:
-        payload = case_payload(complaint)
+        payload = case_payload(complaint, self._anonymous)
         write = partial(_create_case, key=complaint.id, payload=payload, first=self._first)
         if self._latency:
             d = deferLater(self._reactor, self._latency, self._store.submit, write)

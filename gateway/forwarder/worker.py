@@ -1,21 +1,30 @@
 """The forwarding worker: every parsed complaint to the case store, exactly once.
 
-A limited number of submissions run at once; temporary failures are retried with
-backoff for as long as it takes (honouring the store's Retry-After); a permanent
-refusal puts the complaint in the dead letters, from where an admin retries it. The
-receipt and the citizen's reply are recorded in one transaction, then the reply is
-handed on. Idempotency lives in the adapter (the complaint id is the key), so a retry
-after a timeout that had in fact succeeded finds the same case.
+Complaints wait in a backlog, oldest first, and up to `concurrency` submissions run at
+once. A temporary failure is retried with backoff for as long as it takes (honouring
+the store's Retry-After); a run of them means the store is down (`StoreHealth`): then
+nothing is submitted but one probe at a time, and when the store answers again the
+backlog drains oldest first. A permanent refusal puts the complaint in the dead
+letters, from where an admin retries it (`complaints retry`): every few seconds the
+worker looks for `parsed` complaints it does not hold — an admin's retries — and takes
+them on. The receipt and the citizen's reply are recorded in one transaction, then the
+reply is handed on. Idempotency lives in the adapter (the complaint id is the key), so
+a retry after a timeout that had in fact succeeded finds the same case.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
+import random
 from datetime import timedelta
 from typing import Callable
 
-from twisted.internet.defer import Deferred, DeferredSemaphore, inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks, succeed
+from twisted.internet.task import LoopingCall
 
 from gateway.backoff import backoff_delay
 from gateway.forwarder.base import CaseStore, PermanentFailure, TemporaryFailure
+from gateway.forwarder.store_health import StoreHealth, StoreState
 from gateway.logging import get_logger
 from gateway.model import Complaint, Reply, utcnow
 from gateway.pending import PendingWork
@@ -23,53 +32,126 @@ from gateway.pending import PendingWork
 log = get_logger(__name__)
 
 
+class Backlog:
+    """Complaints waiting for a submission slot, oldest (by receipt time) first."""
+
+    def __init__(self):
+        self._heap: list = []
+        self._order = itertools.count()
+
+    def push(self, complaint: Complaint) -> None:
+        heapq.heappush(self._heap, (complaint.message.received_at, next(self._order), complaint))
+
+    def pop(self) -> Complaint:
+        return heapq.heappop(self._heap)[2]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+
 class ForwardingWorker:
     def __init__(self, case_store: CaseStore, store, reactor, *, concurrency: int, timeout_s: float,
                  retry_initial_s: float, retry_max_s: float,
                  reply_for: Callable[[Complaint, str], tuple[str, str]],
-                 on_reply: Callable[[Reply], None]):
+                 on_reply: Callable[[Reply], None], outage_after_failures: int = 5,
+                 rescan_interval_s: float | None = None, rescan_batch: int = 500, rng=random.random):
         self._case_store = case_store
         self._store = store
         self._reactor = reactor
-        self._slots = DeferredSemaphore(concurrency)
+        self._concurrency = concurrency
         self._timeout = timeout_s
         self._retry = (retry_initial_s, retry_max_s)
+        self._rng = rng
         self._reply_for = reply_for   # (complaint, tracking id) -> (reply kind, reply text)
         self._on_reply = on_reply
+        self.health = StoreHealth(outage_after_failures, retry_initial_s, retry_max_s, rng)
+        self._backlog = Backlog()
+        self._held: set[str] = set()          # in the backlog, waiting for a retry, or in flight
         self._attempts: dict[str, int] = {}
+        self._in_flight = 0
+        self._pumping = False
+        self._probe_timer = None
         self._pending = PendingWork(reactor)
+        self._settled_waiters: list[Deferred] = []
+        self._rescan_batch = rescan_batch
+        self._finished_since_scan: set[str] | None = None
+        self._rescan = None
+        if rescan_interval_s:
+            self._rescan = LoopingCall(self._pick_up_due)
+            self._rescan.clock = reactor
+            self._rescan.start(rescan_interval_s, now=False)
         self.forwarded = 0
         self.dead = 0
+        self.submissions = 0
 
+    # -- intake --------------------------------------------------------------------------
     def enqueue(self, complaint: Complaint) -> None:
-        if self._pending.stopping or self._pending.waiting(complaint.id):
+        """Forward `complaint` (ignored if this worker already holds it, or is stopping)."""
+        if self._pending.stopping or complaint.id in self._held:
             return
-        d = self._pending.track(self._slots.run(self._attempt, complaint))
+        self._held.add(complaint.id)
+        self._backlog.push(complaint)
+        self._pump()
+
+    def settled(self) -> Deferred[None]:
+        """Fires when the worker holds nothing: every complaint given to it is forwarded or dead."""
+        if not self._held:
+            return succeed(None)
+        d: Deferred = Deferred()
+        self._settled_waiters.append(d)
+        return d
+
+    @property
+    def backlog(self) -> int:
+        return len(self._held)
+
+    # -- submission ----------------------------------------------------------------------
+    def _pump(self) -> None:
+        # Re-entry guard: an adapter that answers synchronously would otherwise recurse.
+        if self._pumping:
+            return
+        self._pumping = True
+        try:
+            while (not self._pending.stopping and self._backlog
+                   and self._in_flight < self.health.slots(self._concurrency)):
+                self._start(self._backlog.pop())
+        finally:
+            self._pumping = False
+
+    def _start(self, complaint: Complaint) -> None:
+        self._in_flight += 1
+        self.submissions += 1
+        d = self._pending.track(self._attempt(complaint))
         d.addErrback(lambda f: log.error("forwarding worker failed", complaint=complaint.id,
                                          error=f.getErrorMessage()))
+        d.addBoth(self._slot_freed)
+
+    def _slot_freed(self, _) -> None:
+        self._in_flight -= 1
+        self._pump()
 
     @inlineCallbacks
     def _attempt(self, complaint: Complaint):
-        if self._pending.stopping:
-            return  # it stays `parsed` in the store and resumes at the next start
         started = self._reactor.seconds()
         try:
             d = self._case_store.submit(complaint)
             d.addTimeout(self._timeout, self._reactor)
             receipt = yield d
         except PermanentFailure as refusal:
+            self._store_answered()
             yield self._give_up(complaint, str(refusal))
             return
         except Exception as error:  # noqa: BLE001 - every other failure is worth a retry
-            yield self._retry_later(complaint, error)
+            yield self._retry_later(complaint, error, store_failed=True)
             return
+        self._store_answered()
         kind, text = self._reply_for(complaint, receipt.tracking_id)
         try:
             reply = yield self._store.record_forwarded(complaint.id, receipt.tracking_id, kind, text)
-        except Exception as error:  # noqa: BLE001 - the store is down; the resubmit is idempotent
-            yield self._retry_later(complaint, error)
+        except Exception as error:  # noqa: BLE001 - our database failed; the resubmit is idempotent
+            yield self._retry_later(complaint, error, store_failed=False)
             return
-        self._attempts.pop(complaint.id, None)
+        self._finished(complaint.id)
         self.forwarded += 1
         log.info("complaint forwarded", complaint=complaint.id, tracking_id=receipt.tracking_id,
                  seconds=round(self._reactor.seconds() - started, 3))
@@ -78,24 +160,95 @@ class ForwardingWorker:
 
     def _give_up(self, complaint: Complaint, reason: str) -> Deferred:
         self.dead += 1
-        self._attempts.pop(complaint.id, None)
+        self._finished(complaint.id)
         log.warning("complaint refused by the case store; now a dead letter",
                     complaint=complaint.id, reason=reason)
         return self._store.record_forward_failure(complaint.id, reason, dead=True, next_attempt_at=None)
 
-    def _retry_later(self, complaint: Complaint, error: Exception) -> Deferred:
+    def _retry_later(self, complaint: Complaint, error: Exception, store_failed: bool) -> Deferred:
         attempt = self._attempts.get(complaint.id, 0) + 1
         self._attempts[complaint.id] = attempt
-        delay = backoff_delay(attempt, *self._retry)
-        if isinstance(error, TemporaryFailure) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
+        retry_after = error.retry_after if isinstance(error, TemporaryFailure) else None
         reason = f"{type(error).__name__}: {error}"
+        if store_failed and self.health.failed(retry_after):
+            delay = self.health.probe_delay(retry_after)
+            self._schedule_probe(delay)
+            log.warning("case store unavailable; forwarding paused", failures_in_row=
+                        self.health.failures_in_row, probe_in_s=round(delay, 2), reason=reason)
+        if self.health.state is not StoreState.UP:
+            # Wait in the backlog: the probe, and then the recovery, take it in age order.
+            self._backlog.push(complaint)
+            delay = self._probe_timer.getTime() - self._reactor.seconds() if self._probe_timer else 0.0
+        else:
+            delay = max(backoff_delay(attempt, *self._retry, rng=self._rng), retry_after or 0.0)
+            self._pending.later(complaint.id, delay, self._due, complaint)
         log.warning("forwarding failed; will retry", complaint=complaint.id, attempt=attempt,
                     retry_in_s=round(delay, 2), reason=reason)
-        self._pending.later(complaint.id, delay, self.enqueue, complaint)
         return self._store.record_forward_failure(complaint.id, reason, dead=False,
                                                   next_attempt_at=utcnow() + timedelta(seconds=delay))
 
-    def stop(self) -> Deferred:
-        """Start no new attempts; fire when the ones under way have finished."""
-        return self._pending.stop()
+    def _due(self, complaint: Complaint) -> None:
+        self._backlog.push(complaint)
+        self._pump()
+
+    def _finished(self, complaint_id: str) -> None:
+        self._held.discard(complaint_id)
+        self._attempts.pop(complaint_id, None)
+        if self._finished_since_scan is not None:
+            self._finished_since_scan.add(complaint_id)
+        if not self._held:
+            waiters, self._settled_waiters = self._settled_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+    # -- the store's health --------------------------------------------------------------
+    def _store_answered(self) -> None:
+        if self.health.answered():
+            if self._probe_timer is not None and self._probe_timer.active():
+                self._probe_timer.cancel()
+            self._probe_timer = None
+            log.info("case store answering again; forwarding resumed", backlog=len(self._backlog))
+            self._pump()
+
+    def _schedule_probe(self, delay: float) -> None:
+        if self._probe_timer is not None and self._probe_timer.active():
+            self._probe_timer.cancel()
+        self._probe_timer = self._reactor.callLater(delay, self._probe)
+
+    def _probe(self) -> None:
+        self._probe_timer = None
+        self.health.probe()
+        self._pump()
+
+    # -- an admin's retries --------------------------------------------------------------
+    def _pick_up_due(self) -> Deferred | None:
+        """Take on `parsed` complaints that are due and not held here (revived dead letters)."""
+        if self._pending.stopping:
+            return None
+        self._finished_since_scan = set()
+        d = self._store.due_complaints(utcnow(), self._rescan_batch)
+        d.addCallback(self._picked_up)
+        d.addErrback(lambda f: log.error("could not look for complaints to forward",
+                                         error=f.getErrorMessage()))
+        return d
+
+    def _picked_up(self, complaints: list[Complaint]) -> None:
+        finished, self._finished_since_scan = self._finished_since_scan or set(), None
+        fresh = [c for c in complaints if c.id not in self._held and c.id not in finished]
+        if fresh:
+            log.info("picked up complaints to forward", count=len(fresh))
+        for complaint in fresh:
+            self.enqueue(complaint)
+
+    # -- drain ---------------------------------------------------------------------------
+    @inlineCallbacks
+    def stop(self):
+        """Start no new submissions; fire when the ones under way have finished and the
+        adapter's connections are closed. What was not forwarded stays `parsed` and
+        resumes at the next start."""
+        if self._rescan is not None and self._rescan.running:
+            self._rescan.stop()
+        if self._probe_timer is not None and self._probe_timer.active():
+            self._probe_timer.cancel()
+        yield self._pending.stop()
+        yield self._case_store.close()

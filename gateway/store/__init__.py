@@ -46,6 +46,12 @@ class Store:
     def revive_dead(self, complaint_id: str | None = None) -> Deferred[list[str]]:
         return self.committer.submit(partial(journal.revive_dead, complaint_id=complaint_id))
 
+    def queue_duplicate_reply(self, complaint_id: str, text: str, quiet_s: float,
+                              max_replies: int) -> Deferred[Reply | None]:
+        return self.committer.submit(partial(
+            journal.queue_duplicate_reply, complaint_id=complaint_id, text=text, quiet_s=quiet_s,
+            max_replies=max_replies))
+
     def record_reply_sent(self, reply_id: int, channel_message_id: str) -> Deferred[None]:
         return self.committer.submit(partial(journal.record_reply_sent, reply_id=reply_id,
                                              channel_message_id=channel_message_id))
@@ -76,6 +82,9 @@ class Store:
 
     def unfinished_complaints(self) -> Deferred[list[Complaint]]:
         return self.database.transact(journal.unfinished_complaints)
+
+    def due_complaints(self, now: datetime, limit: int = 500) -> Deferred[list[Complaint]]:
+        return self.database.transact(partial(journal.due_complaints, now=now, limit=limit))
 
     def queued_replies(self) -> Deferred[list[Reply]]:
         return self.database.transact(journal.queued_replies)

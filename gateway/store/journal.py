@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, delete, func, select, true, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, HeldPart, Message,
@@ -87,7 +87,10 @@ def record_forwarded(conn: Connection, complaint_id: str, tracking_id: str, repl
 
 def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
                            next_attempt_at: datetime | None) -> None:
-    conn.execute(update(complaints).where(complaints.c.id == complaint_id).values(
+    # Only a complaint still waiting: a late failure must not undo another attempt's success.
+    conn.execute(update(complaints).where(
+        complaints.c.id == complaint_id, complaints.c.state == ComplaintState.PARSED.value,
+    ).values(
         forward_attempts=complaints.c.forward_attempts + 1, last_error=error[:2000],
         next_attempt_at=next_attempt_at, updated_at=utcnow(),
         **({"state": ComplaintState.DEAD.value} if dead else {}),
@@ -177,15 +180,56 @@ def unfinished_complaints(conn: Connection) -> list[Complaint]:
     return [_complaint(r) for r in rows]
 
 
+def due_complaints(conn: Connection, now: datetime, limit: int) -> list[Complaint]:
+    """Parsed complaints whose next attempt is due or unset, oldest first: what a running
+    forwarder takes on when it does not hold them already (e.g. an admin's retry)."""
+    rows = conn.execute(_complaint_query().where(
+        complaints.c.state == ComplaintState.PARSED.value,
+        or_(complaints.c.next_attempt_at.is_(None), complaints.c.next_attempt_at <= now),
+    ).order_by(messages.c.id).limit(limit))
+    return [_complaint(r) for r in rows]
+
+
+def queue_duplicate_reply(conn: Connection, complaint_id: str, text: str, quiet_s: float,
+                          max_replies: int) -> Reply | None:
+    """Queue the reply to a repeated message, unless its complaint was answered within
+    `quiet_s` (an upstream redelivering, not a citizen asking again) or already got
+    `max_replies` such replies. None when nothing is to be sent."""
+    state = conn.execute(select(complaints.c.state).where(complaints.c.id == complaint_id)).scalar()
+    if state != ComplaintState.FORWARDED.value or max_replies <= 0:
+        return None  # not forwarded yet: its first reply, with the number, is still to come
+    last, duplicates = conn.execute(
+        select(func.max(replies.c.created_at),
+               func.count().filter(replies.c.kind == "duplicate"))
+        .where(replies.c.complaint_id == complaint_id)).one()
+    now = utcnow()
+    if duplicates >= max_replies or (last is not None and (now - _utc(last)).total_seconds() < quiet_s):
+        return None
+    msg = conn.execute(select(messages).join(complaints, complaints.c.message_id == messages.c.id)
+                       .where(complaints.c.id == complaint_id)).one()
+    reply_id = conn.execute(replies.insert().values(
+        complaint_id=complaint_id, kind="duplicate", channel=msg.channel, recipient=msg.sender,
+        text=text, reply_context=msg.reply_context, state=ReplyState.QUEUED.value,
+        attempts=0, created_at=now, updated_at=now,
+    )).inserted_primary_key[0]
+    return Reply(reply_id, complaint_id, msg.channel, msg.sender, text, msg.reply_context)
+
+
 def queued_replies(conn: Connection) -> list[Reply]:
     rows = conn.execute(select(replies).where(replies.c.state == ReplyState.QUEUED.value)
                         .order_by(replies.c.id))
     return [Reply(r.id, r.complaint_id, r.channel, r.recipient, r.text, r.reply_context) for r in rows]
 
 
+#: `complaints list --state pending`: everything not yet forwarded nor dead
+PENDING_STATES = (ComplaintState.RECEIVED.value, ComplaintState.PARSED.value)
+
+
 def list_complaints(conn: Connection, state: str | None, limit: int) -> list[dict]:
     query = _complaint_query().order_by(messages.c.id.desc()).limit(limit)
-    if state:
+    if state == "pending":
+        query = query.where(complaints.c.state.in_(PENDING_STATES))
+    elif state:
         query = query.where(complaints.c.state == state)
     return [_summary(r) for r in conn.execute(query)]
 
@@ -220,7 +264,8 @@ def _complaint_query():
 def _summary(row) -> dict:
     return {"id": row.id, "channel": row.channel, "state": row.state,
             "routing": row.routing_status, "region": row.region_code, "region_name": row.region_name,
-            "tracking_id": row.tracking_id, "received_at": _utc(row.received_at).isoformat()}
+            "tracking_id": row.tracking_id, "received_at": _utc(row.received_at).isoformat(),
+            "forward_attempts": row.forward_attempts, "last_error": row.last_error}
 
 
 def _utc(moment: datetime) -> datetime:

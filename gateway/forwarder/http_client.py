@@ -1,0 +1,134 @@
+"""The HTTP side every remote case store shares: kept-alive connections, and what an
+answer means — a case, "try again" (5xx, 408, 429, timeouts, connection errors, with the
+store's Retry-After), or a refusal for good (any other 4xx).
+
+One module so that the JSON and the legacy XML adapters cannot drift apart on the
+retry rules. Failure reasons never carry the reporter's address: they are logged, and
+shown by `complaints list`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import treq
+from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks
+from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.http_headers import Headers
+
+from gateway.forwarder.base import PermanentFailure, TemporaryFailure
+from gateway.model import Complaint
+
+#: statuses that mean "not now" rather than "never"
+RETRYABLE = frozenset({408, 429})
+#: the most of an answer's body kept for a failure reason
+REASON_BODY_CHARS = 300
+#: the most of an answer read at all: a case store's answers are small
+MAX_BODY_BYTES = 256 * 1024
+#: a Retry-After beyond this is taken as this (a misconfigured store must not stall us for days)
+MAX_RETRY_AFTER_S = 3600.0
+
+_PHONE_LIKE = re.compile(r"\+?\d[\d \-]{7,16}\d")
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: int
+    headers: Headers
+    body: bytes
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class CaseStoreClient:
+    """POSTs to one case store over a pool of kept-alive connections (treq)."""
+
+    def __init__(self, reactor, *, connections: int, connect_timeout_s: float, user_agent: str):
+        self._reactor = reactor
+        self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._pool.maxPersistentPerHost = connections
+        self._pool.retryAutomatically = False  # a POST is retried by the worker, on its own terms
+        self._http = treq.client.HTTPClient(Agent(reactor, connectTimeout=connect_timeout_s,
+                                                  pool=self._pool))
+        self._user_agent = user_agent
+
+    @inlineCallbacks
+    def post(self, url: str, body: bytes, headers: dict[str, str]):
+        """The store's answer, or TemporaryFailure when none came (refused, reset, DNS...)."""
+        headers = {"User-Agent": self._user_agent, **headers}
+        try:
+            response = yield self._http.post(url, data=body, headers=headers)
+            content = yield _read_capped(response)
+        except (CancelledError, TemporaryFailure):
+            raise  # CancelledError is the worker's timeout: it reports and retries
+        except Exception as error:  # noqa: BLE001 - every transport failure is worth a retry
+            raise TemporaryFailure(f"no answer from the case store: {_describe(error)}") from None
+        return Answer(response.code, response.headers, content)
+
+    def close(self) -> Deferred:
+        return self._pool.closeCachedConnections()
+
+
+def _read_capped(response) -> Deferred[bytes]:
+    length = response.length
+    if isinstance(length, int) and length > MAX_BODY_BYTES:
+        response.deliverBody(_Discard())
+        raise TemporaryFailure(f"case store answered {response.code} with {length} bytes")
+    return treq.content(response)
+
+
+class _Discard:
+    def makeConnection(self, transport):
+        transport.stopProducing()
+
+    def dataReceived(self, data):
+        pass
+
+    def connectionLost(self, reason):
+        pass
+
+
+def _describe(error: Exception) -> str:
+    # twisted.web wraps the real cause in a list of Failures; name the innermost one.
+    reasons = getattr(error, "reasons", None)
+    if reasons:
+        inner = reasons[0].value
+        return f"{type(error).__name__} ({type(inner).__name__}: {inner})"
+    return f"{type(error).__name__}: {error}"
+
+
+def raise_for_failure(answer: Answer, complaint: Complaint, now: float) -> None:
+    """Raise TemporaryFailure or PermanentFailure unless `answer` is a 2xx."""
+    if 200 <= answer.code < 300:
+        return
+    reason = f"case store answered {answer.code}: {scrubbed(answer.text(), complaint)}"
+    if answer.code >= 500 or answer.code in RETRYABLE:
+        raise TemporaryFailure(reason, retry_after_seconds(answer.headers, now))
+    raise PermanentFailure(reason)
+
+
+def retry_after_seconds(headers: Headers, now: float) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or bad."""
+    value = headers.getRawHeaders(b"retry-after", [None])[0]
+    if value is None:
+        return None
+    value = value.decode("latin-1").strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_S)
+    try:
+        moment = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return min(max(0.0, moment - now), MAX_RETRY_AFTER_S)
+
+
+def scrubbed(text: str, complaint: Complaint) -> str:
+    """A store's answer, shortened, with the reporter's address (and anything like a phone
+    number) blanked: a store may echo the payload in an error."""
+    text = " ".join(text.split())[:REASON_BODY_CHARS]
+    address = complaint.message.sender
+    if address:
+        text = text.replace(address, "<reporter>")
+    return _PHONE_LIKE.sub("<number>", text)

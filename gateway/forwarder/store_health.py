@@ -1,0 +1,66 @@
+"""Whether the case store looks down, and when to try it again: the forwarder's breaker.
+
+Why: when the store is down, retrying every waiting complaint on its own timer would
+hammer it with the whole backlog at once when it returns, in random order. Instead,
+after a run of temporary failures with no answer between them (or as soon as the store
+says Retry-After), forwarding pauses; one complaint — the oldest — probes the store
+after a growing wait, and the first real answer reopens forwarding, oldest first.
+
+    up ──N failures in a row, or Retry-After──▶ down ──probe time──▶ probing
+     ▲                                           ▲                     │
+     └───────────── any answer (case or refusal) ┴──── failure ────────┘
+
+Pure logic, no timers: the worker asks `probe_delay` and keeps the clock.
+"""
+from __future__ import annotations
+
+import enum
+import random
+
+from gateway.backoff import backoff_delay
+
+
+class StoreState(str, enum.Enum):
+    UP = "up"            # submit freely, up to the concurrency limit
+    DOWN = "down"        # submit nothing; a probe is scheduled
+    PROBING = "probing"  # one submission at a time until the store answers
+
+
+class StoreHealth:
+    def __init__(self, failures_to_trip: int, retry_initial_s: float, retry_max_s: float,
+                 rng=random.random):
+        self._trip = failures_to_trip
+        self._backoff = (retry_initial_s, retry_max_s)
+        self._rng = rng
+        self.state = StoreState.UP
+        self.failures_in_row = 0
+
+    def answered(self) -> bool:
+        """The store answered (a case or a refusal); True if that ends an outage."""
+        recovered = self.state is not StoreState.UP
+        self.state, self.failures_in_row = StoreState.UP, 0
+        return recovered
+
+    def failed(self, retry_after: float | None = None) -> bool:
+        """A temporary failure; True if it takes the store down (a probe must be scheduled)."""
+        self.failures_in_row += 1
+        if self.state is StoreState.PROBING or (
+                self.state is StoreState.UP
+                and (retry_after is not None or self.failures_in_row >= self._trip)):
+            self.state = StoreState.DOWN
+            return True
+        return False
+
+    def probe(self) -> None:
+        """The wait is over: let one submission through."""
+        if self.state is StoreState.DOWN:
+            self.state = StoreState.PROBING
+
+    def probe_delay(self, retry_after: float | None = None) -> float:
+        """Seconds until the next probe: growing with each failed probe, never before Retry-After."""
+        rounds = max(1, self.failures_in_row - self._trip + 1)
+        return max(backoff_delay(rounds, *self._backoff, rng=self._rng), retry_after or 0.0)
+
+    def slots(self, concurrency: int) -> int:
+        """How many submissions may be under way now."""
+        return {StoreState.UP: concurrency, StoreState.DOWN: 0, StoreState.PROBING: 1}[self.state]
