@@ -1,6 +1,7 @@
 """The SMS channel end to end: the bundled SMSC simulator over TCP on 127.0.0.1 →
 the gateway's ESME → store → parser → embedded case store → submit_sm reply → receipt."""
 import pytest_twisted
+from twisted.internet import defer
 
 from tests.smpp.gateway_harness import gateway, simulator
 
@@ -27,3 +28,138 @@ def test_sms_becomes_a_complaint_and_the_reply_is_delivered(tmp_path):
     finally:
         yield service.stop()
         yield sim.stop()
+
+
+def texts_of(service):
+    """Every committed message text, by sender (straight from the store)."""
+    from sqlalchemy import select
+
+    from gateway.store.tables import messages
+
+    def read(conn):
+        return [(r.sender, r.text, tuple(r.flags), r.raw_hex)
+                for r in conn.execute(select(messages).order_by(messages.c.id))]
+    return service.store.database.transact(read)
+
+
+@pytest_twisted.inlineCallbacks
+def test_wrong_password_is_refused_and_retried_with_backoff_not_a_hot_loop(tmp_path):
+    from twisted.internet import reactor
+    sim = simulator()
+    service = gateway(tmp_path, sim, password="wrong", reconnect_initial_s=2.0, reconnect_max_s=4.0)
+    (session,) = service.channels["sms"].sessions
+    failed, lost = session.next_event("failed"), session.next_event("lost")
+    yield service.start()
+    try:
+        yield failed
+        yield lost
+        assert "0x0e" in session.last_error  # ESME_RINVPASWD
+        assert not session.bound and not service.channels["sms"].is_up()
+        wait = session._retry.getTime() - reactor.seconds()
+        assert 1.0 <= wait <= 2.0, wait     # half to all of reconnect_initial_s, jittered
+        assert sim.bound == []
+    finally:
+        yield service.stop()
+        yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_reconnects_after_the_smsc_drops_and_nothing_is_lost(tmp_path):
+    # The SMSC cuts the link at its 3rd PDU: bind, our first answer, our second answer.
+    sim = simulator(drop_after_pdus=3)
+    service = gateway(tmp_path, sim)
+    (session,) = service.channels["sms"].sessions
+    yield service.start()
+    try:
+        lost = session.next_event("lost")
+        for n in range(4):
+            sim.enqueue_mo(f"62812000001{n}", f"Jateng Jalan rusak nomor {n}")
+        yield lost
+        sim.drop_after_pdus = None
+        yield session.next_event("bound")
+        yield sim.wait_until_acknowledged(4)
+        stored = yield texts_of(service)
+        assert sorted(t for _, t, _, _ in stored) == [f"Jateng Jalan rusak nomor {n}" for n in range(4)]
+        assert session.reconnects >= 1
+    finally:
+        yield service.stop()
+        yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_long_messages_from_two_senders_with_one_reference_never_mix(tmp_path):
+    from gateway.channels.smpp.simulator_mo import MoSpec, deliver_sm_fields
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    yield service.start()
+    try:
+        yield sim.wait_until_bound(1)
+        a = "KabBanyumas " + "jalan desa kami rusak parah sejak banjir tahun lalu " * 8 + "AKHIR-A"
+        b = "Jateng " + "lampu penerangan di gang kami mati dan rawan kejahatan " * 8 + "AKHIR-B"
+        parts_a = deliver_sm_fields(MoSpec("6281200000001", a), reference=7)
+        parts_b = deliver_sm_fields(MoSpec("6281200000002", b, concat="udh16"), reference=7)
+        assert len(parts_a) >= 3 and len(parts_b) >= 3
+        # Interleaved, each in reverse order, with one part delivered twice.
+        order = [x for pair in zip(reversed(parts_a), reversed(parts_b)) for x in pair] + [parts_a[0]]
+        smsc = sim.bound[0]
+        answers = yield defer.gatherResults([smsc.send_request("deliver_sm", **f) for f in order])
+        assert {r.status for r in answers} == {0}
+        stored = yield texts_of(service)
+        assert sorted((s, t) for s, t, _, _ in stored) == [("+6281200000001", a), ("+6281200000002", b)]
+        assert (yield service.store.held_parts("sms")) == []
+    finally:
+        yield service.stop()
+        yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_every_data_coding_is_decoded_and_an_unknown_one_kept_raw(tmp_path):
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    yield service.start()
+    try:
+        yield sim.wait_until_bound(1)
+        cases = {
+            "6281200000011": ("Jateng harga naik 10€ [mahal] {sekali} ~ ^ | \\ @ £ ¥ è", "gsm"),
+            "6281200000012": ("Jateng jalan rusak 😡🚧 parah sekali — tolong", "ucs2"),
+            "6281200000013": ("Jateng café façade señor ½", "latin1"),
+            "6281200000014": ("Jateng " + "🙏 mohon bantu jalan rusak " * 8, "ucs2"),
+        }
+        for sender, (text, coding) in cases.items():
+            sim.enqueue_mo(sender, text, coding=coding)
+        smsc = sim.bound[0]
+        ia5 = yield smsc.send_request("deliver_sm", source_addr="6281200000015", destination_addr="1708",
+                                      data_coding=1, short_message=b"Jateng ASCII only")
+        odd = yield smsc.send_request("deliver_sm", source_addr="6281200000016", destination_addr="1708",
+                                      data_coding=0x05, short_message=b"\x81\x40\x82\xa0")
+        assert (ia5.status, odd.status) == (0, 0)
+        yield sim.wait_until_acknowledged(len(cases))
+        stored = {s: (t, f, raw) for s, t, f, raw in (yield texts_of(service))}
+        for sender, (text, _coding) in cases.items():
+            assert stored["+" + sender][0] == text
+        assert stored["+6281200000015"][0] == "Jateng ASCII only"
+        text, flags, raw = stored["+6281200000016"]
+        assert "undecodable" in flags and raw == "814082a0"
+    finally:
+        yield service.stop()
+        yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_receipt_before_submit_resp_is_parked_then_matched(tmp_path):
+    from tests.logwatch import LogWatch
+    sim = simulator(receipt_before_response=True, receipt_id_decimal=True)
+    service = gateway(tmp_path, sim)
+    with LogWatch() as logs:
+        yield service.start()
+        try:
+            sim.enqueue_mo("6281234500001", "KabBanyumas Jembatan ambrol")
+            yield sim.wait_until_receipts_acknowledged(1)
+            yield logs.wait_for("delivery receipt matched after waiting")
+            (complaint,) = yield service.store.list_complaints()
+            detail = yield service.store.show_complaint(complaint["id"])
+            assert [(r["state"], r["delivery_status"]) for r in detail["replies"]] == [
+                ("delivered", "DELIVRD")]
+        finally:
+            yield service.stop()
+            yield sim.stop()

@@ -48,6 +48,8 @@ class ReceiptDesk:
     def _recorded(self, matched: bool, report: DeliveryReport, waited: float) -> None:
         self._parked.pop(id(report), None)
         if matched:
+            if waited:
+                log.info("delivery receipt matched after waiting", waited_s=round(waited, 1))
             return
         if waited >= self._park_s:
             self.unmatched += 1

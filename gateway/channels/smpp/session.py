@@ -37,6 +37,23 @@ class SmppSession:
         self._stopping = False
         self.reconnects = 0
         self.last_error: str | None = None
+        #: called with ("bound" | "failed" | "lost", session): for metrics, readiness, tests
+        self.observers: list[Callable[[str, "SmppSession"], None]] = []
+
+    def _tell(self, event: str) -> None:
+        for observer in list(self.observers):
+            observer(event, self)
+
+    def next_event(self, wanted: str) -> defer.Deferred:
+        """Fires the next time this session reports `wanted`."""
+        d: defer.Deferred = defer.Deferred()
+
+        def observe(event, _session):
+            if event == wanted and not d.called:
+                self.observers.remove(observe)
+                d.callback(self)
+        self.observers.append(observe)
+        return d
 
     @property
     def name(self) -> str:
@@ -88,12 +105,14 @@ class SmppSession:
         self.last_error = None
         log.info("SMPP bound", bind=self.name, role=self.role, host=self.settings.host,
                  port=self.settings.port)
+        self._tell("bound")
         if self._stopping:
             protocol.unbind(self.settings.response_timeout_s)
 
     def _failed(self, failure) -> None:
         self.last_error = failure.getErrorMessage()
         log.warning("SMPP bind failed", bind=self.name, role=self.role, error=self.last_error)
+        self._tell("failed")
         if self.protocol is not None and self.protocol.transport is not None:
             self.protocol.transport.loseConnection()  # _lost schedules the retry
         else:
@@ -105,6 +124,7 @@ class SmppSession:
         if not self._stopping:
             log.warning("SMPP connection lost", bind=self.name, role=self.role)
             self._schedule_retry()
+        self._tell("lost")
 
     def _schedule_retry(self) -> None:
         if self._stopping or self._retry is not None:
