@@ -163,3 +163,88 @@ def test_receipt_before_submit_resp_is_parked_then_matched(tmp_path):
         finally:
             yield service.stop()
             yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_redelivery_after_a_lost_deliver_sm_resp_is_the_same_complaint(tmp_path):
+    # The SMSC drops the link at its 2nd PDU — our deliver_sm_resp — so it never sees
+    # our acknowledgement and delivers the message again after reconnecting.
+    sim = simulator(drop_after_pdus=2)
+    service = gateway(tmp_path, sim)
+    (session,) = service.channels["sms"].sessions
+    yield service.start()
+    try:
+        lost = session.next_event("lost")
+        sim.enqueue_mo("6281299990001", "Jateng Pungli saat mengurus KTP")
+        yield lost
+        sim.drop_after_pdus = None
+        (acked,) = yield sim.wait_until_acknowledged(1).addCallback(lambda _: sim.acknowledged)
+        assert acked.attempts == 2
+        assert (yield service.store.count_by_state()).keys() <= {"received", "parsed", "forwarded"}
+        assert sum((yield service.store.count_by_state()).values()) == 1
+        assert service.pipeline.duplicates == 1
+    finally:
+        yield service.stop()
+        yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_store_that_cannot_commit_answers_rx_t_appn_and_loses_nothing(tmp_path):
+    from tests.logwatch import LogWatch
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    db = tmp_path / "gateway.db"
+    with LogWatch() as logs:
+        yield service.start()
+        try:
+            yield sim.wait_until_bound(1)
+            # The database file goes away (a full disk, a bad mount): commits fail.
+            service.store.database.engine.dispose()
+            db.rename(tmp_path / "away.db")
+            sim.enqueue_mo("6281299990002", "KabBanyumas Air PDAM mati tiga hari")
+            refused = yield logs.wait_for("deliver_sm not committed; asking the SMSC to deliver again")
+            assert "no such table" in refused["error"]
+            service.store.database.engine.dispose()
+            (tmp_path / "away.db").rename(db)
+            yield sim.wait_until_acknowledged(1)
+            assert sim.acknowledged[0].attempts >= 2
+            stored = yield texts_of(service)
+            assert [t for _, t, _, _ in stored] == ["KabBanyumas Air PDAM mati tiga hari"]
+        finally:
+            yield service.stop()
+            yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_malformed_input_never_takes_the_bind_down_except_a_broken_length(tmp_path):
+    import struct
+
+    from gateway.channels.smpp import codec
+    from tests.logwatch import LogWatch
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    (session,) = service.channels["sms"].sessions
+    with LogWatch() as logs:
+        yield service.start()
+        try:
+            yield sim.wait_until_bound(1)
+            smsc = sim.bound[0]
+            # An unknown command: answered with generic_nack, the bind stays.
+            smsc.transport.write(struct.pack(">LLLL", 16, 0x00000999, 0, 4242))
+            # A deliver_sm with a vendor TLV (0x1401): the TLV is ignored, the message kept.
+            pdu = codec.encode("deliver_sm", 4243, source_addr="6281299990003", destination_addr="1708",
+                               short_message=b"Jateng vendor TLV")
+            pdu += struct.pack(">HH", 0x1401, 2) + b"\x00\x01"
+            smsc.transport.write(struct.pack(">L", len(pdu)) + pdu[4:])
+            yield logs.wait_for("message accepted")
+            assert session.reconnects == 0 and session.bound
+            # A command_length that cannot be right: the stream is lost; drop and reconnect.
+            lost, bound = session.next_event("lost"), None
+            smsc.transport.write(struct.pack(">L", 3) + b"\x00" * 12)
+            yield lost
+            yield session.next_event("bound")
+            assert session.reconnects == 1
+            assert [t for _, t, _, _ in (yield texts_of(service))] == ["Jateng vendor TLV"]
+        finally:
+            yield service.stop()
+            yield sim.stop()
