@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     fault.add_argument("--receipt-before-response", action="store_true",
                        help="send the receipt before submit_sm_resp")
     fault.add_argument("--black-hole", action="store_true", help="answer nothing once bound")
+    p.add_argument("--ack-log", metavar="FILE",
+                   help="append each fully acknowledged MO as a JSON line (message_no, text,"
+                        " attempts): what the gateway has promised to keep")
     p.add_argument("--status-interval", type=float, default=10.0, help="seconds between status lines (0: none)")
 
 
@@ -72,6 +75,15 @@ def _status(sim) -> None:
                       "mo_unacknowledged": sim.unacknowledged,
                       "submitted": len(sim.submitted),
                       "receipts_acknowledged": len(sim.acknowledged_receipts)}), flush=True)
+
+
+def _log_acknowledgements(sim, path: str) -> None:
+    log = open(path, "a", encoding="utf-8", buffering=1)  # line-buffered: each ack is on disk
+
+    def write(acked) -> None:
+        log.write(json.dumps({"message_no": acked.message_no, "text": acked.text,
+                              "attempts": acked.attempts}, ensure_ascii=False) + "\n")
+    sim.on_acknowledged.append(write)
 
 
 def _start_generator(sim, args) -> None:
@@ -127,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
     from twisted.internet.task import LoopingCall
 
     sim = build_simulator(args)
+    if args.ack_log:
+        _log_acknowledgements(sim, args.ack_log)
     sim.start(args.port)
     if args.mo_file:
         with open(args.mo_file, encoding="utf-8") as handle:

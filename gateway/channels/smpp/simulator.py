@@ -110,6 +110,8 @@ class SmscSimulator(Factory):
         self.receipt_id_decimal = receipt_id_decimal
         self.concat = concat
         self.acknowledged: list[AcknowledgedMo] = []
+        #: called with each AcknowledgedMo as it completes (the CLI's --ack-log)
+        self.on_acknowledged: list = []
         self.acknowledged_receipts: list[str] = []
         self.submitted: list[SubmittedMessage] = []
         self.connections: list[SmscProtocol] = []
@@ -240,9 +242,11 @@ class SmscSimulator(Factory):
         mo.attempts = max(mo.attempts, delivery.attempts)
         if len(mo.acked) == mo.parts:
             spec = mo.spec
-            self.acknowledged.append(AcknowledgedMo(
-                delivery.message_no, spec.sender, spec.recipient, spec.text, mo.parts,
-                mo.attempts))
+            acked = AcknowledgedMo(delivery.message_no, spec.sender, spec.recipient, spec.text,
+                                   mo.parts, mo.attempts)
+            self.acknowledged.append(acked)
+            for listener in self.on_acknowledged:
+                listener(acked)
 
     def _delivery_failed(self, failure: Failure, delivery: Delivery) -> None:
         if failure.check(error.ConnectionLost, error.ConnectionDone, error.NotConnectingError):
