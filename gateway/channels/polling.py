@@ -25,10 +25,12 @@ log = get_logger(__name__)
 class PollLoop:
     """Runs `step()` again and again until stopped.
 
-    `step` returns (or fires a Deferred with) the seconds to wait before the next step.
-    If it raises, the next step waits `backoff_delay(failures, initial, maximum)`.
+    `step` returns (or fires a Deferred with) the seconds to wait before the next step, or
+    `PollLoop.DONE` when there is nothing more to do (a webhook bot, once started). If it raises, the next step waits `backoff_delay(failures, initial, maximum)`.
     `clock` is the reactor, or a `task.Clock` in tests.
     """
+
+    DONE = object()
 
     def __init__(self, name: str, step: Callable[[], Deferred | float], clock, *,
                  retry_initial_s: float, retry_max_s: float, rng=None):
@@ -96,8 +98,11 @@ class PollLoop:
         d.addCallbacks(self._stepped, self._failed)
         d.addBoth(self._ended)
 
-    def _stepped(self, delay) -> float:
+    def _stepped(self, delay) -> float | None:
         self.failures = 0
+        if delay is PollLoop.DONE:
+            self._stopped = True
+            return None
         return float(delay or 0)
 
     def _failed(self, failure) -> float | None:

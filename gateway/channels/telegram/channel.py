@@ -1,0 +1,230 @@
+"""The Telegram channel: the LAPOR! bot, on python-telegram-bot 22 under Twisted's asyncio reactor.
+
+The gateway drives PTB's `Application` by hand (initialize/start, stop/shutdown; never
+`run_polling`, which would own the event loop) and does not use PTB's `Updater`: the
+Updater confirms a batch by asking for the next one as soon as it has queued the
+updates, before anyone has stored them. Instead each poll here is
+    getUpdates(offset) → accept every complaint (one group commit) and send the bot's own
+    answers → save the cursor → only then offset = last update_id + 1,
+and that offset goes out with the *next* getUpdates, which is what confirms the batch to
+Telegram. If the store fails nothing is confirmed and the same batch comes again later.
+
+At start the first getUpdates carries no offset: Telegram then returns every update it
+has not had confirmed (never `drop_pending_updates`). The stored cursor is a record of
+progress, not sent back, because update ids restart at a random value after a week
+without updates, and an old offset above them would confirm — that is, delete — new
+updates unseen. The batch a killed process had committed but not confirmed comes again;
+the dedup key (chat id and message id) makes it a duplicate, not a second complaint.
+
+In webhook mode Telegram POSTs updates to `webhook_resource()`; it answers 200 only after
+the commit, 503 otherwise (Telegram delivers again), and 403 without the right secret.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime
+
+import httpx
+from telegram import ReplyParameters
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
+from telegram.ext import Application
+from twisted.internet import defer
+from twisted.internet.defer import Deferred, inlineCallbacks
+
+from gateway.channels.base import Channel, Intake, ReplyRejected, ReplyUncertain
+from gateway.channels.polling import DeliveryNotices, PollLoop, accept_all
+from gateway.channels.telegram.settings import WEBHOOK_SECRET, TelegramSettings
+from gateway.channels.telegram.updates import CHANNEL, BotAnswer, read_update
+from gateway.logging import get_logger
+from gateway.model import Message
+
+log = get_logger(__name__)
+
+ALLOWED_UPDATES = ["message"]
+
+
+class TelegramNotReady(Exception):
+    """The bot has not started (or has stopped): the reply stays queued and is tried again."""
+
+
+def as_deferred(coro) -> Deferred:
+    """Run a PTB coroutine on the reactor's asyncio loop."""
+    return Deferred.fromFuture(asyncio.ensure_future(coro))
+
+
+class TelegramChannel(Channel):
+    name = CHANNEL
+    required = False  # Telegram being unreachable must not make the gateway unready
+
+    def __init__(self, application: Application, reactor, *, mode: str = "polling",
+                 poll_timeout_s: int = 30, retry_initial_s: float = 1.0, retry_max_s: float = 300.0,
+                 webhook_url: str = "", webhook_secret: str | None = None, clock=None):
+        if mode == "webhook" and not (webhook_secret and WEBHOOK_SECRET.fullmatch(webhook_secret)):
+            raise ValueError("webhook mode needs a secret of 1-256 characters A-Z a-z 0-9 _ -")
+        self.application = application
+        self.bot = application.bot
+        self.mode = mode
+        self.webhook_secret = webhook_secret
+        self._webhook_url = webhook_url
+        self._poll_timeout = poll_timeout_s
+        self.loop = PollLoop(CHANNEL, self._step, clock or reactor, retry_initial_s=retry_initial_s,
+                             retry_max_s=retry_max_s)
+        self.deliveries = DeliveryNotices(CHANNEL, reactor)
+        self._intake: Intake | None = None
+        self._offset: int | None = None
+        self.ready = False           # getMe answered and the webhook is set or removed
+        self._stopping = False
+        self._sending: set[Deferred] = set()
+
+    # -- Channel ---------------------------------------------------------------------------
+    def start(self, intake: Intake):
+        self._intake = self.deliveries.intake = intake
+        # Not waiting for Telegram here: an unreachable API must not hold up the gateway;
+        # the loop's first step starts the bot, and retries with backoff until it can.
+        self.loop.start()
+
+    @inlineCallbacks
+    def stop(self):
+        self._stopping = True
+        yield self.loop.stop()
+        yield defer.DeferredList(list(self._sending), consumeErrors=True)
+        if self.ready:
+            self.ready = False
+            yield as_deferred(self._shut_down())
+
+    def is_up(self) -> bool:
+        return self.ready and (self.mode == "webhook" or self.loop.healthy)
+
+    def send(self, reply):
+        if not self.ready or self._stopping:
+            return defer.fail(TelegramNotReady("the bot is not running"))
+        chat_id, message_id = reply.reply_context.get("chat_id"), reply.reply_context.get("message_id")
+        if chat_id is None:
+            return defer.fail(ReplyRejected("no chat to answer in"))
+        d = as_deferred(self._send_reply(chat_id, reply.text, message_id))
+        self._sending.add(d)
+        d.addBoth(self._sent, d)
+        return d
+
+    def _sent(self, result, d):
+        self._sending.discard(d)
+        if isinstance(result, str):
+            self.deliveries.posted(result, "DELIVERED")  # in the chat once the API accepted it
+        return result
+
+    def webhook_resource(self):
+        """The twisted.web resource Telegram POSTs updates to (mount it at `webhook_path`)."""
+        from gateway.channels.telegram.webhook import TelegramWebhook
+        return TelegramWebhook(self)
+
+    # -- taking updates --------------------------------------------------------------------
+    @inlineCallbacks
+    def _step(self):
+        if not self.ready:
+            yield as_deferred(self._boot())
+            self.ready = True
+            log.info("telegram bot started", mode=self.mode, bot=self.bot.username)
+            if self.mode == "webhook":
+                return PollLoop.DONE
+        try:
+            updates = yield as_deferred(self.bot.get_updates(
+                offset=self._offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES))
+        except RetryAfter as flood:
+            wait = flood.retry_after
+            return wait.total_seconds() if isinstance(wait, datetime.timedelta) else float(wait)
+        if not updates:
+            return 0
+        yield self.take(updates)
+        next_offset = updates[-1].update_id + 1
+        yield self._intake.save_cursor(CHANNEL, str(next_offset))
+        self._offset = next_offset  # the next getUpdates confirms the batch to Telegram
+        return 0
+
+    @inlineCallbacks
+    def take(self, updates):
+        """Commit the complaints among `updates` and send the bot's own answers; fails (and
+        the caller must not confirm the updates) if the store or a send fails for now."""
+        complaints, answers = [], []
+        for update in updates:
+            try:
+                action = read_update(update, self.bot.username)
+            except Exception:  # noqa: BLE001 - one odd update must not block the rest forever
+                log.exception("telegram update not understood; skipped", update_id=update.update_id)
+                continue
+            if isinstance(action, Message):
+                complaints.append(action)
+            elif isinstance(action, BotAnswer):
+                answers.append(action)
+        yield accept_all(self._intake, complaints)
+        yield defer.gatherResults([as_deferred(self._answer(a)) for a in answers], consumeErrors=True) \
+            .addErrback(lambda f: f.value.subFailure)
+        if complaints or answers:
+            log.info("telegram updates taken", updates=len(updates), complaints=len(complaints),
+                     answers=len(answers))
+
+    async def _boot(self) -> None:
+        if not self.application._initialized:  # noqa: SLF001 - no public flag; a retry must not re-init
+            await self.application.initialize()  # getMe: the username groups address us by
+        if self.mode == "polling":
+            # getUpdates is refused while a webhook is set; pending updates are kept
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        elif self._webhook_url:
+            await self.bot.set_webhook(self._webhook_url, secret_token=self.webhook_secret,
+                                       allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        if not self.application.running:
+            await self.application.start()
+
+    async def _shut_down(self) -> None:
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def _answer(self, answer: BotAnswer) -> None:
+        try:
+            await self._send_message(answer.chat_id, answer.text, answer.reply_to_message_id)
+        except (Forbidden, BadRequest) as refusal:  # blocked by the user, chat gone: for good
+            log.warning("telegram answer refused", chat_id=answer.chat_id, reason=str(refusal))
+
+    async def _send_reply(self, chat_id: int, text: str, message_id: int | None) -> str:
+        try:
+            sent = await self._send_message(chat_id, text, message_id)
+        except (Forbidden, BadRequest) as refusal:
+            raise ReplyRejected(f"Telegram refused the reply: {refusal}") from refusal
+        except TimedOut as timeout:
+            if isinstance(timeout.__cause__, (httpx.ReadTimeout, httpx.WriteTimeout)):
+                # the request went out and no answer came: it may be in the chat already
+                raise ReplyUncertain(f"Telegram did not answer: {timeout}") from timeout
+            raise
+        return f"{sent.chat_id}:{sent.message_id}"
+
+    async def _send_message(self, chat_id: int, text: str, reply_to: int | None):
+        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        try:
+            return await self.bot.send_message(chat_id, text, reply_parameters=quote)
+        except ChatMigrated as moved:  # the group became a supergroup: a new chat id
+            log.info("telegram group migrated; answering in the supergroup", chat_id=moved.new_chat_id)
+            return await self.bot.send_message(moved.new_chat_id, text)
+
+
+def build_application(token: str, api_base_url: str = "https://api.telegram.org",
+                      request_timeout_s: float = 15.0) -> Application:
+    """PTB's Application without an Updater, its Bot API calls sent to `api_base_url`."""
+    base, t = api_base_url.rstrip("/"), request_timeout_s
+    return (Application.builder().token(token).base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+            .updater(None)
+            .connect_timeout(t).read_timeout(t).write_timeout(t).pool_timeout(t)
+            # get_updates adds the long-poll timeout to this read timeout itself
+            .get_updates_connect_timeout(t).get_updates_read_timeout(t)
+            .get_updates_write_timeout(t).get_updates_pool_timeout(t)
+            .build())
+
+
+def from_settings(settings: TelegramSettings, secrets, reactor) -> TelegramChannel:
+    """The channel as configured; `secrets` is the config's resolver (`Settings.secrets_resolver()`)."""
+    token = secrets.get("telegram_token").reveal()
+    webhook_secret = (secrets.get("telegram_webhook_secret").reveal()
+                      if settings.mode == "webhook" else None)
+    return TelegramChannel(build_application(token, settings.api_base_url, settings.request_timeout_s),
+                           reactor, mode=settings.mode, poll_timeout_s=settings.poll_timeout_s,
+                           retry_initial_s=settings.retry_initial_s, retry_max_s=settings.retry_max_s,
+                           webhook_url=settings.webhook_url, webhook_secret=webhook_secret)
