@@ -248,3 +248,42 @@ def test_malformed_input_never_takes_the_bind_down_except_a_broken_length(tmp_pa
         finally:
             yield service.stop()
             yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_throttled_submits_back_off_and_all_replies_go_out_once(tmp_path):
+    sim = simulator(throttle_per_second=2)
+    service = gateway(tmp_path, sim, submit_per_second=1000.0)  # we burst; the SMSC pushes back
+    yield service.start()
+    try:
+        for n in range(6):
+            sim.enqueue_mo(f"62812777000{n}", f"Jateng Sampah menumpuk nomor {n}")
+        yield sim.wait_until_receipts_acknowledged(6)
+        assert service.channels["sms"].sender.throttled >= 1
+        destinations = sorted(s.destination_addr for s in sim.submitted)
+        assert destinations == [f"62812777000{n}" for n in range(6)]
+    finally:
+        yield service.stop()
+        yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_submit_without_response_is_not_resent(tmp_path):
+    from tests.logwatch import LogWatch
+    sim = simulator()
+    service = gateway(tmp_path, sim, response_timeout_s=0.3, enquire_link_s=60.0)
+    with LogWatch() as logs:
+        yield service.start()
+        try:
+            sim.enqueue_mo("6281288880001", "Jateng Jalan rusak")
+            yield sim.wait_until_acknowledged(1)
+            sim.black_hole = True   # from now on the SMSC answers nothing, our submit included
+            failed = yield logs.wait_for("reply not sent and not retried", kind="ReplyUncertain")
+            assert "not resent" in failed["reason"]
+            assert len(sim.submitted) <= 1   # the SMSC saw at most the one submit
+            (complaint,) = yield service.store.list_complaints()
+            detail = yield service.store.show_complaint(complaint["id"])
+            assert detail["replies"][0]["state"] == "failed" and detail["replies"][0]["attempts"] == 1
+        finally:
+            yield service.stop()
+            yield sim.stop()
