@@ -1,0 +1,37 @@
+"""X, Telegram and the local channel in one gateway process, as the demo runs them: real
+timers, the fake X and Telegram servers, one store and pipeline for all three."""
+import pytest_twisted
+import treq
+from twisted.internet import reactor
+
+from gateway.channels.local import LocalChannel
+from gateway.channels.telegram.updates import HELP_TEXT
+from gateway.demo_fakes.social import SocialDemo
+from gateway.service import GatewayService
+from tests.support import settings_for
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_channels_run_together_and_every_citizen_gets_a_number(tmp_path):
+    social = SocialDemo(reactor)
+    local = LocalChannel(reactor, "127.0.0.1", 0)
+    service = GatewayService(settings_for(tmp_path), reactor, channels={"local": local, **social.channels()})
+    yield service.start()
+    try:
+        social.post_samples()
+        response = yield treq.post(f"http://127.0.0.1:{local.port}/messages",
+                                   json={"from": "+6281200000009", "text": "Jateng Bus ngetem"})
+        assert response.code == 202
+        yield social.wait_for_replies(timeout_s=20)
+        yield local.wait_for_deliveries(1).addTimeout(20, reactor)
+        rows = yield social.rows(service.store)
+        assert [(r["channel"], r["region"]) for r in rows] == [("x", "33.75"), ("telegram", "33.02")]
+        for row in rows:
+            (reply,) = row["replies"]
+            assert reply["state"] == "delivered" and f"#{row['tracking_id']}" in reply["text"]
+        assert f"#{rows[0]['tracking_id']}" in social.x.replies[0]["text"]
+        assert [a["text"] for a in social.bot_answers()] == [HELP_TEXT]
+        assert (yield service.store.count_by_state()) == {"forwarded": 3}
+    finally:
+        yield service.stop()
+        yield social.stop()
