@@ -1,10 +1,11 @@
 """`lapor-gateway demo`: the whole gateway on its embedded defaults, fed sample messages.
 
-It starts the real service (SQLite in a demo state directory, the embedded case store,
-the local channel on a free port on 127.0.0.1), posts `config/demo-messages.jsonl` as
-citizens would, and prints what each became: routing, region, tracking number, and the
-reply's delivery status. The last sample repeats the first, to show a duplicate getting
-the same tracking number back.
+It starts the bundled SMSC simulator on a free port on 127.0.0.1 and the real service
+against it (SQLite in a demo state directory, the embedded case store, the SMPP
+channel), lets the simulator deliver `config/demo-messages.jsonl` as citizens' SMS to
+1708, and prints what each became: routing, region, tracking number, the reply the
+citizen got, and that reply's delivery receipt. The last sample repeats the first: the
+gateway recognises it as the same complaint.
 """
 from __future__ import annotations
 
@@ -16,84 +17,82 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import react
 
 from gateway import logging as gwlog
-from gateway.channels.local import LocalChannel
+from gateway.channels.smpp.channel import SmppChannel
+from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
+from gateway.channels.smpp.simulator import SmscSimulator
 from gateway.config import load_config
 from gateway.service import GatewayService, load_pseudonym_key
 
 SAMPLES = Path("config/demo-messages.jsonl")
+DEMO_PASSWORD = "demo"   # the simulator's and the demo bind's; not a secret of any real SMSC
 
 
-def demo_settings(state_directory: str):
+def demo_settings(state_directory: str, smsc_port: int):
     base = load_config("config/gateway.toml" if Path("config/gateway.toml").exists() else None)
+    smpp = SmppSettings(enabled=True, binds=(SmppBindSettings(name="demo-smsc", port=smsc_port,
+                                                              system_id="lapor"),))
     return dataclasses.replace(
         base, gateway=dataclasses.replace(base.gateway, state_directory=Path(state_directory)),
-        logging=dataclasses.replace(base.logging, level="warning"))
+        logging=dataclasses.replace(base.logging, level="warning"),
+        channels=dataclasses.replace(base.channels, smpp=smpp))
 
 
 def run_demo(reactor, args) -> int:
-    settings = demo_settings(args.state_directory)
-    # Each demo starts afresh: otherwise every sample would be a duplicate of the last run's.
-    for old in settings.state_directory.glob("gateway.db*"):
-        old.unlink()
-    gwlog.configure(settings.logging.level, "console")
-    gwlog.set_pseudonym_key(load_pseudonym_key(settings))
     outcome = {"code": 1}
 
     @inlineCallbacks
     def main(_reactor):
-        channel = LocalChannel(reactor, "127.0.0.1", 0)
-        service = GatewayService(settings, reactor, channels={"local": channel})
+        sim = SmscSimulator("lapor", DEMO_PASSWORD, receipt_delay=0.3, redelivery_delay=2.0)
+        sim.start(0)
+        settings = demo_settings(args.state_directory, sim.port)
+        gwlog.configure(settings.logging.level, "console")
+        # Each demo starts afresh: otherwise every sample would be a duplicate of the last run's.
+        for old in settings.state_directory.glob("gateway.db*"):
+            old.unlink()
+        gwlog.set_pseudonym_key(load_pseudonym_key(settings))
+        channel = SmppChannel(settings.channels.smpp, {"demo-smsc": DEMO_PASSWORD}, reactor)
+        service = GatewayService(settings, reactor, channels={"sms": channel})
         yield service.start()
         try:
-            rows = yield _feed(reactor, channel, service)
-            _print(rows)
-            outcome["code"] = 0 if all(r["tracking_id"] for r in rows) else 1
+            rows = yield _feed(reactor, sim, service)
+            _print(rows, service.pipeline.duplicates, settings.state_directory)
+            outcome["code"] = 0 if rows and all(r["tracking_id"] for r in rows) else 1
         finally:
             yield service.stop()
+            yield sim.stop()
 
-    react_status = _react(main)
-    return react_status or outcome["code"]
-
-
-def _react(main) -> int:
     try:
         react(main)
     except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+        return int(done.code or 0) or outcome["code"]
+    return outcome["code"]
 
 
 @inlineCallbacks
-def _feed(reactor, channel, service):
-    import treq
-    url = f"http://127.0.0.1:{channel.port}/messages"
+def _feed(reactor, sim, service):
     samples = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line]
-    print(f"LAPOR! gateway demo: {len(samples)} sample messages through the local channel"
-          f" (state in {service.settings.state_directory})\n")
-    ids = []
+    print(f"LAPOR! gateway demo: {len(samples)} SMS to 1708 from the bundled SMSC simulator"
+          f" (127.0.0.1:{sim.port})\n")
     for sample in samples:
-        response = yield treq.post(url, json=sample)
-        body = yield response.json()
-        ids.append((sample["text"], body))
-    distinct = {body["complaint_id"] for _, body in ids}
-    d = channel.wait_for_deliveries(len(distinct))
-    d.addTimeout(30, reactor)
-    yield d
+        sim.enqueue_mo(sample["from"].lstrip("+"), sample["text"], recipient="1708")
+    yield sim.wait_until_acknowledged(len(samples)).addTimeout(30, reactor)
+    complaints = yield service.store.list_complaints()
+    # One delivery receipt per complaint's reply; the repeated SMS gets no second reply.
+    yield sim.wait_until_receipts_acknowledged(len(complaints)).addTimeout(30, reactor)
     rows = []
-    for text, body in ids:
-        detail = yield service.store.show_complaint(body["complaint_id"])
-        rows.append(detail | {"text": text, "duplicate": body["duplicate"]})
+    for complaint in reversed(complaints):
+        rows.append((yield service.store.show_complaint(complaint["id"])))
     return rows
 
 
-def _print(rows) -> None:
+def _print(rows, duplicates: int, state_directory: Path) -> None:
     for r in rows:
         reply = r["replies"][-1] if r["replies"] else {}
         region = f"{r['region']} {r['region_name']}" if r["region"] else "-"
         print(f"  {'#' + str(r['tracking_id']):9} {r['routing']:9} {region:28} "
-              f"reply {reply.get('delivery_status') or reply.get('state', 'none'):8}"
-              f"{' (duplicate)' if r['duplicate'] else ''}")
-        print(f"      citizen: {r['text']}")
+              f"reply {reply.get('delivery_status') or reply.get('state', 'none')}")
+        print(f"      SMS:   {r['text']}")
         if reply:
-            print(f"      reply:   {reply['text']}")
-    print("\nThe demo's database stays in its state directory until the next demo.")
+            print(f"      reply: {reply['text']}")
+    print(f"\n{len(rows)} complaints; {duplicates} repeated SMS recognised as the same complaint.")
+    print(f"The demo's database stays in {state_directory} until the next demo.")
