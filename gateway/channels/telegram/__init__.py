@@ -6,7 +6,16 @@ chat with the tracking number and the region it was routed to.
     channel.py    PTB's Application driven by the gateway: polling with offset after commit, replies
     webhook.py    the twisted.web resource for webhook mode
 """
-from gateway.channels.telegram.channel import TelegramChannel, build_application, from_settings
-from gateway.channels.telegram.settings import TelegramSettings
 
-__all__ = ["TelegramChannel", "TelegramSettings", "build_application", "from_settings"]
+import importlib
+
+# Lazy, so that the config can import the settings class without loading tweepy or
+# python-telegram-bot.
+_EXPORTS = {'TelegramChannel': 'channel', 'build_application': 'channel', 'from_settings': 'channel', 'TelegramSettings': 'settings'}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -6,7 +6,16 @@ is answered by a post in reply, with the tracking number.
     mentions.py   a page of mentions → complaint messages (the rules, as pure functions)
     channel.py    the poller (paging, since_id after commit, budget, 429) and the replies
 """
-from gateway.channels.x.channel import XChannel, from_settings
-from gateway.channels.x.settings import XSettings
 
-__all__ = ["XChannel", "XSettings", "from_settings"]
+import importlib
+
+# Lazy, so that the config can import the settings class without loading tweepy or
+# python-telegram-bot.
+_EXPORTS = {'XChannel': 'channel', 'from_settings': 'channel', 'XSettings': 'settings'}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
