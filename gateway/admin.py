@@ -1,7 +1,9 @@
-"""Admin commands over the store: `complaints list` and `complaints show`.
+"""Admin commands over the store: `complaints list`, `complaints show`, `complaints retry`.
 
-They read the database directly (no daemon needed) and print JSON or a short table,
-so Diskominfo staff and ops can see where each complaint is.
+They work on the database directly, so they need no daemon and work the same whether
+it runs or not, and print JSON or a short table so Diskominfo staff and ops can see
+where each complaint is. `retry` moves dead letters back to `parsed`: a running
+gateway takes them on within `[forwarder].rescan_interval_s`, a stopped one at start.
 """
 from __future__ import annotations
 
@@ -33,10 +35,30 @@ def cmd_list(args) -> int:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    print(f"{'ID':36}  {'CHANNEL':8}  {'STATE':9}  {'ROUTING':9}  {'REGION':7}  TRACKING")
+    print(f"{'ID':36}  {'CHANNEL':8}  {'STATE':9}  {'ROUTING':9}  {'REGION':7}  {'TRACKING':12}  ERROR")
     for r in rows:
+        error = " ".join((r["last_error"] or "-").split())
         print(f"{r['id']:36}  {r['channel']:8}  {r['state']:9}  {r['routing'] or '-':9}  "
-              f"{r['region'] or '-':7}  {r['tracking_id'] or '-'}")
+              f"{r['region'] or '-':7}  {r['tracking_id'] or '-':12}  {error[:80]}")
+    return 0
+
+
+def cmd_retry(args) -> int:
+    if (args.id is None) == (not args.all_dead):
+        print("lapor-gateway: complaints retry: give one ID or --all-dead", file=sys.stderr)
+        return 2
+    engine = _engine(args)
+    with engine.begin() as conn:
+        revived = journal.revive_dead(conn, args.id)
+        current = journal.show_complaint(conn, args.id) if args.id and not revived else None
+    if args.id and not revived:
+        why = f"is {current['state']}, not dead" if current else "does not exist"
+        print(f"lapor-gateway: complaint {args.id} {why}; nothing to retry", file=sys.stderr)
+        return 1
+    for complaint_id in revived:
+        print(complaint_id)
+    print(f"{len(revived)} complaint(s) back to parsed: a running gateway forwards them within"
+          " [forwarder].rescan_interval_s, a stopped one when it starts", file=sys.stderr)
     return 0
 
 
@@ -55,7 +77,9 @@ def register(sub, add_config) -> None:
     verbs = complaints.add_subparsers(dest="complaints_command", required=True)
     p = verbs.add_parser("list", help="the newest complaints, optionally in one state")
     add_config(p)
-    p.add_argument("--state", choices=[s.value for s in ComplaintState])
+    p.add_argument("--state", choices=["pending", *(s.value for s in ComplaintState)],
+                   help="pending = received or parsed (not yet forwarded); dead = refused by the"
+                        " case store, see ERROR")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_list)
@@ -63,3 +87,9 @@ def register(sub, add_config) -> None:
     add_config(p)
     p.add_argument("id")
     p.set_defaults(func=cmd_show)
+    p = verbs.add_parser("retry", help="send dead letters to the case store again (daemon running"
+                                       " or not)")
+    add_config(p)
+    p.add_argument("id", nargs="?", help="the dead complaint to retry")
+    p.add_argument("--all-dead", action="store_true", help="retry every dead complaint")
+    p.set_defaults(func=cmd_retry)

@@ -64,6 +64,8 @@ class CaseStoreClient:
         except (CancelledError, TemporaryFailure):
             raise  # CancelledError is the worker's timeout: it reports and retries
         except Exception as error:  # noqa: BLE001 - every transport failure is worth a retry
+            if any(r.check(CancelledError) for r in getattr(error, "reasons", ())):
+                raise CancelledError() from None  # the timeout, as twisted.web reports it
             raise TemporaryFailure(f"no answer from the case store: {_describe(error)}") from None
         return Answer(response.code, response.headers, content)
 

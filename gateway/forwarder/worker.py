@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Callable
 
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
+from twisted.internet.defer import TimeoutError as DeferredTimeout
 from twisted.internet.task import LoopingCall
 
 from gateway.backoff import backoff_delay
@@ -169,7 +170,8 @@ class ForwardingWorker:
         attempt = self._attempts.get(complaint.id, 0) + 1
         self._attempts[complaint.id] = attempt
         retry_after = error.retry_after if isinstance(error, TemporaryFailure) else None
-        reason = f"{type(error).__name__}: {error}"
+        reason = (f"no answer within {self._timeout:g} s" if isinstance(error, DeferredTimeout)
+                  else f"{type(error).__name__}: {error}")
         if store_failed and self.health.failed(retry_after):
             delay = self.health.probe_delay(retry_after)
             self._schedule_probe(delay)

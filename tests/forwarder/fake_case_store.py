@@ -1,0 +1,255 @@
+"""A central case store on 127.0.0.1 for tests and benchmarks: it keeps the contract
+(docs/case-store-api.yaml — idempotency keys, 201 then 200 with the same tracking_id;
+the legacy XML stream API) and misbehaves on request, as a real one does: a share of
+500s (some after the case was created), a first answer that never comes, 429 with
+Retry-After, an outage (an error status to everything, or no listener at all), latency.
+
+Tests wait on its events (`when_requests`, `when_cases`), never on time.
+
+    python tests/forwarder/fake_case_store.py --latency-ms 50    # prints "port N", serves
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import xml.etree.ElementTree as ET
+from typing import Callable
+
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.protocols.policies import WrappingFactory
+from twisted.web import resource, server
+
+TOKEN = "test-case-store-token"
+REQUIRED = ("id", "channel", "routing", "region", "candidates", "body", "raw_text", "received_at",
+            "reporter", "channel_message_ids")
+
+
+class FakeCaseStore:
+    def __init__(self, reactor, token: str = TOKEN, first_tracking: int = 5_000_001, seed: int = 1708):
+        self.reactor = reactor
+        self.token = token
+        self._numbers = itertools.count(first_tracking)
+        self.cases: dict[str, str] = {}          # idempotency key (complaint id) -> tracking id
+        self.created: list[str] = []             # keys, in the order their cases were created
+        self.payloads: dict[str, object] = {}    # key -> the JSON payload or the XML text
+        self.requests: list[dict] = []           # {"api", "key", "code"} for every request
+        # -- faults, set by the test --------------------------------------------------------
+        self.rng = random.Random(seed)
+        self.fail_ratio = 0.0          # answer 500 to this share of requests (half after creating)
+        self.hang_first = False        # create the case, then never answer a key's first request
+        self.outage_status: int | None = None   # answer this to everything (503, 429, ...)
+        self.retry_after: str | None = None     # sent with outage_status
+        self.reject: Callable[[dict], tuple[int, dict] | None] | None = None  # scripted refusals
+        self.latency_s = 0.0
+        self.honour_reference = True   # legacy API: recognise a retry by <referensi>
+        self.held: list = []           # requests never answered (hang_first)
+        self._hung: set = set()        # what hang_first has already swallowed a request for
+        self._waiters: list[tuple[Callable[[], bool], Deferred]] = []
+        self._listening = None
+        self.port = 0
+
+    # -- life ----------------------------------------------------------------------------
+    def start(self) -> "FakeCaseStore":
+        root = resource.Resource()
+        root.putChild(b"complaints", _Complaints(self))
+        api = resource.Resource()
+        stream = resource.Resource()
+        stream.putChild(b"addstream", _AddStream(self))
+        api.putChild(b"stream", stream)
+        root.putChild(b"api", api)
+        site = server.Site(root)
+        site.log = lambda request: None
+        self._factory = WrappingFactory(site)   # knows the open connections, to drop them
+        self._listen()
+        return self
+
+    def _listen(self) -> None:
+        self._listening = self.reactor.listenTCP(self.port, self._factory, interface="127.0.0.1")
+        self.port = self._listening.getHost().port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def go_offline(self) -> Deferred:
+        """Stop listening (connections are refused) and drop the open ones."""
+        listening, self._listening = self._listening, None
+        for connection in list(self._factory.protocols):
+            connection.transport.abortConnection()
+        return maybeDeferred(listening.stopListening)
+
+    def come_back(self) -> None:
+        self._listen()
+
+    def stop(self) -> Deferred:
+        self.held.clear()  # their connections go with go_offline
+        return self.go_offline() if self._listening else maybeDeferred(lambda: None)
+
+    # -- what a test waits for -----------------------------------------------------------
+    def when(self, condition: Callable[[], bool]) -> Deferred:
+        d: Deferred = Deferred()
+        if condition():
+            d.callback(None)
+        else:
+            self._waiters.append((condition, d))
+        return d
+
+    def when_requests(self, n: int) -> Deferred:
+        return self.when(lambda: len(self.requests) >= n)
+
+    def when_cases(self, n: int) -> Deferred:
+        return self.when(lambda: len(self.cases) >= n)
+
+    def _changed(self) -> None:
+        still = []
+        for condition, d in self._waiters:
+            d.callback(None) if condition() else still.append((condition, d))
+        self._waiters = still
+
+    # -- the contract --------------------------------------------------------------------
+    def create(self, key: str, payload) -> tuple[str, bool]:
+        """(tracking id, created now?) for idempotency key `key`."""
+        if key in self.cases:
+            return self.cases[key], False
+        tracking = str(next(self._numbers))
+        self.cases[key] = tracking
+        self.created.append(key)
+        self.payloads[key] = payload
+        return tracking, True
+
+    def hang_once(self, reference) -> bool:
+        """With hang_first: True for the first request about `reference` (the complaint id)."""
+        if not self.hang_first or reference in self._hung:
+            return False
+        self._hung.add(reference)
+        return True
+
+    def fault(self) -> str | None:
+        """None, "before" (fail without a case) or "after" (create, then fail)."""
+        if self.fail_ratio and self.rng.random() < self.fail_ratio:
+            return self.rng.choice(("before", "after"))
+        return None
+
+    def answer(self, request, api: str, key: str | None, code: int, body: bytes, content_type: bytes,
+               hold: bool = False):
+        self.requests.append({"api": api, "key": key, "code": None if hold else code})
+        self._changed()
+        if hold:
+            self.held.append(request)
+            return server.NOT_DONE_YET
+        request.setResponseCode(code)
+        request.setHeader(b"content-type", content_type)
+        if code in (429, 503) and self.retry_after is not None:
+            request.setHeader(b"retry-after", self.retry_after.encode())
+        if not self.latency_s:
+            return body
+
+        def finish():
+            if not request._disconnected:
+                request.write(body)
+                request.finish()
+        self.reactor.callLater(self.latency_s, finish)
+        return server.NOT_DONE_YET
+
+
+def _json(body: dict) -> bytes:
+    return json.dumps(body).encode()
+
+
+class _Complaints(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, store: FakeCaseStore):
+        super().__init__()
+        self.store = store
+
+    def render_POST(self, request):
+        s = self.store
+        key = (request.getHeader(b"idempotency-key") or b"").decode() or None
+        reply = lambda code, body, hold=False: s.answer(request, "json", key, code, _json(body),
+                                                        b"application/json", hold)
+        if s.outage_status is not None:
+            return reply(s.outage_status, {"error": "unavailable"})
+        if request.getHeader(b"authorization") != f"Bearer {s.token}".encode():
+            return reply(401, {"error": "bad token"})
+        try:
+            payload = json.loads(request.content.read())
+        except ValueError:
+            return reply(400, {"error": "not JSON"})
+        missing = [f for f in REQUIRED if f not in payload]
+        if key is None or missing or payload["id"] != key:
+            return reply(400, {"error": f"missing {missing or 'Idempotency-Key'}"})
+        refusal = s.reject(payload) if s.reject else None
+        if refusal is not None:
+            return reply(*refusal)
+        fault = s.fault()
+        if fault == "before":
+            return reply(500, {"error": "internal"})
+        tracking, created = s.create(key, payload)
+        if fault == "after":
+            return reply(500, {"error": "internal, after commit"})
+        if s.hang_once(key):
+            return reply(201, {}, hold=True)
+        return reply(201 if created else 200, {"tracking_id": tracking})
+
+
+class _AddStream(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, store: FakeCaseStore):
+        super().__init__()
+        self.store = store
+
+    def render_POST(self, request):
+        s = self.store
+        text = request.content.read()
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            root = None
+        reference = root.findtext("laporan/referensi") if root is not None else None
+        reply = lambda code, body, hold=False: s.answer(request, "xml", reference, code, body.encode(),
+                                                        b"text/xml", hold)
+        if s.outage_status is not None:
+            return reply(s.outage_status, "<response><status>gagal</status></response>")
+        if root is None or root.tag != "lapor" or root.findtext("laporan/isi") is None:
+            return reply(400, "<response><status>gagal</status><pesan>format salah</pesan></response>")
+        if root.get("token") != s.token:
+            # The legacy API reports a bad token as 200 with a message, not a case.
+            return reply(200, "<response><status>gagal</status><pesan>token salah</pesan></response>")
+        fault = s.fault()
+        if fault == "before":
+            return reply(500, "<response><status>gagal</status></response>")
+        key = reference if (s.honour_reference and reference) else f"anon-{len(s.requests)}"
+        tracking, _ = s.create(key, text.decode())
+        if fault == "after":
+            return reply(500, "<response><status>gagal</status></response>")
+        if s.hang_once(reference):
+            return reply(200, "", hold=True)
+        transaction = 90_000 + len(s.requests)
+        return reply(200, f"<?xml version='1.0'?><response><status>sukses</status><data>"
+                          f"<trackingid>{tracking}</trackingid><transaksiid>{transaction}</transaksiid>"
+                          f"</data></response>")
+
+
+def main() -> None:
+    import argparse
+    import sys
+
+    from twisted.internet import reactor
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    store = FakeCaseStore(reactor)
+    store.port = args.port
+    store.latency_s = args.latency_ms / 1000
+    store.start()
+    print(f"port {store.port}", flush=True)
+    sys.stdout.flush()
+    reactor.run()
+
+
+if __name__ == "__main__":
+    main()
