@@ -1,0 +1,118 @@
+"""The assembled gateway with the HTTP case store chosen in config: a citizen's message over
+the local channel → the fake central store → the reply with the store's tracking number;
+and what a repeated message gets back."""
+import dataclasses
+
+import pytest
+import pytest_twisted
+import treq
+from twisted.internet import reactor
+
+from gateway.channels.local import LocalChannel
+from gateway.config import ConfigError
+from gateway.service import GatewayService
+from tests.forwarder.fake_case_store import TOKEN, FakeCaseStore
+from tests.support import settings_for
+
+
+def gateway(tmp_path, fake, adapter="http", **replies):
+    base = settings_for(tmp_path)
+    forwarder = dataclasses.replace(base.forwarder, adapter=adapter, timeout_s=5.0,
+                                    http=dataclasses.replace(base.forwarder.http, base_url=fake.base_url),
+                                    lapor_xml=dataclasses.replace(base.forwarder.lapor_xml,
+                                                                  base_url=fake.base_url))
+    settings = dataclasses.replace(base, forwarder=forwarder,
+                                   replies=dataclasses.replace(base.replies, **replies))
+    channel = LocalChannel(reactor, "127.0.0.1", 0)
+    return GatewayService(settings, reactor, channels={"local": channel}), channel
+
+
+@pytest_twisted.inlineCallbacks
+def post(channel, sender, text, upstream_id):
+    response = yield treq.post(f"http://127.0.0.1:{channel.port}/messages",
+                               json={"from": sender, "text": text, "id": upstream_id})
+    return (yield response.json())
+
+
+@pytest.mark.parametrize("adapter", ["http", "lapor-xml"])
+@pytest_twisted.inlineCallbacks
+def test_the_citizen_gets_the_central_stores_tracking_number(tmp_path, monkeypatch, adapter):
+    monkeypatch.setenv("LAPOR_CASE_STORE_TOKEN", TOKEN)
+    fake = FakeCaseStore(reactor).start()
+    service, channel = gateway(tmp_path, fake, adapter)
+    yield service.start()
+    try:
+        accepted = yield post(channel, "+6281200000031", "PekalonganKota Jalan rusak", "mo-1")
+        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        tracking = fake.cases[accepted["complaint_id"]]
+        (sent,) = channel.replies
+        assert f"#{tracking}" in sent["text"] and "Kota Pekalongan" in sent["text"]
+        detail = yield service.store.show_complaint(accepted["complaint_id"])
+        assert (detail["state"], detail["tracking_id"]) == ("forwarded", tracking)
+    finally:
+        yield service.stop()
+        yield fake.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_repeated_message_gets_the_same_number_again_but_not_an_immediate_redelivery(tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setenv("LAPOR_CASE_STORE_TOKEN", TOKEN)
+    fake = FakeCaseStore(reactor).start()
+    # quiet 0: a repeat is answered at once (the policy under test); then the cap applies.
+    service, channel = gateway(tmp_path, fake, duplicate_quiet_s=0.0, duplicate_max_replies=1)
+    yield service.start()
+    try:
+        first = yield post(channel, "+6281200000032", "KabBanyumas Lampu mati", "mo-2")
+        # Before the case exists a repeat gets nothing: the first reply, with the number, is coming.
+        early = yield post(channel, "+6281200000032", "KabBanyumas Lampu mati", "mo-2")
+        assert early["duplicate"] is True
+        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        tracking = fake.cases[first["complaint_id"]]
+
+        again = yield post(channel, "+6281200000032", "KabBanyumas Lampu mati", "mo-2")
+        assert (again["duplicate"], again["tracking_id"]) == (True, tracking)
+        yield channel.wait_for_deliveries(2).addTimeout(20, reactor)
+        assert [r["to"] for r in channel.replies] == ["+6281200000032"] * 2
+        assert f"#{tracking}" in channel.replies[1]["text"] and "sudah" in channel.replies[1]["text"]
+
+        yield post(channel, "+6281200000032", "KabBanyumas Lampu mati", "mo-2")
+        yield service.store.drain()
+        assert len(channel.replies) == 2, "at most duplicate_max_replies per complaint"
+        assert len(fake.cases) == 1
+    finally:
+        yield service.stop()
+        yield fake.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_within_the_quiet_period_a_redelivery_gets_no_second_reply(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAPOR_CASE_STORE_TOKEN", TOKEN)
+    fake = FakeCaseStore(reactor).start()
+    service, channel = gateway(tmp_path, fake)  # the defaults: 600 s quiet
+    yield service.start()
+    try:
+        yield post(channel, "+6281200000033", "Jateng Bus ngetem", "mo-3")
+        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        redelivered = yield post(channel, "+6281200000033", "Jateng Bus ngetem", "mo-3")
+        assert redelivered["duplicate"] is True
+        yield service.store.drain()
+        assert len(channel.replies) == 1
+    finally:
+        yield service.stop()
+        yield fake.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_http_adapter_without_its_token_is_a_config_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("LAPOR_CASE_STORE_TOKEN", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    fake = FakeCaseStore(reactor).start()
+    service, _ = gateway(tmp_path, fake)
+    try:
+        with pytest.raises(ConfigError, match="missing secret case_store_token"):
+            yield service.start()
+    finally:
+        if service.store is not None:
+            service.store.close()
+        yield fake.stop()
