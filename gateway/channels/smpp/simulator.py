@@ -50,6 +50,7 @@ class Delivery:
     message_no: int = 0       # the logical MO it is a part of
     attempts: int = 0
     acknowledged: bool = False
+    sent_at: float = 0.0      # clock time of the latest attempt
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class SmscSimulator(Factory):
         #: called with each AcknowledgedMo as it completes (the CLI's --ack-log)
         self.on_acknowledged: list = []
         self.acknowledged_receipts: list[str] = []
+        self.ack_latencies: list[float] = []   # seconds from deliver_sm to its ESME_ROK
         self.submitted: list[SubmittedMessage] = []
         self.connections: list[SmscProtocol] = []
         self.deliveries_sent = 0
@@ -217,6 +219,7 @@ class SmscSimulator(Factory):
             self._pending.append(delivery)
             return
         delivery.attempts += 1
+        delivery.sent_at = self.clock.seconds()
         self.deliveries_sent += 1
         d = proto.send_request("deliver_sm", **delivery.fields)
         d.addCallbacks(self._delivery_answered, self._delivery_failed,
@@ -230,6 +233,8 @@ class SmscSimulator(Factory):
         if delivery.acknowledged:
             return
         delivery.acknowledged = True
+        if delivery.kind == "mo":
+            self.ack_latencies.append(self.clock.seconds() - delivery.sent_at)
         if delivery.kind == "receipt":
             self.acknowledged_receipts.append(delivery.fields["receipted_message_id"])
         else:
