@@ -67,7 +67,7 @@ class LaporXmlCaseStore(CaseStore):
                  connect_timeout_s: float = 10.0, anonymous: bool = True, rahasia: bool = False,
                  reference_element: str = "referensi"):
         self._reactor = reactor
-        self._url = base_url.rstrip("/") + "/api/stream/addstream"
+        self._url = (base_url.rstrip("/") + "/api/stream/addstream").encode("ascii")
         self._token = token
         self._options = {"anonymous": anonymous, "rahasia": rahasia,
                          "reference_element": reference_element}
@@ -77,7 +77,7 @@ class LaporXmlCaseStore(CaseStore):
     @inlineCallbacks
     def submit(self, complaint: Complaint):
         body = report_xml(complaint, self._token, **self._options)
-        answer = yield self._client.post(self._url, body, {"Content-Type": "text/xml; charset=utf-8"})
+        answer = yield self._client.post(self._url, body, {b"content-type": b"text/xml; charset=utf-8"})
         raise_for_failure(answer, complaint, self._reactor.seconds())
         tracking_id, transaction_id = read_answer(answer.body)
         if tracking_id is None:

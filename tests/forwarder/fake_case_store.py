@@ -53,6 +53,7 @@ class FakeCaseStore:
     def start(self) -> "FakeCaseStore":
         root = resource.Resource()
         root.putChild(b"complaints", _Complaints(self))
+        root.putChild(b"stats", _Stats(self))
         api = resource.Resource()
         stream = resource.Resource()
         stream.putChild(b"addstream", _AddStream(self))
@@ -192,6 +193,21 @@ class _Complaints(resource.Resource):
         if s.hang_once(key):
             return reply(201, {}, hold=True)
         return reply(201 if created else 200, {"tracking_id": tracking})
+
+
+class _Stats(resource.Resource):
+    """GET /stats: counts, for a benchmark whose store runs in another process."""
+
+    isLeaf = True
+
+    def __init__(self, store: FakeCaseStore):
+        super().__init__()
+        self.store = store
+
+    def render_GET(self, request):
+        requests = self.store.requests
+        return _json({"requests": len(requests), "cases": len(self.store.cases),
+                      "without_key": sum(1 for r in requests if not r["key"])})
 
 
 class _AddStream(resource.Resource):
