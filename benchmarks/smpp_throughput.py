@@ -49,6 +49,11 @@ response_timeout_s = 60.0
     return config
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -67,14 +72,17 @@ def main() -> None:
                                  str(args.messages), str(args.window)], stdout=subprocess.PIPE,
                                 text=True, env=env)
         port = json.loads(smsc.stdout.readline())["port"]
-        profiler = os.environ.get("BENCH_PROFILE")  # py-spy flamegraph of the daemon, if asked
-        prefix = ["py-spy", "record", "-o", profiler, "--"] if profiler else []
-        daemon = subprocess.Popen([*prefix, sys.executable, "-m", "gateway", "run", "--config",
+        daemon = subprocess.Popen([sys.executable, "-m", "gateway", "run", "--config",
                                    str(daemon_config(Path(tmp), port, args.window))],
                                   cwd=REPO, env=env, stdout=open(Path(tmp) / "daemon.log", "w"))
+        profiler = os.environ.get("BENCH_PROFILE")  # py-spy samples of the daemon, if asked
+        if profiler:
+            subprocess.Popen(["py-spy", "record", "--pid", str(daemon.pid), "--duration", "6", "--rate",
+                              "200", "--format", "raw", "--threads", "-o", profiler])
         try:
             done = json.loads(smsc.stdout.readline())
             rss = peak_rss_mb(daemon.pid)
+            cpu = {"gateway": cpu_seconds(daemon.pid), "smsc": cpu_seconds(smsc.pid)}
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(60)
@@ -88,6 +96,8 @@ def main() -> None:
     print(f"ack_latency_p99_ms {done['ack_p99_ms']:.1f}")
     print(f"gateway_peak_rss_mb {rss:.0f}")
     print(f"redeliveries {done['redeliveries']}")
+    print(f"cpu_share_gateway {cpu['gateway'] / done['reply_seconds']:.2f}")
+    print(f"cpu_share_smsc {cpu['smsc'] / done['reply_seconds']:.2f}")
 
 
 if __name__ == "__main__":

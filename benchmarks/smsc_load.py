@@ -30,9 +30,18 @@ def main(count: int, window: int):
     print(json.dumps({"event": "listening", "port": sim.port}), flush=True)
     yield sim.wait_until_bound(1)
     generator = ComplaintGenerator(seed=1708, long_share=0.1, ucs2_share=0.1)
+    left = [count]
+
+    def feed(_acked=None):
+        # Keep `window` MOs outstanding, as an SMSC with a backlog does: latency is then
+        # the gateway's, not time spent queueing inside the simulator.
+        if left[0] > 0:
+            left[0] -= 1
+            sim.enqueue_spec(generator.next())
+    sim.on_acknowledged.append(feed)
     start = time.monotonic()
-    for _ in range(count):
-        sim.enqueue_spec(generator.next())
+    for _ in range(min(window, count)):
+        feed()
     yield sim.wait_until_acknowledged(count)
     acked_at = time.monotonic()
     yield sim.wait_until_submitted(count)

@@ -8,6 +8,7 @@ problems an admin must fix, 1 for anything else.
 from __future__ import annotations
 
 import signal
+import sys
 
 from gateway import logging as gwlog
 from gateway.config import ConfigError, Settings
@@ -18,6 +19,10 @@ log = gwlog.get_logger("gateway.daemon")
 
 
 def run_daemon(settings: Settings, reactor) -> int:
+    # The reactor and the database thread hand work to each other thousands of times a
+    # second; with the default 5 ms GIL switch interval each hand-off can wait that long
+    # (measured: ~25 % more SMS per second at 0.5 ms).
+    sys.setswitchinterval(0.0005)
     gwlog.configure(settings.logging.level, settings.logging.format)
     gwlog.set_pseudonym_key(load_pseudonym_key(settings))
     service = GatewayService(settings, reactor)

@@ -12,7 +12,7 @@ from pathlib import Path
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.model import AcceptResult, Complaint, DeliveryReport, HeldPart, Message, Reply, Routing
-from gateway.store import journal, migrate
+from gateway.store import bulk, journal, migrate
 from gateway.store.database import Database, GroupCommitter, make_engine
 
 __all__ = ["Store", "open_store"]
@@ -25,17 +25,15 @@ class Store:
 
     # -- writes (group-committed) ------------------------------------------------------
     def accept(self, message: Message) -> Deferred[AcceptResult]:
-        return self.committer.submit(partial(journal.accept_message, message=message))
+        return self.committer.submit_bulk(bulk.accept_messages, message)
 
     def record_routing(self, complaint_id: str, routing: Routing) -> Deferred[None]:
-        return self.committer.submit(partial(journal.record_routing, complaint_id=complaint_id,
-                                             routing=routing))
+        return self.committer.submit_bulk(bulk.record_routings, (complaint_id, routing))
 
     def record_forwarded(self, complaint_id: str, tracking_id: str, reply_kind: str,
                          reply_text: str) -> Deferred[Reply | None]:
-        return self.committer.submit(partial(
-            journal.record_forwarded, complaint_id=complaint_id, tracking_id=tracking_id,
-            reply_kind=reply_kind, reply_text=reply_text))
+        return self.committer.submit_bulk(bulk.record_forwardeds,
+                                          (complaint_id, tracking_id, reply_kind, reply_text))
 
     def record_forward_failure(self, complaint_id: str, error: str, dead: bool,
                                next_attempt_at: datetime | None) -> Deferred[None]:
@@ -53,21 +51,24 @@ class Store:
             max_replies=max_replies))
 
     def record_reply_sent(self, reply_id: int, channel_message_id: str) -> Deferred[None]:
-        return self.committer.submit(partial(journal.record_reply_sent, reply_id=reply_id,
-                                             channel_message_id=channel_message_id))
+        return self.committer.submit_bulk(bulk.record_replies_sent, (reply_id, channel_message_id))
 
     def record_reply_failure(self, reply_id: int, error: str, final: bool) -> Deferred[int]:
         return self.committer.submit(partial(journal.record_reply_failure, reply_id=reply_id,
                                              error=error, final=final))
 
     def record_delivery(self, report: DeliveryReport) -> Deferred[bool]:
-        return self.committer.submit(partial(journal.record_delivery, report=report))
+        return self.committer.submit_bulk(bulk.record_deliveries, report)
 
     def hold_part(self, part: HeldPart) -> Deferred[bool]:
-        return self.committer.submit(partial(journal.hold_part, part=part))
+        return self.committer.submit_bulk(bulk.hold_parts, part)
 
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:
         return self.committer.submit(partial(journal.save_cursor, channel=channel, value=value))
+
+    def submit_bulk(self, bulk_fn, item) -> Deferred:
+        """A bulk write of another room's own (see `GroupCommitter.submit_bulk`)."""
+        return self.committer.submit_bulk(bulk_fn, item)
 
     def submit(self, fn) -> Deferred:
         """A write of another room's own (e.g. the local case store), group-committed too."""

@@ -94,14 +94,21 @@ class GroupCommitter:
     def __init__(self, database: Database, max_batch: int = 500):
         self._db = database
         self._max_batch = max_batch
-        self._pending: list[tuple[Callable[[Connection], object], Deferred]] = []
+        # (bulk function, item, waiter): see `submit_bulk`
+        self._pending: list[tuple[Callable, object, Deferred]] = []
         self._busy = False
         self._idle_waiters: list[Deferred] = []
         self.batches = 0  # transactions committed, for benchmarks and metrics
 
     def submit(self, fn: Callable[[Connection], T]) -> Deferred[T]:
+        """Run `fn(conn)` in the next transaction."""
+        return self.submit_bulk(_each, fn)
+
+    def submit_bulk(self, bulk_fn: Callable[[Connection, list], list], item) -> Deferred:
+        """Write `item` with `bulk_fn(conn, items) -> results`, which receives every
+        consecutive write of its kind in the transaction at once (one result per item)."""
         d: Deferred = Deferred()
-        self._pending.append((fn, d))
+        self._pending.append((bulk_fn, item, d))
         self._next_batch()
         return d
 
@@ -125,8 +132,8 @@ class GroupCommitter:
         self._busy = True
         batch = self._pending[: self._max_batch]
         del self._pending[: self._max_batch]
-        d = self._db.call(_commit_batch, self._db.engine, [fn for fn, _ in batch])
-        d.addBoth(self._deliver, [w for _, w in batch])
+        d = self._db.call(_commit_batch, self._db.engine, [(fn, item) for fn, item, _ in batch])
+        d.addBoth(self._deliver, [w for _, _, w in batch])
 
     def _deliver(self, outcome, waiters: list[Deferred]) -> None:
         self._busy = False
@@ -159,19 +166,38 @@ def _as_failure(result):
     return Failure(error)
 
 
-def _commit_batch(engine: Engine, fns: list) -> list:
-    """In the database thread: all of `fns` in one transaction, or each alone if that fails."""
+def _each(conn: Connection, fns: list) -> list:
+    """The bulk form of plain writes: each function in turn."""
+    return [fn(conn) for fn in fns]
+
+
+def _apply(conn: Connection, entries: list) -> list:
+    """Run consecutive entries of one kind together, in order."""
+    results: list = []
+    start = 0
+    while start < len(entries):
+        bulk_fn = entries[start][0]
+        end = start
+        while end < len(entries) and entries[end][0] is bulk_fn:
+            end += 1
+        results.extend(bulk_fn(conn, [item for _, item in entries[start:end]]))
+        start = end
+    return results
+
+
+def _commit_batch(engine: Engine, entries: list) -> list:
+    """In the database thread: all entries in one transaction, or each alone if that fails."""
     try:
         with engine.begin() as conn:
-            return [fn(conn) for fn in fns]
+            return _apply(conn, entries)
     except Exception as batch_error:  # noqa: BLE001 - retried one by one below
-        if len(fns) == 1:
+        if len(entries) == 1:
             return [_Raised(batch_error)]
     results = []
-    for fn in fns:
+    for bulk_fn, item in entries:
         try:
             with engine.begin() as conn:
-                results.append(fn(conn))
+                results.append(bulk_fn(conn, [item])[0])
         except Exception as error:  # noqa: BLE001 - reported to that write's caller
             results.append(_Raised(error))
     return results

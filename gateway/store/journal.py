@@ -6,83 +6,30 @@ database.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, delete, func, or_, select, true, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, HeldPart, Message,
                            Region, RegionLevel, Reply, ReplyState, Routing, RoutingStatus, utcnow)
+from gateway.store import bulk
 from gateway.store.tables import complaints, cursors, message_parts, messages, replies
 
 
 def accept_message(conn: Connection, message: Message) -> AcceptResult:
-    """Insert a message and its complaint, or find the one it duplicates.
-
-    A message that completes held parts deletes them here, in the same transaction.
-    """
-    keys = [message.dedup_key, *message.dedup_also]
-    existing = conn.execute(
-        select(complaints.c.id, complaints.c.tracking_id)
-        .join(messages, messages.c.id == complaints.c.message_id)
-        .where(messages.c.channel == message.channel, messages.c.dedup_key.in_(keys))
-    ).first()
-    if message.parts_key is not None:
-        conn.execute(delete(message_parts).where(message_parts.c.channel == message.channel,
-                                                 message_parts.c.parts_key == message.parts_key))
-    if existing is not None:
-        return AcceptResult(existing.id, duplicate=True, tracking_id=existing.tracking_id)
-    message_id = conn.execute(messages.insert().values(
-        channel=message.channel, dedup_key=message.dedup_key, sender=message.sender,
-        recipient=message.recipient, text=message.text, received_at=message.received_at,
-        channel_message_ids=list(message.channel_message_ids), flags=list(message.flags),
-        reply_context=message.reply_context, raw_hex=message.raw_hex,
-    )).inserted_primary_key[0]
-    now = utcnow()
-    complaint_id = str(uuid.uuid4())
-    conn.execute(complaints.insert().values(
-        id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
-        forward_attempts=0, created_at=now, updated_at=now,
-    ))
-    return AcceptResult(complaint_id, duplicate=False)
+    """Insert a message and its complaint, or find the one it duplicates (see bulk.py)."""
+    return bulk.accept_messages(conn, [message])[0]
 
 
 def record_routing(conn: Connection, complaint_id: str, routing: Routing) -> None:
-    region = routing.region
-    conn.execute(update(complaints).where(
-        complaints.c.id == complaint_id, complaints.c.state == ComplaintState.RECEIVED.value
-    ).values(
-        state=ComplaintState.PARSED.value, routing_status=routing.status.value,
-        region_code=region.code if region else None, region_name=region.name if region else None,
-        region_level=region.level.value if region else None,
-        candidates=[c.to_json() for c in routing.candidates], body=routing.body,
-        updated_at=utcnow(),
-    ))
+    bulk.record_routings(conn, [(complaint_id, routing)])
 
 
 def record_forwarded(conn: Connection, complaint_id: str, tracking_id: str, reply_kind: str,
                      reply_text: str) -> Reply | None:
-    """Store the tracking number and queue the citizen's reply, in one step.
-
-    Returns None when the complaint was already forwarded (a retry that raced a success).
-    """
-    changed = conn.execute(update(complaints).where(
-        complaints.c.id == complaint_id,
-        complaints.c.state.in_([ComplaintState.PARSED.value, ComplaintState.DEAD.value]),
-    ).values(state=ComplaintState.FORWARDED.value, tracking_id=tracking_id, last_error=None,
-             next_attempt_at=None, updated_at=utcnow())).rowcount
-    if not changed:
-        return None
-    msg = conn.execute(select(messages).join(complaints, complaints.c.message_id == messages.c.id)
-                       .where(complaints.c.id == complaint_id)).one()
-    now = utcnow()
-    reply_id = conn.execute(replies.insert().values(
-        complaint_id=complaint_id, kind=reply_kind, channel=msg.channel, recipient=msg.sender,
-        text=reply_text, reply_context=msg.reply_context, state=ReplyState.QUEUED.value,
-        attempts=0, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
-    return Reply(reply_id, complaint_id, msg.channel, msg.sender, reply_text, msg.reply_context)
+    """Store the tracking number and queue the citizen's reply, in one step (see bulk.py)."""
+    return bulk.record_forwardeds(conn, [(complaint_id, tracking_id, reply_kind, reply_text)])[0]
 
 
 def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
@@ -110,9 +57,7 @@ def revive_dead(conn: Connection, complaint_id: str | None) -> list[str]:
 
 
 def record_reply_sent(conn: Connection, reply_id: int, channel_message_id: str) -> None:
-    conn.execute(update(replies).where(replies.c.id == reply_id).values(
-        state=ReplyState.SENT.value, channel_message_id=channel_message_id,
-        attempts=replies.c.attempts + 1, updated_at=utcnow()))
+    bulk.record_replies_sent(conn, [(reply_id, channel_message_id)])
 
 
 def record_reply_failure(conn: Connection, reply_id: int, error: str, final: bool) -> int:
@@ -124,36 +69,12 @@ def record_reply_failure(conn: Connection, reply_id: int, error: str, final: boo
 
 
 def record_delivery(conn: Connection, report: DeliveryReport) -> bool:
-    """Store a delivery report on its reply; False when no reply has that id (yet).
-
-    The exact id is tried first, its alternate forms only if nothing has the exact one,
-    so that two forms of two different ids cannot be confused when the exact one exists.
-    """
-    values = {"delivery_status": report.status, "updated_at": utcnow()}
-    if report.final:
-        values["state"] = (ReplyState.DELIVERED if report.delivered else ReplyState.FAILED).value
-    for ids in ([report.channel_message_id], list(report.alternate_ids)):
-        if ids and conn.execute(update(replies).where(
-                replies.c.channel == report.channel, replies.c.channel_message_id.in_(ids),
-                # a late, non-final report must not undo a final one
-                replies.c.state.in_([ReplyState.SENT.value, ReplyState.QUEUED.value])
-                if not report.final else true(),
-        ).values(**values)).rowcount:
-            return True
-    return False
+    return bulk.record_deliveries(conn, [report])[0]
 
 
 def hold_part(conn: Connection, part: HeldPart) -> bool:
     """Store one part of a long message; False if that part was already held."""
-    exists = conn.execute(select(message_parts.c.id).where(
-        message_parts.c.channel == part.channel, message_parts.c.parts_key == part.parts_key,
-        message_parts.c.part_no == part.part_no)).first()
-    if exists:
-        return False
-    conn.execute(message_parts.insert().values(
-        channel=part.channel, parts_key=part.parts_key, part_no=part.part_no, part=part.part,
-        received_at=part.received_at))
-    return True
+    return bulk.hold_parts(conn, [part])[0]
 
 
 def held_parts(conn: Connection, channel: str) -> list[HeldPart]:

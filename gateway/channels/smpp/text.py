@@ -95,15 +95,29 @@ def _decode(payload: bytes, alphabet: str) -> str:
     return payload.decode("latin-1")
 
 
+def _gsm_costs() -> dict[str, int]:
+    # Asking the codec once per character of the BMP's first page and the extension
+    # table is far cheaper than once per character of every reply (measured: the
+    # per-character codec call was the reactor's largest cost under load).
+    costs = {}
+    for code in range(0x2500):
+        char = chr(code)
+        if char == "\x1b":
+            continue
+        try:
+            costs[char] = len(_GSM.encode(char)[0])
+        except UnicodeEncodeError:
+            pass
+    return costs
+
+
+_GSM_COSTS = _gsm_costs()
+
+
 def gsm_cost(char: str) -> int | None:
     """Septets `char` takes in the GSM default alphabet (1, or 2 for the extension
     table), None if it is not in it. ESC itself is never text."""
-    if char == "\x1b":
-        return None
-    try:
-        return len(_GSM.encode(char)[0])
-    except UnicodeEncodeError:
-        return None
+    return _GSM_COSTS.get(char)
 
 
 def ucs2_cost(char: str) -> int:
