@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 from gateway.channels.smpp.settings import SmppSettings
+from gateway.channels.telegram.settings import TelegramSettings
+from gateway.channels.x.settings import XSettings
 from gateway.config_schema import ConfigError, build
 
 __all__ = ["ConfigError", "Settings", "Secret", "load_config"]
@@ -22,7 +24,7 @@ __all__ = ["ConfigError", "Settings", "Secret", "load_config"]
 #: every secret the gateway knows; each is looked up by `Secrets.get`
 SECRET_NAMES = ("pseudonym_key", "smpp_password", "telegram_token", "x_bearer_token",
                 "x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret",
-                "case_store_token", "http_intake_token")
+                "case_store_token", "http_intake_token", "telegram_webhook_secret")
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class HttpIntakeSettings:
 class ChannelsSettings:
     http: HttpIntakeSettings = field(default_factory=HttpIntakeSettings)
     smpp: SmppSettings = field(default_factory=SmppSettings)
+    x: XSettings = field(default_factory=XSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,10 @@ def _check_files(settings: Settings) -> None:
     if not 0 <= settings.channels.http.port < 65536:
         raise ConfigError(f"{settings.source}: [channels.http].port must be 0-65535 (0: any free port)")
     _check_smpp(settings)
+    for name in ("x", "telegram"):
+        section = getattr(settings.channels, name)
+        for problem in section.problems() if section.enabled else ():
+            raise ConfigError(f"{settings.source}: [channels.{name}].{problem}")
 
 
 def _check_smpp(settings: Settings) -> None:

@@ -1,11 +1,13 @@
 """`lapor-gateway demo`: the whole gateway on its embedded defaults, fed sample messages.
 
-It starts the bundled SMSC simulator on a free port on 127.0.0.1 and the real service
-against it (SQLite in a demo state directory, the embedded case store, the SMPP
-channel), lets the simulator deliver `config/demo-messages.jsonl` as citizens' SMS to
-1708, and prints what each became: routing, region, tracking number, the reply the
-citizen got, and that reply's delivery receipt. The last sample repeats the first: the
-gateway recognises it as the same complaint.
+It starts the bundled SMSC simulator and fake X and Telegram servers on free ports on
+127.0.0.1, and the real service against them (SQLite in a demo state directory, the
+embedded case store, the SMPP, X and Telegram channels in one process). The simulator
+delivers `config/demo-messages.jsonl` as citizens' SMS to 1708, a citizen mentions
+@lapor1708 on the fake X, two chat with the bot; the demo prints what each became:
+routing, region, tracking number, the reply the citizen got on their channel, and that
+reply's delivery status. The last SMS repeats the first: the gateway recognises it as
+the same complaint.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from gateway.channels.smpp.channel import SmppChannel
 from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
 from gateway.channels.smpp.simulator import SmscSimulator
 from gateway.config import load_config
+from gateway.demo_fakes.social import SocialDemo
 from gateway.service import GatewayService, load_pseudonym_key
 
 SAMPLES = Path("config/demo-messages.jsonl")
@@ -51,15 +54,22 @@ def run_demo(reactor, args) -> int:
             old.unlink()
         gwlog.set_pseudonym_key(load_pseudonym_key(settings))
         channel = SmppChannel(settings.channels.smpp, {"demo-smsc": DEMO_PASSWORD}, reactor)
-        service = GatewayService(settings, reactor, channels={"sms": channel})
+        social = SocialDemo(reactor)
+        service = GatewayService(settings, reactor, channels={"sms": channel, **social.channels()})
         yield service.start()
         try:
             rows = yield _feed(reactor, sim, service)
+            social.post_samples()
+            yield social.wait_for_replies(30)
+            rows += yield social.rows(service.store)
             _print(rows, service.pipeline.duplicates, settings.state_directory)
+            for answer in social.bot_answers():
+                print(f"\nThe bot's answer to /bantuan:\n  {answer['text']}")
             outcome["code"] = 0 if rows and all(r["tracking_id"] for r in rows) else 1
         finally:
             yield service.stop()
             yield sim.stop()
+            yield social.stop()
 
     try:
         react(main)
@@ -72,7 +82,8 @@ def run_demo(reactor, args) -> int:
 def _feed(reactor, sim, service):
     samples = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line]
     print(f"LAPOR! gateway demo: {len(samples)} SMS to 1708 from the bundled SMSC simulator"
-          f" (127.0.0.1:{sim.port})\n")
+          f" (127.0.0.1:{sim.port}), then a mention of @lapor1708 on a fake X and messages to the"
+          " bot on a fake Telegram (both on 127.0.0.1)\n")
     for sample in samples:
         sim.enqueue_mo(sample["from"].lstrip("+"), sample["text"], recipient="1708")
     yield sim.wait_until_acknowledged(len(samples)).addTimeout(30, reactor)
@@ -89,10 +100,10 @@ def _print(rows, duplicates: int, state_directory: Path) -> None:
     for r in rows:
         reply = r["replies"][-1] if r["replies"] else {}
         region = f"{r['region']} {r['region_name']}" if r["region"] else "-"
-        print(f"  {'#' + str(r['tracking_id']):9} {r['routing']:9} {region:28} "
+        print(f"  {'#' + str(r['tracking_id']):9} {r['channel']:8} {r['routing']:9} {region:28} "
               f"reply {reply.get('delivery_status') or reply.get('state', 'none')}")
-        print(f"      SMS:   {r['text']}")
+        print(f"      {r['channel'] + ':':6} {r['text']}")
         if reply:
             print(f"      reply: {reply['text']}")
-    print(f"\n{len(rows)} complaints; {duplicates} repeated SMS recognised as the same complaint.")
+    print(f"\n{len(rows)} complaints; {duplicates} repeated message recognised as the same complaint.")
     print(f"The demo's database stays in {state_directory} until the next demo.")

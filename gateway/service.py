@@ -60,6 +60,13 @@ def build_channels(settings: Settings, reactor) -> dict:
         secrets = settings.secrets_resolver()
         passwords = {b.name: secrets.get(b.password_secret).reveal() for b in smpp.binds}
         channels["sms"] = SmppChannel(smpp, passwords, reactor)
+    if settings.channels.x.enabled:
+        from gateway.channels.x import from_settings as x_channel
+        channels["x"] = x_channel(settings.channels.x, settings.secrets_resolver(), reactor)
+    if settings.channels.telegram.enabled:
+        from gateway.channels.telegram import from_settings as telegram_channel
+        channels["telegram"] = telegram_channel(settings.channels.telegram, settings.secrets_resolver(),
+                                                reactor)
     return channels
 
 

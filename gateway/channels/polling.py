@@ -9,6 +9,8 @@ better (X's rate-limit reset) names its own delay.
 """
 from __future__ import annotations
 
+import asyncio
+
 from typing import Callable
 
 from twisted.internet import defer
@@ -106,7 +108,8 @@ class PollLoop:
         return float(delay or 0)
 
     def _failed(self, failure) -> float | None:
-        if self._stopped and failure.check(defer.CancelledError):
+        # Stopping cancels the request under way (a Deferred, or PTB's asyncio future).
+        if self._stopped and failure.check(defer.CancelledError, asyncio.CancelledError):
             return None
         self.failures += 1
         delay = backoff_delay(self.failures, *self._retry,
