@@ -145,6 +145,15 @@ class SecretsSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """The ops HTTP server: /healthz, /readyz, /metrics, and the Telegram webhook."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = 8780                    # 0: any free port (logged as "http server listening")
+
+
+@dataclass(frozen=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -154,6 +163,7 @@ class Settings:
     replies: RepliesSettings = field(default_factory=RepliesSettings)
     channels: ChannelsSettings = field(default_factory=ChannelsSettings)
     secrets: SecretsSettings = field(default_factory=SecretsSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
     source: str = field(default="<defaults>", compare=False)
 
     @property
