@@ -1,9 +1,14 @@
 """`lapor-gateway run`: the daemon's process life — logging, signals, exit status.
 
 SIGTERM/SIGINT drain gracefully (stop intake, finish commits, close the store) within
-`[gateway].drain_timeout_s` and exit 0; SIGHUP reloads the region mapping. A start-up
-failure exits non-zero with the reason in the log: 78 for configuration and schema
-problems an admin must fix, 1 for anything else.
+`[gateway].drain_timeout_s` and exit 0; SIGHUP reloads the region mapping and the reply
+templates. A start-up failure exits non-zero with the reason in the log: 78 for
+configuration and schema problems an admin must fix, 1 for anything else.
+
+Under systemd (Type=notify) it tells the manager what it does: READY=1 once the store is
+open and the channels are started, WATCHDOG=1 from the reactor, RELOADING=1 … READY=1
+around a reload, STOPPING=1 when the drain begins, and a STATUS= line with bind state
+and counts. The ops HTTP server (/healthz, /readyz, /metrics) runs beside the service.
 """
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ import signal
 import sys
 
 from gateway import logging as gwlog
+from twisted.internet.error import CannotListenError
+
 from gateway.config import ConfigError, Settings
+from gateway.http_server import OperationsServer
+from gateway.notify import Heartbeat, SystemdNotifier
 from gateway.service import GatewayService, load_pseudonym_key
 from gateway.store.migrate import SchemaMismatch
 
@@ -27,23 +36,78 @@ def run_daemon(settings: Settings, reactor) -> int:
     gwlog.set_pseudonym_key(load_pseudonym_key(settings))
     service = GatewayService(settings, reactor)
     status = {"code": 0}
+    notifier = SystemdNotifier()
+    heartbeat = Heartbeat(notifier, reactor, lambda: status_line(service))
+    ops = ops_server(settings, service, reactor)
+
+    def start():
+        heartbeat.start()  # watchdog pings from the reactor, from the first moment on
+        if ops is not None:
+            try:
+                ops.start()
+            except CannotListenError as error:
+                # Intake matters more than metrics: run on, but loudly.
+                log.error("http server could not listen; running without it", error=str(error))
+        d = service.start()
+        d.addCallback(lambda _: notifier.ready(status_line(service)))
+        d.addErrback(start_failed)
 
     def start_failed(failure):
         code = 78 if failure.check(ConfigError, SchemaMismatch) else 1
         status["code"] = code
+        notifier.status(f"start failed: {failure.getErrorMessage()}")
         log.error("gateway could not start", error=failure.getErrorMessage(),
                   kind=failure.type.__name__, exit_status=code)
         reactor.stop()
 
     def drain():
+        notifier.stopping("draining: intake stopped, finishing commits")
         d = service.stop()
         d.addTimeout(settings.gateway.drain_timeout_s, reactor)
         d.addErrback(lambda f: log.error("drain did not finish", error=f.getErrorMessage()))
+        d.addBoth(lambda _: ops.stop() if ops is not None else None)
         return d
 
-    reactor.callWhenRunning(lambda: service.start().addErrback(start_failed))
+    def reload():
+        if service.pipeline is None or service.stopping:
+            service.reload()  # not READY (yet, or any more): nothing to tell systemd
+            return
+        notifier.reloading()
+        reloaded = service.reload()
+        notifier.ready(status_line(service) + ("" if reloaded else "; last reload refused (see log)"))
+
+    reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", drain)
-    signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(service.reload_mapping))
+    signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(reload))
     log.info("gateway starting", config=settings.source)
     reactor.run()
     return status["code"]
+
+
+def ops_server(settings: Settings, service: GatewayService, reactor) -> OperationsServer | None:
+    """The ops HTTP server as configured, with the Telegram webhook mounted in webhook mode."""
+    if not settings.http.enabled:
+        return None
+    ops = OperationsServer(service, reactor, settings.http.listen, settings.http.port)
+    telegram = settings.channels.telegram
+    if "telegram" in service.channels and telegram.mode == "webhook":
+        ops.mount(telegram.webhook_path, service.channels["telegram"].webhook_resource())
+    return ops
+
+
+def status_line(service: GatewayService) -> str:
+    """One line for `systemctl status`: each channel's state and the counts so far."""
+    parts = []
+    for name, channel in sorted(service.channels.items()):
+        sessions = getattr(channel, "sessions", None)
+        if sessions:
+            bound = sum(1 for s in sessions if s.bound)
+            parts.append(f"{name} {bound}/{len(sessions)} bound")
+        else:
+            parts.append(f"{name} {'up' if channel.is_up() else 'down'}")
+    if service.pipeline is not None:
+        parts.append(f"accepted {service.pipeline.accepted}, duplicates {service.pipeline.duplicates},"
+                     f" forwarded {service.forwarder.forwarded}, backlog {service.forwarder.backlog}")
+    else:
+        parts.append("starting")
+    return "; ".join(parts)

@@ -7,6 +7,7 @@ taking messages first, then in-flight commits finish, then the store closes.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets as _random
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 from twisted.internet.defer import inlineCallbacks
 
 from gateway import logging as gwlog
-from gateway.config import Settings
+from gateway import metrics
+from gateway.config import ConfigError, Settings, load_config
 from gateway.forwarder.local import LocalCaseStore
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.outbox import Outbox
@@ -80,6 +82,8 @@ class GatewayService:
         self.forwarder: ForwardingWorker | None = None
         self.outbox: Outbox | None = None
         self._parse = load_parser(settings)  # fails fast, before anything is opened
+        self._replies = ReplyWriter(settings.replies.templates)
+        self.stopping = False
 
     @inlineCallbacks
     def start(self):
@@ -88,23 +92,24 @@ class GatewayService:
                                       sqlite_synchronous=s.store.sqlite_synchronous,
                                       group_commit_max=s.store.group_commit_max)
         log.info("store open", schema=self.store.schema_outcome, url=_safe_url(s.store_url))
-        replies = ReplyWriter(s.replies.templates)
+        # Through lambdas, so that a reload's new ReplyWriter takes effect at once.
         self.outbox = Outbox(self.store, self.channels, self.reactor,
                              retry_initial_s=s.replies.retry_initial_s,
                              retry_max_s=s.replies.retry_max_s, max_attempts=s.replies.max_attempts,
-                             duplicate_text=replies.for_duplicate,
+                             duplicate_text=lambda tracking: self._replies.for_duplicate(tracking),
                              duplicate_quiet_s=s.replies.duplicate_quiet_s,
                              duplicate_max_replies=s.replies.duplicate_max_replies)
         self.forwarder = ForwardingWorker(
             self._case_store(), self.store, self.reactor, concurrency=s.forwarder.concurrency,
             timeout_s=s.forwarder.timeout_s, retry_initial_s=s.forwarder.retry_initial_s,
-            retry_max_s=s.forwarder.retry_max_s, reply_for=replies.for_complaint,
+            retry_max_s=s.forwarder.retry_max_s,
+            reply_for=lambda complaint, tracking: self._replies.for_complaint(complaint, tracking),
             on_reply=self.outbox.send, outage_after_failures=s.forwarder.outage_after_failures,
             rescan_interval_s=s.forwarder.rescan_interval_s)
         self.pipeline = Pipeline(self.store, self.forwarder, self.outbox, self._parse)
         yield self.pipeline.resume()
         for channel in self.channels.values():
-            yield channel.start(self.pipeline)
+            yield channel.start(metrics.CountedIntake(self.pipeline))
         log.info("gateway ready", channels=sorted(self.channels))
 
     def _case_store(self):
@@ -126,23 +131,40 @@ class GatewayService:
                                  connect_timeout_s=xml.connect_timeout_s, anonymous=fwd.anonymous,
                                  rahasia=xml.rahasia, reference_element=xml.reference_element)
 
-    def reload_mapping(self) -> bool:
-        """Swap in a freshly loaded region mapping; a broken file leaves the old one in force."""
+    def reload(self) -> bool:
+        """Swap in the region mapping and the config file's [replies.templates], both or
+        neither: a broken mapping or config leaves the old ones in force. Other config
+        changes need a restart."""
+        templates = self.settings.replies.templates
+        if self.settings.source != "<defaults>":
+            try:
+                templates = load_config(self.settings.source).replies.templates
+            except ConfigError as error:
+                log.error("config not reloaded; the old mapping and reply templates stay in force",
+                          error=str(error))
+                return False
         try:
             parse = load_parser(self.settings)
         except Exception as error:  # noqa: BLE001 - any failure keeps the old mapping
             log.error("region mapping not reloaded; the old one stays in force", error=str(error))
             return False
-        self._parse = parse
+        # Both in one reactor turn: no complaint sees the new mapping with the old templates.
+        self._parse, self._replies = parse, ReplyWriter(templates)
+        self.settings = dataclasses.replace(
+            self.settings, replies=dataclasses.replace(self.settings.replies, templates=templates))
         if self.pipeline is not None:
             self.pipeline.parse = parse
-        log.info("region mapping reloaded", mapping=str(self.settings.parser.mapping))
+        log.info("region mapping reloaded", mapping=str(self.settings.parser.mapping),
+                 reply_templates=self.settings.source)
         return True
+
+    reload_mapping = reload  # the name SIGHUP's handler and older tests use
 
     @inlineCallbacks
     def stop(self):
         """Graceful drain: stop intake, let in-flight commits finish, close the store."""
         log.info("draining")
+        self.stopping = True  # /readyz answers 503 from now on
         for channel in self.channels.values():
             try:
                 yield channel.stop()

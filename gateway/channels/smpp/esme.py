@@ -13,6 +13,7 @@ from typing import Callable
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from gateway import metrics
 from gateway.channels.smpp import codec
 from gateway.channels.smpp.constants import ESME_ROK, ESME_RX_T_APPN
 from gateway.channels.smpp.framing import SmppProtocol
@@ -63,6 +64,7 @@ class EsmeProtocol(SmppProtocol):
         self._answering.add(d)
         d.addErrback(self._not_committed, pdu)
         d.addCallback(self._answer, pdu)
+        d.addBoth(metrics.observe_ack, self.clock, self.clock.seconds())
         d.addBoth(self._answered, d)
 
     def _not_committed(self, failure: Failure, pdu: codec.Pdu) -> int:

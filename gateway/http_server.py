@@ -1,0 +1,156 @@
+"""The gateway's own HTTP server for ops: /healthz, /readyz, /metrics — and the place
+other rooms mount their resources (the Telegram webhook).
+
+    GET /healthz   200 {"status": "ok"} when the process runs and the store answers a
+                   trivial query within a few seconds; 503 otherwise (restart material)
+    GET /readyz    200 when every required channel is up, else 503; the body lists each
+                   channel's state (a load balancer or a probe takes traffic away on 503)
+    GET /metrics   Prometheus text format (see gateway/metrics.py)
+
+It listens on 127.0.0.1 by default: the endpoints tell about the service, not about
+citizens, but they are still nobody else's business. No access log: it would hold
+client addresses and make the journal noisy with scrapes.
+"""
+from __future__ import annotations
+
+import json
+
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from twisted.internet import defer
+from twisted.web import resource, server
+
+from gateway import metrics
+from gateway.config_schema import ConfigError
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+#: seconds a health or metrics query may wait for the store
+STORE_TIMEOUT_S = 5.0
+
+
+class OperationsServer:
+    """The twisted.web site on [http].listen:port, for one `GatewayService`."""
+
+    def __init__(self, service, reactor, listen: str = "127.0.0.1", port: int = 8780):
+        if not 0 <= port < 65536:
+            raise ConfigError(f"{service.settings.source}: [http].port must be 0-65535 (0: any free port)")
+        self._service = service
+        self._reactor = reactor
+        self._listen, self._port = listen, port
+        self._listening = None
+        self.root = resource.Resource()
+        registry, collector = metrics.build_registry(service)
+        self.root.putChild(b"healthz", _Health(service, reactor))
+        self.root.putChild(b"readyz", _Ready(service))
+        self.root.putChild(b"metrics", _Metrics(service, reactor, registry, collector))
+
+    @property
+    def port(self) -> int:
+        return self._listening.getHost().port
+
+    def mount(self, path: str, child: resource.Resource) -> None:
+        """Serve `child` at `path` (e.g. "/telegram/webhook"), making the folders on the way."""
+        parts = [p.encode() for p in path.strip("/").split("/") if p]
+        if not parts:
+            raise ValueError(f"cannot mount at {path!r}")
+        parent = self.root
+        for part in parts[:-1]:
+            existing = parent.children.get(part)
+            if existing is None:
+                existing = resource.Resource()
+                parent.putChild(part, existing)
+            parent = existing
+        parent.putChild(parts[-1], child)
+
+    def start(self) -> None:
+        site = server.Site(self.root)
+        site.noisy = False
+        site.log = lambda request: None
+        self._listening = self._reactor.listenTCP(self._port, site, interface=self._listen)
+        log.info("http server listening", listen=self._listen, port=self.port)
+
+    def stop(self) -> defer.Deferred:
+        if self._listening is None:
+            return defer.succeed(None)
+        listening, self._listening = self._listening, None
+        return defer.maybeDeferred(listening.stopListening)
+
+
+def _json(request, status: int, body) -> bytes:
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", b"application/json")
+    request.setHeader(b"cache-control", b"no-store")
+    return json.dumps(body).encode()
+
+
+def _finish(request, status: int, content_type: bytes, body: bytes) -> None:
+    if request._disconnected:
+        return
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", content_type)
+    request.write(body)
+    request.finish()
+
+
+class _Health(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, service, reactor):
+        super().__init__()
+        self._service, self._reactor = service, reactor
+
+    def render_GET(self, request):
+        store = self._service.store
+        if store is None:
+            return _json(request, 503, {"status": "starting", "store": "not open"})
+        d = store.database.transact(lambda conn: conn.execute(text("SELECT 1")).scalar())
+        d.addTimeout(STORE_TIMEOUT_S, self._reactor)
+        d.addCallbacks(lambda _: (200, {"status": "ok", "store": "ok"}),
+                       lambda f: (503, {"status": "unhealthy", "store": f.getErrorMessage()[:200]}))
+        d.addCallback(lambda answer: _finish(request, answer[0], b"application/json",
+                                             json.dumps(answer[1]).encode()))
+        return server.NOT_DONE_YET
+
+
+class _Ready(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, service):
+        super().__init__()
+        self._service = service
+
+    def render_GET(self, request):
+        ready, channels = readiness(self._service)
+        return _json(request, 200 if ready else 503, {"ready": ready, "channels": channels})
+
+
+def readiness(service) -> tuple[bool, dict]:
+    """(ready, {channel: {"up", "required"}}): ready when started and every required channel is up."""
+    channels = {name: {"up": bool(c.is_up()), "required": bool(c.required)}
+                for name, c in sorted(service.channels.items())}
+    started = service.pipeline is not None and not getattr(service, "stopping", False)
+    ready = started and all(c["up"] for c in channels.values() if c["required"])
+    return ready, channels
+
+
+class _Metrics(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, service, reactor, registry, collector):
+        super().__init__()
+        self._service, self._reactor = service, reactor
+        self._registry, self._collector = registry, collector
+
+    def render_GET(self, request):
+        store = self._service.store
+        d = metrics.snapshot(store, self._reactor, STORE_TIMEOUT_S) if store else defer.succeed(None)
+        d.addCallback(self._render, request)
+        d.addErrback(lambda f: log.error("metrics not rendered", error=f.getErrorMessage()))
+        return server.NOT_DONE_YET
+
+    def _render(self, counts, request) -> None:
+        # The reactor is single-threaded: nothing else scrapes between these two lines.
+        self._collector.store_counts = counts
+        _finish(request, 200, CONTENT_TYPE_LATEST.encode(), generate_latest(self._registry))

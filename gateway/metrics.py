@@ -1,0 +1,195 @@
+"""What `/metrics` shows, in Prometheus form: counts, queue depths, latencies, SMPP state.
+
+Most figures are counters the objects keep anyway (the pipeline's `accepted`, a
+session's `reconnects`, the receipt desk's `unmatched`, a protocol's window); a custom
+collector reads them at scrape time, so the hot path pays nothing for metrics. What no
+object keeps — latencies, per-channel intake, receipt outcomes — is observed by a few
+one-line hooks into the instruments below. Queue depths per state come from the store,
+read once per scrape (`snapshot`).
+
+Labels are channel, bind, role, state and outcome names only: never a phone number,
+handle or chat id.
+"""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from sqlalchemy import func, select
+from twisted.internet import defer
+
+#: forward latency: submit to the case store → its answer (or the timeout)
+FORWARD_SECONDS = Histogram(
+    "lapor_forward_seconds", "Seconds from submitting a complaint to the case store to its answer,"
+    " by outcome (forwarded, refused: dead letter, failed: retried later).", ["outcome"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=None)
+#: acknowledgement latency: deliver_sm received → deliver_sm_resp written (the commit's cost)
+ACK_SECONDS = Histogram(
+    "lapor_smpp_ack_seconds", "Seconds from a deliver_sm arriving to its deliver_sm_resp being"
+    " written (it waits for the store's commit).",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=None)
+MESSAGES_IN = Counter(
+    "lapor_messages_in", "Messages committed from each channel; outcome=duplicate when the store"
+    " recognised a redelivery.", ["channel", "outcome"], registry=None)
+RECEIPTS = Counter(
+    "lapor_smpp_receipts", "SMS delivery receipts by their stat: field.", ["status"], registry=None)
+
+#: receipt states of SMPP 3.4 appendix B; anything else an SMSC invents is counted as "other"
+#: so that a misbehaving SMSC cannot grow the label set without bound
+RECEIPT_STATES = {"DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "ACCEPTD", "UNKNOWN", "REJECTD", "ENROUTE"}
+
+
+def observe_forward(outcome: str, seconds: float) -> None:
+    FORWARD_SECONDS.labels(outcome).observe(seconds)
+
+
+def observe_receipt(status: str | None) -> None:
+    status = (status or "").upper()
+    RECEIPTS.labels(status if status in RECEIPT_STATES else "other").inc()
+
+
+def observe_ack(result, clock, started: float):
+    """A Deferred callback that passes `result` through and records the ack latency."""
+    ACK_SECONDS.observe(clock.seconds() - started)
+    return result
+
+
+class CountedIntake:
+    """The pipeline as the channels see it, counting each committed message per channel."""
+
+    def __init__(self, intake):
+        self._intake = intake
+
+    def accept(self, message):
+        d = self._intake.accept(message)
+        d.addCallback(self._count, message.channel)
+        return d
+
+    @staticmethod
+    def _count(result, channel: str):
+        MESSAGES_IN.labels(channel, "duplicate" if result.duplicate else "accepted").inc()
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._intake, name)
+
+
+def _store_counts(conn) -> dict:
+    """Complaints per state and per routing status, replies per state: one read transaction."""
+    from gateway.store.tables import complaints, replies
+
+    def grouped(column):
+        return {str(k): n for k, n in conn.execute(select(column, func.count()).group_by(column))}
+    return {"complaints": grouped(complaints.c.state), "routing": grouped(complaints.c.routing_status),
+            "replies": grouped(replies.c.state)}
+
+
+def snapshot(store, reactor, timeout_s: float = 5.0) -> defer.Deferred:
+    """The store's counts for one scrape; None when the store does not answer in time."""
+    d = store.database.transact(_store_counts)
+    d.addTimeout(timeout_s, reactor)
+    return d.addErrback(lambda _: None)
+
+
+class GatewayCollector:
+    """Reads the service's own counters at scrape time."""
+
+    def __init__(self, service):
+        self._service = service
+        self.store_counts: dict | None = None   # set by the /metrics resource before each scrape
+
+    def collect(self):
+        yield from self._store()
+        yield from self._pipeline()
+        yield from self._channels()
+        yield from self._smpp()
+
+    def _store(self):
+        counts = self.store_counts
+        up = GaugeMetricFamily("lapor_store_up", "1 when the store answered this scrape's counts.")
+        up.add_metric([], 1 if counts is not None else 0)
+        yield up
+        if counts is None:
+            return
+        for key, name, label, text in (
+                ("complaints", "lapor_complaints", "state", "Complaints in each state (queue depths)."),
+                ("routing", "lapor_complaints_by_routing", "routing",
+                 "Complaints per routing status (routed, ambiguous, unrouted; None: not parsed yet)."),
+                ("replies", "lapor_replies", "state", "Replies in each state.")):
+            family = GaugeMetricFamily(name, text, labels=[label])
+            for value, n in sorted(counts[key].items()):
+                family.add_metric([value], n)
+            yield family
+
+    def _pipeline(self):
+        s = self._service
+        if s.pipeline is None:
+            return
+        yield _counter("lapor_pipeline_accepted", "New messages accepted since start.", s.pipeline.accepted)
+        yield _counter("lapor_pipeline_duplicates", "Redelivered messages recognised since start.",
+                       s.pipeline.duplicates)
+        fwd = s.forwarder
+        yield _counter("lapor_forwarded", "Complaints the case store took since start.", fwd.forwarded)
+        yield _counter("lapor_forward_dead", "Complaints the case store refused (dead letters).", fwd.dead)
+        yield _gauge("lapor_forward_backlog", "Complaints held by the forwarder (waiting or in flight).",
+                     fwd.backlog)
+        yield _gauge("lapor_case_store_up", "1 while the case store counts as up.",
+                     1 if fwd.health.state.name == "UP" else 0)
+        yield _counter("lapor_replies_sent", "Replies handed to their channel since start.", s.outbox.sent)
+
+    def _channels(self):
+        family = GaugeMetricFamily("lapor_channel_up", "1 while a channel can receive.",
+                                   labels=["channel", "required"])
+        for name, channel in sorted(self._service.channels.items()):
+            family.add_metric([name, str(channel.required).lower()], 1 if channel.is_up() else 0)
+        yield family
+
+    def _smpp(self):
+        channel = self._service.channels.get("sms")
+        sessions = getattr(channel, "sessions", None)
+        if not sessions:
+            return
+        labels = ["bind", "role"]
+        bound = GaugeMetricFamily("lapor_smpp_bound", "1 while the session is bound.", labels=labels)
+        window = GaugeMetricFamily("lapor_smpp_window_outstanding",
+                                   "Requests awaiting their response (window occupancy).", labels=labels)
+        size = GaugeMetricFamily("lapor_smpp_window_size", "The window: most requests outstanding.",
+                                 labels=labels)
+        reconnects = CounterMetricFamily("lapor_smpp_reconnects", "Reconnects scheduled since start.",
+                                         labels=labels)
+        for session in sessions:
+            key = [session.name, session.role]
+            protocol = session.protocol
+            bound.add_metric(key, 1 if session.bound else 0)
+            window.add_metric(key, protocol.outstanding if protocol is not None else 0)
+            size.add_metric(key, session.settings.window)
+            reconnects.add_metric(key, session.reconnects)
+        yield from (bound, window, size, reconnects)
+        desk = channel.receipts
+        if desk is not None:
+            yield _counter("lapor_smpp_receipts_received", "Delivery receipts received.", desk.received)
+            yield _counter("lapor_smpp_receipts_unmatched",
+                           "Receipts given up: no reply ever had their message id.", desk.unmatched)
+            yield _gauge("lapor_smpp_receipts_parked", "Receipts waiting for their reply's bookkeeping.",
+                         desk.parked)
+
+
+def _counter(name: str, text: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, text, value=value)
+
+
+def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, text, value=value)
+
+
+def build_registry(service) -> tuple[CollectorRegistry, GatewayCollector]:
+    """A registry holding this service's collector and the process-wide instruments."""
+    registry = CollectorRegistry(auto_describe=False)
+    collector = GatewayCollector(service)
+    registry.register(collector)
+    for instrument in (FORWARD_SECONDS, ACK_SECONDS, MESSAGES_IN, RECEIPTS):
+        registry.register(instrument)
+    return registry, collector
+
+
+__all__ = ["build_registry", "snapshot", "CountedIntake", "observe_forward", "observe_receipt",
+           "observe_ack"]
