@@ -35,7 +35,7 @@ def test_message_becomes_a_routed_case_and_the_citizen_gets_the_number(tmp_path,
     try:
         code, body = yield post(channel, "+6281200000001", "PekalonganKota Jalan rusak di Jl. Merdeka")
         assert code == 202 and body["duplicate"] is False
-        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         detail = yield service.store.show_complaint(body["complaint_id"])
         assert detail["state"] == "forwarded"
         assert (detail["routing"], detail["region"]) == ("routed", "33.75")
@@ -57,7 +57,7 @@ def test_repeated_message_gets_the_same_tracking_number_and_no_second_case(tmp_p
     yield service.start()
     try:
         _, first = yield post(channel, "+6281200000002", "Kab. Banyumas Lampu jalan mati", "mo-77")
-        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         code, again = yield post(channel, "+6281200000002", "Kab. Banyumas Lampu jalan mati", "mo-77")
         assert code == 202 and again["duplicate"] is True
         assert again["complaint_id"] == first["complaint_id"]
@@ -77,7 +77,7 @@ def test_messages_without_or_with_ambiguous_keyword_still_become_cases(tmp_path)
         _, unrouted = yield post(channel, "+6281200000003", "Pelayanan KTP lambat sekali")
         _, ambiguous = yield post(channel, "+6281200000004", "Pekalongan Sampah menumpuk")
         _, empty = yield post(channel, "+6281200000005", "")
-        yield channel.wait_for_deliveries(3).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(3).addTimeout(20, reactor)
         for body, routing in ((unrouted, "unrouted"), (ambiguous, "ambiguous"), (empty, "unrouted")):
             detail = yield service.store.show_complaint(body["complaint_id"])
             assert (detail["state"], detail["routing"], detail["region"]) == ("forwarded", routing, None)
@@ -115,7 +115,7 @@ def test_unfinished_work_resumes_at_start(tmp_path):
     restarted, channel = start_service(tmp_path)
     yield restarted.start()
     try:
-        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         detail = yield restarted.store.show_complaint(body["complaint_id"])
         assert detail["state"] == "forwarded" and detail["region"] == "33"
     finally:
@@ -134,7 +134,7 @@ def test_broken_region_mapping_on_reload_keeps_the_old_one(tmp_path):
         mapping.write_text("regions: [this is: not: a mapping\n", encoding="utf-8")
         assert service.reload_mapping() is False
         _, body = yield post(channel, "+6281200000007", "KabBanyumas Jalan rusak")
-        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         detail = yield service.store.show_complaint(body["complaint_id"])
         assert detail["region"] == "33.02"
     finally:

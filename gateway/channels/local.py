@@ -21,8 +21,10 @@ from twisted.internet import defer
 from twisted.web import resource, server
 
 from gateway.channels.base import Channel, Intake, StoreUnavailable
+from gateway.channels.polling import DeliveryNotices
 from gateway.logging import get_logger
-from gateway.model import DeliveryReport, Message, Reply
+from gateway.model import Message, Reply
+from gateway.web import json_response, quiet_site
 
 log = get_logger(__name__)
 
@@ -38,22 +40,18 @@ class LocalChannel(Channel):
         self._intake: Intake | None = None
         self._ids = itertools.count(1)
         self.replies: collections.deque = collections.deque(maxlen=10_000)
-        self.deliveries_recorded = 0
-        self._delivery_waiters: list[tuple[int, defer.Deferred]] = []
+        self.deliveries = DeliveryNotices(self.name, reactor)
 
     @property
     def port(self) -> int:
         return self._listening.getHost().port
 
     def start(self, intake: Intake):
-        self._intake = intake
+        self._intake = self.deliveries.intake = intake
         root = resource.Resource()
         root.putChild(b"messages", _Messages(self))
         root.putChild(b"replies", _Replies(self))
-        site = server.Site(root)
-        site.noisy = False
-        site.log = lambda request: None  # no access log: it would hold client addresses
-        self._listening = self._reactor.listenTCP(self._port, site, interface=self._listen)
+        self._listening = self._reactor.listenTCP(self._port, quiet_site(root), interface=self._listen)
         log.info("local channel listening", listen=self._listen, port=self.port)
 
     def stop(self):
@@ -71,29 +69,8 @@ class LocalChannel(Channel):
                              "to": reply.recipient, "text": reply.text,
                              "channel_message_id": channel_message_id})
         # A local "handset" receives at once; report it as a real channel's receipt would.
-        self._reactor.callLater(0, self._report, DeliveryReport(self.name, channel_message_id,
-                                                                "DELIVRD", True))
+        self.deliveries.posted(channel_message_id, "DELIVRD")
         return defer.succeed(channel_message_id)
-
-    def _report(self, report: DeliveryReport) -> None:
-        d = self._intake.report_delivery(report)
-        d.addCallback(self._delivery_recorded)
-        d.addErrback(lambda f: log.error("delivery report not stored", error=f.getErrorMessage()))
-
-    def _delivery_recorded(self, _matched) -> None:
-        self.deliveries_recorded += 1
-        ready = [d for n, d in self._delivery_waiters if n <= self.deliveries_recorded]
-        self._delivery_waiters = [(n, d) for n, d in self._delivery_waiters if n > self.deliveries_recorded]
-        for d in ready:
-            d.callback(self.deliveries_recorded)
-
-    def wait_for_deliveries(self, count: int) -> defer.Deferred:
-        """Fires once `count` delivery reports have been stored (demos and tests wait on it)."""
-        if self.deliveries_recorded >= count:
-            return defer.succeed(self.deliveries_recorded)
-        d = defer.Deferred()
-        self._delivery_waiters.append((count, d))
-        return d
 
     def authorised(self, request) -> bool:
         if self._token is None:
@@ -117,12 +94,6 @@ class LocalChannel(Channel):
                        channel_message_ids=(upstream_id,) if upstream_id else ())
 
 
-def _json(request, status: int, body) -> bytes:
-    request.setResponseCode(status)
-    request.setHeader(b"content-type", b"application/json")
-    return json.dumps(body, ensure_ascii=False).encode()
-
-
 class _Messages(resource.Resource):
     isLeaf = True
 
@@ -132,11 +103,11 @@ class _Messages(resource.Resource):
 
     def render_POST(self, request):
         if not self._channel.authorised(request):
-            return _json(request, 401, {"error": "bad or missing bearer token"})
+            return json_response(request, 401, {"error": "bad or missing bearer token"})
         try:
             message = self._channel.message_from(json.loads(request.content.read()))
         except (ValueError, AttributeError) as e:  # JSONDecodeError is a ValueError
-            return _json(request, 400, {"error": f"bad message: {e}"})
+            return json_response(request, 400, {"error": f"bad message: {e}"})
         d = self._channel._intake.accept(message)
         d.addCallbacks(self._committed, self._not_committed, callbackArgs=(request,),
                        errbackArgs=(request,))
@@ -155,7 +126,7 @@ class _Messages(resource.Resource):
     def _finish(request, status: int, body) -> None:
         if request._disconnected:
             return
-        request.write(_json(request, status, body))
+        request.write(json_response(request, status, body))
         request.finish()
 
 
@@ -167,4 +138,4 @@ class _Replies(resource.Resource):
         self._channel = channel
 
     def render_GET(self, request):
-        return _json(request, 200, list(self._channel.replies))
+        return json_response(request, 200, list(self._channel.replies))

@@ -19,6 +19,8 @@ import time
 from twisted.internet import defer
 from twisted.web import resource, server
 
+from gateway.web import quiet_site
+
 _RAW_PARAMS = frozenset({"text", "url", "secret_token", "caption"})
 _MENTION = re.compile(r"@\w{5,32}")
 _COMMAND = re.compile(r"^/\w+(?:@\w+)?")
@@ -48,10 +50,7 @@ class FakeTelegram:
 
     # -- serving ---------------------------------------------------------------------------
     def listen(self, port: int = 0) -> "FakeTelegram":
-        site = server.Site(_BotApi(self))
-        site.noisy = False
-        site.log = lambda request: None
-        self._port = self._reactor.listenTCP(port, site, interface="127.0.0.1")
+        self._port = self._reactor.listenTCP(port, quiet_site(_BotApi(self)), interface="127.0.0.1")
         return self
 
     @property

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from twisted.internet import defer
 from twisted.web import resource, server
 
+from gateway.web import quiet_site
+
 
 class FakeX:
     def __init__(self, reactor, account_id: str = "1708000000000000000", username: str = "lapor1708"):
@@ -35,10 +37,7 @@ class FakeX:
 
     # -- serving ---------------------------------------------------------------------------
     def listen(self, port: int = 0) -> "FakeX":
-        site = server.Site(_Api(self))
-        site.noisy = False
-        site.log = lambda request: None
-        self._port = self._reactor.listenTCP(port, site, interface="127.0.0.1")
+        self._port = self._reactor.listenTCP(port, quiet_site(_Api(self)), interface="127.0.0.1")
         return self
 
     @property

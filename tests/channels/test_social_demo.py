@@ -23,7 +23,7 @@ def test_the_channels_run_together_and_every_citizen_gets_a_number(tmp_path):
                                    json={"from": "+6281200000009", "text": "Jateng Bus ngetem"})
         assert response.code == 202
         yield social.wait_for_replies(timeout_s=20)
-        yield local.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield local.deliveries.wait_for(1).addTimeout(20, reactor)
         rows = yield social.rows(service.store)
         assert [(r["channel"], r["region"]) for r in rows] == [("x", "33.75"), ("telegram", "33.02")]
         for row in rows:
