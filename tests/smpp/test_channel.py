@@ -287,3 +287,32 @@ def test_a_submit_without_response_is_not_resent(tmp_path):
         finally:
             yield service.stop()
             yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_receiver_and_transmitter_pair_and_a_second_smsc(tmp_path):
+    from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
+    from tests.smpp.gateway_harness import FAST
+    first, second = simulator(), simulator()
+    smpp = SmppSettings(enabled=True, binds=(
+        SmppBindSettings(name="operator-a", port=first.port, mode="pair", **FAST),
+        SmppBindSettings(name="operator-b", port=second.port, **FAST)))
+    service = gateway(tmp_path, first, smpp=smpp)
+    yield service.start()
+    try:
+        roles = sorted((s.name, s.role) for s in service.channels["sms"].sessions)
+        assert roles == [("operator-a", "receiver"), ("operator-a", "transmitter"),
+                         ("operator-b", "transceiver")]
+        yield first.wait_until_bound(2)
+        first.enqueue_mo("6281266660001", "Jateng Jalan rusak lewat operator A")
+        second.enqueue_mo("6281266660002", "KabBanyumas Jalan rusak lewat operator B")
+        yield first.wait_until_receipts_acknowledged(1)
+        yield second.wait_until_receipts_acknowledged(1)
+        # Each reply went back through the operator the citizen used, A's on its transmitter.
+        assert [s.destination_addr for s in first.submitted] == ["6281266660001"]
+        assert [s.destination_addr for s in second.submitted] == ["6281266660002"]
+        assert sorted(p.bound_as for p in first.bound) == ["receiver", "transmitter"]
+    finally:
+        yield service.stop()
+        yield first.stop()
+        yield second.stop()
