@@ -27,18 +27,26 @@ def _chunks(items: list, size: int = 400) -> Iterable[list]:
         yield items[start:start + size]
 
 
+def _by_channel(pairs) -> list[tuple[str, list[str]]]:
+    """(channel, key) pairs as one sorted key list per channel: every look-up names its
+    channel, so it uses the (channel, key) index instead of scanning the table."""
+    grouped: dict[str, set[str]] = {}
+    for channel, key in pairs:
+        grouped.setdefault(channel, set()).add(key)
+    return [(channel, sorted(keys)) for channel, keys in grouped.items()]
+
+
 def accept_messages(conn: Connection, batch: list[Message]) -> list[AcceptResult]:
     """Insert messages and their complaints, or find the ones they duplicate (also
     within the batch). Messages that complete held parts delete them."""
-    keys = {k for m in batch for k in (m.dedup_key, *m.dedup_also)}
     known: dict[tuple[str, str], tuple[str, str | None]] = {}
-    for chunk in _chunks(sorted(keys)):
-        rows = conn.execute(select(messages.c.channel, messages.c.dedup_key, complaints.c.id,
-                                   complaints.c.tracking_id)
-                            .join(complaints, complaints.c.message_id == messages.c.id)
-                            .where(messages.c.dedup_key.in_(chunk)))
-        for r in rows:
-            known[(r.channel, r.dedup_key)] = (r.id, r.tracking_id)
+    for channel, keys in _by_channel((m.channel, k) for m in batch for k in (m.dedup_key, *m.dedup_also)):
+        for chunk in _chunks(keys):
+            rows = conn.execute(select(messages.c.dedup_key, complaints.c.id, complaints.c.tracking_id)
+                                .join(complaints, complaints.c.message_id == messages.c.id)
+                                .where(messages.c.channel == channel, messages.c.dedup_key.in_(chunk)))
+            for r in rows:
+                known[(channel, r.dedup_key)] = (r.id, r.tracking_id)
     results, new = [], []
     for message in batch:
         found = next((known[(message.channel, k)] for k in (message.dedup_key, *message.dedup_also)
@@ -138,12 +146,14 @@ def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[b
 
     The exact id is preferred to its alternate forms, so two forms of two different ids
     cannot be confused; a late, non-final report never undoes a final one."""
-    wanted = {i for r in reports for i in (r.channel_message_id, *r.alternate_ids)}
     found: dict[tuple[str, str], tuple[int, str]] = {}
-    for chunk in _chunks(sorted(wanted)):
-        for row in conn.execute(select(replies.c.id, replies.c.channel, replies.c.channel_message_id,
-                                       replies.c.state).where(replies.c.channel_message_id.in_(chunk))):
-            found[(row.channel, row.channel_message_id)] = (row.id, row.state)
+    for channel, ids in _by_channel((r.channel, i) for r in reports
+                                    for i in (r.channel_message_id, *r.alternate_ids)):
+        for chunk in _chunks(ids):
+            for row in conn.execute(select(replies.c.id, replies.c.channel_message_id, replies.c.state)
+                                    .where(replies.c.channel == channel,
+                                           replies.c.channel_message_id.in_(chunk))):
+                found[(channel, row.channel_message_id)] = (row.id, row.state)
     updates, matched = [], []
     for report in reports:
         hit = next((found[(report.channel, i)] for i in (report.channel_message_id, *report.alternate_ids)
@@ -165,10 +175,11 @@ def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[b
 def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[bool]:
     """Store parts of long messages; False for a part already held."""
     held = set()
-    for chunk in _chunks(sorted({p.parts_key for p in parts})):
-        held |= {(r.channel, r.parts_key, r.part_no) for r in conn.execute(
-            select(message_parts.c.channel, message_parts.c.parts_key, message_parts.c.part_no)
-            .where(message_parts.c.parts_key.in_(chunk)))}
+    for channel, keys in _by_channel((p.channel, p.parts_key) for p in parts):
+        for chunk in _chunks(keys):
+            held |= {(channel, r.parts_key, r.part_no) for r in conn.execute(
+                select(message_parts.c.parts_key, message_parts.c.part_no)
+                .where(message_parts.c.channel == channel, message_parts.c.parts_key.in_(chunk)))}
     out, rows = [], []
     for p in parts:
         slot = (p.channel, p.parts_key, p.part_no)
