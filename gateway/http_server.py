@@ -23,6 +23,7 @@ from twisted.web import resource, server
 from gateway import metrics
 from gateway.config_schema import ConfigError
 from gateway.logging import get_logger
+from gateway.web import json_response, quiet_site
 
 log = get_logger(__name__)
 
@@ -65,10 +66,7 @@ class OperationsServer:
         parent.putChild(parts[-1], child)
 
     def start(self) -> None:
-        site = server.Site(self.root)
-        site.noisy = False
-        site.log = lambda request: None
-        self._listening = self._reactor.listenTCP(self._port, site, interface=self._listen)
+        self._listening = self._reactor.listenTCP(self._port, quiet_site(self.root), interface=self._listen)
         log.info("http server listening", listen=self._listen, port=self.port)
 
     def stop(self) -> defer.Deferred:
@@ -79,10 +77,8 @@ class OperationsServer:
 
 
 def _json(request, status: int, body) -> bytes:
-    request.setResponseCode(status)
-    request.setHeader(b"content-type", b"application/json")
     request.setHeader(b"cache-control", b"no-store")
-    return json.dumps(body).encode()
+    return json_response(request, status, body)
 
 
 def _finish(request, status: int, content_type: bytes, body: bytes) -> None:
