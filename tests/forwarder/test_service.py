@@ -43,7 +43,7 @@ def test_the_citizen_gets_the_central_stores_tracking_number(tmp_path, monkeypat
     yield service.start()
     try:
         accepted = yield post(channel, "+6281200000031", "PekalonganKota Jalan rusak", "mo-1")
-        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         tracking = fake.cases[accepted["complaint_id"]]
         (sent,) = channel.replies
         assert f"#{tracking}" in sent["text"] and "Kota Pekalongan" in sent["text"]
@@ -67,12 +67,12 @@ def test_a_repeated_message_gets_the_same_number_again_but_not_an_immediate_rede
         # Before the case exists a repeat gets nothing: the first reply, with the number, is coming.
         early = yield post(channel, "+6281200000032", "KabBanyumas Lampu mati", "mo-2")
         assert early["duplicate"] is True
-        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         tracking = fake.cases[first["complaint_id"]]
 
         again = yield post(channel, "+6281200000032", "KabBanyumas Lampu mati", "mo-2")
         assert (again["duplicate"], again["tracking_id"]) == (True, tracking)
-        yield channel.wait_for_deliveries(2).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(2).addTimeout(20, reactor)
         assert [r["to"] for r in channel.replies] == ["+6281200000032"] * 2
         assert f"#{tracking}" in channel.replies[1]["text"] and "sudah" in channel.replies[1]["text"]
 
@@ -93,7 +93,7 @@ def test_within_the_quiet_period_a_redelivery_gets_no_second_reply(tmp_path, mon
     yield service.start()
     try:
         yield post(channel, "+6281200000033", "Jateng Bus ngetem", "mo-3")
-        yield channel.wait_for_deliveries(1).addTimeout(20, reactor)
+        yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         redelivered = yield post(channel, "+6281200000033", "Jateng Bus ngetem", "mo-3")
         assert redelivered["duplicate"] is True
         yield service.store.drain()
