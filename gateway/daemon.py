@@ -15,9 +15,9 @@ from __future__ import annotations
 import signal
 import sys
 
-from gateway import logging as gwlog
 from twisted.internet.error import CannotListenError
 
+from gateway import logging as gwlog
 from gateway.config import ConfigError, Settings
 from gateway.http_server import OperationsServer
 from gateway.notify import Heartbeat, SystemdNotifier
