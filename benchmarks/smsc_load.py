@@ -51,7 +51,8 @@ def main(count: int, window: int):
         "ack_seconds": acked_at - start, "reply_seconds": replied_at - start,
         "ack_p50_ms": percentile(sim.ack_latencies, 0.50) * 1000,
         "ack_p99_ms": percentile(sim.ack_latencies, 0.99) * 1000,
-        "redeliveries": sim.deliveries_sent - len(sim.ack_latencies) - len(sim.acknowledged_receipts),
+        # MOs the gateway did not acknowledge the first time (RX_T_APPN, lost responses)
+        "redeliveries": sum(acked.attempts - 1 for acked in sim.acknowledged),
     }), flush=True)
     reactor.stop()
 
