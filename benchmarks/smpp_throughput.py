@@ -80,6 +80,7 @@ def main() -> None:
             subprocess.Popen(["py-spy", "record", "--pid", str(daemon.pid), "--duration", "6", "--rate",
                               "200", "--format", "raw", "--threads", "-o", profiler])
         try:
+            json.loads(smsc.stdout.readline())   # all acknowledged (figures repeated below)
             done = json.loads(smsc.stdout.readline())
             rss = peak_rss_mb(daemon.pid)
             cpu = {"gateway": cpu_seconds(daemon.pid), "smsc": cpu_seconds(smsc.pid)}

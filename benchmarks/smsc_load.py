@@ -44,6 +44,9 @@ def main(count: int, window: int):
         feed()
     yield sim.wait_until_acknowledged(count)
     acked_at = time.monotonic()
+    print(json.dumps({"event": "acknowledged", "mo": count, "ack_seconds": acked_at - start,
+                      "ack_p50_ms": percentile(sim.ack_latencies, 0.50) * 1000,
+                      "ack_p99_ms": percentile(sim.ack_latencies, 0.99) * 1000}), flush=True)
     yield sim.wait_until_submitted(count)
     replied_at = time.monotonic()
     print(json.dumps({
