@@ -257,9 +257,13 @@ class Reassembler:
                 for k in done]
 
     def _forget_completed(self, now: float) -> None:
-        stale = [k for k, p in self._completed.items()
-                 if now - (p.completed_at or 0.0) >= self.completed_memory]
-        for key in stale:
+        # The dict is in completion order (a message completed again is re-inserted), so
+        # the stale ones are at the front: stop at the first fresh one instead of scanning
+        # every completed message on every part (measured: a scan per part under load).
+        while self._completed:
+            key = next(iter(self._completed))
+            if now - (self._completed[key].completed_at or 0.0) < self.completed_memory:
+                break
             del self._completed[key]
 
     def _assemble_pending(self, key: PartKey) -> AssembledMessage:
