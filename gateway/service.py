@@ -158,8 +158,6 @@ class GatewayService:
                  reply_templates=self.settings.source)
         return True
 
-    reload_mapping = reload  # the name SIGHUP's handler and older tests use
-
     @inlineCallbacks
     def stop(self):
         """Graceful drain: stop intake, let in-flight commits finish, close the store."""

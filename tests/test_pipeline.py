@@ -132,7 +132,7 @@ def test_broken_region_mapping_on_reload_keeps_the_old_one(tmp_path):
     yield service.start()
     try:
         mapping.write_text("regions: [this is: not: a mapping\n", encoding="utf-8")
-        assert service.reload_mapping() is False
+        assert service.reload() is False
         _, body = yield post(channel, "+6281200000007", "KabBanyumas Jalan rusak")
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         detail = yield service.store.show_complaint(body["complaint_id"])
