@@ -91,6 +91,15 @@ class HeldPart:
     part_no: int
     part: dict                            # the channel's own description of the part
     received_at: datetime = field(default_factory=utcnow)
+    #: a message that completed these parts after this moment makes this part a late copy
+    #: of it (the SMSC delivering again what a crash left unacknowledged), not a new part
+    completed_since: datetime | None = None
+
+
+class PartOutcome(str, enum.Enum):
+    HELD = "held"              # stored, waiting for its siblings
+    ALREADY_HELD = "already held"
+    COMPLETED = "completed"    # its message is already committed: a late copy
 
 
 class ComplaintState(str, enum.Enum):

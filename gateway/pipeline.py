@@ -14,7 +14,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.logging import get_logger
 from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, HeldPart, Message,
-                           Routing, RoutingStatus)
+                           PartOutcome, Routing, RoutingStatus)
 
 log = get_logger(__name__)
 
@@ -52,7 +52,7 @@ class Pipeline:
     def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
         return self._store.record_delivery(report)
 
-    def hold_part(self, part: HeldPart) -> Deferred[bool]:
+    def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
         return self._store.hold_part(part)
 
     def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:

@@ -113,13 +113,13 @@ def test_run_refuses_an_old_schema_when_told_not_to_migrate(tmp_path):
 
 @pytest_twisted.inlineCallbacks
 def test_held_parts_survive_until_their_message_commits(store_url):
-    from gateway.model import HeldPart
+    from gateway.model import HeldPart, PartOutcome
     store = yield open_store(store_url, reactor)
     try:
         first = yield store.hold_part(HeldPart("sms", "k", 1, {"payload": "aa"}))
         again = yield store.hold_part(HeldPart("sms", "k", 1, {"payload": "aa"}))
         yield store.hold_part(HeldPart("sms", "other", 1, {"payload": "bb"}))
-        assert (first, again) == (True, False)
+        assert (first, again) == (PartOutcome.HELD, PartOutcome.ALREADY_HELD)
         assert [(p.parts_key, p.part_no) for p in (yield store.held_parts("sms"))] == [("k", 1), ("other", 1)]
         whole = Message("sms", "+6281", "part one part two", "content#5", parts_key="k")
         yield store.accept(whole)

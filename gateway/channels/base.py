@@ -12,7 +12,7 @@ from typing import Protocol
 
 from twisted.internet.defer import Deferred
 
-from gateway.model import AcceptResult, DeliveryReport, HeldPart, Message, Reply
+from gateway.model import AcceptResult, DeliveryReport, HeldPart, Message, PartOutcome, Reply
 
 
 class StoreUnavailable(Exception):
@@ -28,8 +28,9 @@ class Intake(Protocol):
     def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
         """Record what became of a reply this channel sent; False if no reply has that id yet."""
 
-    def hold_part(self, part: HeldPart) -> Deferred[bool]:
-        """Store one part of a long message before acknowledging it (False: already held).
+    def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
+        """Store one part of a long message before acknowledging it (or learn that it is
+        held already, or that its message was committed already: a late copy).
         The `Message` that completes it names the same `parts_key`, which deletes the
         held parts in the transaction that commits the message."""
 

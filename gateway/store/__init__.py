@@ -11,7 +11,8 @@ from pathlib import Path
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
-from gateway.model import AcceptResult, Complaint, DeliveryReport, HeldPart, Message, Reply, Routing
+from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
+                           Reply, Routing)
 from gateway.store import bulk, journal, migrate
 from gateway.store.database import Database, GroupCommitter, make_engine
 
@@ -60,7 +61,7 @@ class Store:
     def record_delivery(self, report: DeliveryReport) -> Deferred[bool]:
         return self.committer.submit_bulk(bulk.record_deliveries, report)
 
-    def hold_part(self, part: HeldPart) -> Deferred[bool]:
+    def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
         return self.committer.submit_bulk(bulk.hold_parts, part)
 
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:

@@ -11,13 +11,14 @@ that depend on each other is kept.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from typing import Iterable
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from gateway.model import (AcceptResult, ComplaintState, DeliveryReport, HeldPart, Message, Reply,
-                           ReplyState, Routing, utcnow)
+from gateway.model import (AcceptResult, ComplaintState, DeliveryReport, HeldPart, Message,
+                           PartOutcome, Reply, ReplyState, Routing, utcnow)
 from gateway.store.tables import complaints, local_cases, message_parts, messages, replies
 
 
@@ -67,7 +68,8 @@ def accept_messages(conn: Connection, batch: list[Message]) -> list[AcceptResult
 def _insert_messages(conn: Connection, new: list[tuple[Message, str]]) -> None:
     rows = [dict(channel=m.channel, dedup_key=m.dedup_key, sender=m.sender, recipient=m.recipient,
                  text=m.text, received_at=m.received_at, channel_message_ids=list(m.channel_message_ids),
-                 flags=list(m.flags), reply_context=m.reply_context, raw_hex=m.raw_hex) for m, _ in new]
+                 flags=list(m.flags), reply_context=m.reply_context, raw_hex=m.raw_hex,
+                 parts_key=m.parts_key) for m, _ in new]
     ids = conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
     now = utcnow()
@@ -172,25 +174,40 @@ def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[b
     return matched
 
 
-def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[bool]:
-    """Store parts of long messages; False for a part already held."""
-    held = set()
+def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[PartOutcome]:
+    """Store parts of long messages — unless held already, or their message is already
+    committed (a late copy the SMSC delivers again)."""
+    held, completed = set(), set()
     for channel, keys in _by_channel((p.channel, p.parts_key) for p in parts):
         for chunk in _chunks(keys):
             held |= {(channel, r.parts_key, r.part_no) for r in conn.execute(
                 select(message_parts.c.parts_key, message_parts.c.part_no)
                 .where(message_parts.c.channel == channel, message_parts.c.parts_key.in_(chunk)))}
+            completed |= {(channel, r.parts_key, r.received_at) for r in conn.execute(
+                select(messages.c.parts_key, messages.c.received_at)
+                .where(messages.c.channel == channel, messages.c.parts_key.in_(chunk)))}
     out, rows = [], []
     for p in parts:
         slot = (p.channel, p.parts_key, p.part_no)
-        out.append(slot not in held)
-        if slot not in held:
+        if p.completed_since is not None and any(
+                (c, k) == (p.channel, p.parts_key) and _aware(at) >= p.completed_since
+                for c, k, at in completed):
+            out.append(PartOutcome.COMPLETED)
+        elif slot in held:
+            out.append(PartOutcome.ALREADY_HELD)
+        else:
+            out.append(PartOutcome.HELD)
             held.add(slot)
             rows.append(dict(channel=p.channel, parts_key=p.parts_key, part_no=p.part_no,
                              part=p.part, received_at=p.received_at))
     if rows:
         conn.execute(insert(message_parts), rows)
     return out
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def create_local_cases(conn: Connection, items: list[tuple[str, dict, int]]) -> list[int]:

@@ -72,11 +72,6 @@ def record_delivery(conn: Connection, report: DeliveryReport) -> bool:
     return bulk.record_deliveries(conn, [report])[0]
 
 
-def hold_part(conn: Connection, part: HeldPart) -> bool:
-    """Store one part of a long message; False if that part was already held."""
-    return bulk.hold_parts(conn, [part])[0]
-
-
 def held_parts(conn: Connection, channel: str) -> list[HeldPart]:
     rows = conn.execute(select(message_parts).where(message_parts.c.channel == channel)
                         .order_by(message_parts.c.id))

@@ -30,7 +30,9 @@ messages = Table(
     Column("flags", JSON, nullable=False),
     Column("reply_context", JSON, nullable=False),
     Column("raw_hex", Text),  # the bytes of a message no known coding could decode
+    Column("parts_key", String(255)),  # the held parts it completed (late copies are known)
     UniqueConstraint("channel", "dedup_key", name="uq_messages_channel_dedup_key"),
+    Index("ix_messages_channel_parts_key", "channel", "parts_key"),
 )
 
 complaints = Table(

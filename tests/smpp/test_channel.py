@@ -316,3 +316,32 @@ def test_receiver_and_transmitter_pair_and_a_second_smsc(tmp_path):
         yield service.stop()
         yield first.stop()
         yield second.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_late_copy_of_a_part_after_a_restart_is_not_a_second_complaint(tmp_path):
+    from gateway.channels.smpp.simulator_mo import MoSpec, deliver_sm_fields
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    yield service.start()
+    text = "KabBanyumas " + "irigasi sawah kami rusak sejak musim hujan lalu " * 8
+    parts = deliver_sm_fields(MoSpec("6281255550001", text), reference=99)
+    try:
+        yield sim.wait_until_bound(1)
+        answers = yield defer.gatherResults([sim.bound[0].send_request("deliver_sm", **f) for f in parts])
+        assert {a.status for a in answers} == {0}
+    finally:
+        yield service.stop()
+    # The daemon died before the SMSC heard the last answer; after the restart the SMSC
+    # delivers that part again. The gateway remembers nothing of it in memory.
+    restarted = gateway(tmp_path, sim)
+    yield restarted.start()
+    try:
+        yield sim.wait_until_bound(1)
+        again = yield sim.bound[0].send_request("deliver_sm", **parts[-1])
+        assert again.status == 0
+        assert (yield restarted.store.held_parts("sms")) == []
+        assert [t for _, t, _, _ in (yield texts_of(restarted))] == [text]
+    finally:
+        yield restarted.stop()
+        yield sim.stop()

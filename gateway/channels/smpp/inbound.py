@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 import phonenumbers
 from twisted.internet import defer, task
@@ -21,7 +22,7 @@ from gateway.channels.smpp.concat import AssembledMessage, Reassembler, Segment,
 from gateway.channels.smpp.constants import ESME_ROK
 from gateway.channels.smpp.settings import SmppSettings
 from gateway.logging import get_logger
-from gateway.model import HeldPart, Message
+from gateway.model import HeldPart, Message, PartOutcome, utcnow
 
 log = get_logger(__name__)
 CHANNEL = "sms"
@@ -102,14 +103,26 @@ class InboundSms:
         self._in_flight[slot] = []
         waiter = self._wait(slot)   # registered before the commit can possibly fire
         if assembled is None:
+            window = timedelta(seconds=self._settings.dedup_window_s)
             d = self._intake.hold_part(HeldPart(CHANNEL, parts_key(segment.key), segment.seqnum,
-                                                _part_record(segment)))
-            d.addCallback(lambda _: ESME_ROK)
+                                                _part_record(segment),
+                                                completed_since=utcnow() - window))
+            d.addCallback(self._held, reassembler, segment)
         else:
             d = self._commit(assembled, pdu.fields)
         d.addErrback(self._undo, reassembler, segment)
         d.addBoth(self._settled, slot)
         return waiter
+
+    @staticmethod
+    def _held(outcome: PartOutcome, reassembler: Reassembler, segment: Segment) -> int:
+        if outcome is PartOutcome.COMPLETED:
+            # A late copy of a part whose message is already committed (a crash came
+            # between that commit and the SMSC hearing of it): acknowledge, keep nothing.
+            log.info("late copy of a part of a committed long SMS", bind=segment.key[0],
+                     sender=segment.key[1])
+            reassembler.undo(segment)
+        return ESME_ROK
 
     def _wait(self, slot) -> defer.Deferred:
         waiter: defer.Deferred = defer.Deferred()
