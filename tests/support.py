@@ -43,6 +43,34 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
+def daemon_config(tmp_path: Path, sections: str = "", mapping: Path = MAPPING) -> Path:
+    """A config for `lapor-gateway run` in a test: state in `tmp_path`, JSON logs the
+    `Daemon` helper reads, the given region mapping, and `sections` (more TOML)."""
+    return write_config(tmp_path / "gateway.toml", f"""
+[gateway]
+state_directory = "{tmp_path / 'state'}"
+[logging]
+format = "json"
+[parser]
+mapping = "{mapping}"
+{sections}""")
+
+
+def simulator_process(tmp_path: Path, mos: list[dict]):
+    """`lapor-gateway smsc-sim` as a subprocess delivering `mos` ({"from", "text"}) and
+    logging each acknowledged MO to tmp_path/acks.jsonl; returns (process, port)."""
+    burst = tmp_path / "burst.jsonl"
+    burst.write_text("".join(json.dumps(mo) + "\n" for mo in mos), encoding="utf-8")
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "smsc-sim", "--port", "0", "--mo-file", str(burst),
+         "--ack-log", str(tmp_path / "acks.jsonl"), "--redelivery-delay", "0.5",
+         "--window", "50", "--receipt-delay", "0", "--status-interval", "0"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True)
+    listening = json.loads(sim.stdout.readline())
+    assert listening["event"] == "smsc-sim listening"
+    return sim, listening["port"]
+
+
 class Daemon:
     """`lapor-gateway run` as a subprocess; a thread reads its JSON log lines as they come
     (a full pipe would block the daemon), and tests wait for the events they expect."""

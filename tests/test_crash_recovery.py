@@ -6,21 +6,14 @@ import sqlite3
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.support import MAPPING, Daemon, write_config
+from tests.support import Daemon, daemon_config
 
 N = 150
 PHONES = [f"+62813{n:08d}" for n in range(N)]
 
 
 def config(tmp_path, latency_ms: int):
-    return write_config(tmp_path / "gateway.toml", f"""
-[gateway]
-state_directory = "{tmp_path / 'state'}"
-[logging]
-format = "json"
-[parser]
-mapping = "{MAPPING}"
-[forwarder]
+    return daemon_config(tmp_path, f"""[forwarder]
 concurrency = 4
 [forwarder.local]
 latency_ms = {latency_ms}

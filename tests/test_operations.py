@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from tests.notify_socket import NotifySocket
-from tests.support import MAPPING, Daemon, write_config
+from tests.support import MAPPING, Daemon, daemon_config
 
 ROUTED = "LAPOR! Aduan Anda untuk {region} diterima, nomor #{tracking}."
 ROUTED_NEW = "LAPOR! Terima kasih, aduan #{tracking} untuk {region} sudah kami catat."
@@ -36,14 +36,7 @@ def http(port: int, path: str, body: dict | None = None, headers=None) -> tuple[
 
 
 def local_config(tmp_path, mapping, routed: str = ROUTED):
-    return write_config(tmp_path / "gateway.toml", f"""
-[gateway]
-state_directory = "{tmp_path / 'state'}"
-[logging]
-format = "json"
-[parser]
-mapping = "{mapping}"
-[replies.templates]
+    return daemon_config(tmp_path, mapping=mapping, sections=f"""[replies.templates]
 routed = "{routed}"
 [channels.http]
 enabled = true
@@ -130,13 +123,7 @@ def test_without_notify_socket_the_daemon_runs_the_same(tmp_path):
 def test_telegram_webhook_is_served_by_the_daemons_http_server(tmp_path):
     # The Bot API is unreachable (port 9 on 127.0.0.1): the bot keeps retrying its start,
     # which must neither stop the gateway nor make it unready (Telegram is not required).
-    config = write_config(tmp_path / "gateway.toml", f"""
-[gateway]
-state_directory = "{tmp_path / 'state'}"
-[logging]
-format = "json"
-[parser]
-mapping = "{MAPPING}"
+    config = daemon_config(tmp_path, """
 [channels.telegram]
 enabled = true
 mode = "webhook"

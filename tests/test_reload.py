@@ -5,7 +5,7 @@ import shutil
 import signal
 import urllib.request
 
-from tests.support import MAPPING, Daemon, cli, write_config
+from tests.support import MAPPING, Daemon, cli, daemon_config
 
 
 def post(port: int, text: str) -> None:
@@ -18,14 +18,7 @@ def post(port: int, text: str) -> None:
 def test_sighup_reloads_edited_mapping_and_refuses_a_broken_one(tmp_path):
     mapping = tmp_path / "regions.yaml"
     shutil.copy(MAPPING, mapping)
-    config = write_config(tmp_path / "gateway.toml", f"""
-[gateway]
-state_directory = "{tmp_path / 'state'}"
-[logging]
-format = "json"
-[parser]
-mapping = "{mapping}"
-[channels.http]
+    config = daemon_config(tmp_path, mapping=mapping, sections="""[channels.http]
 enabled = true
 port = 0
 """)

@@ -239,7 +239,7 @@ def test_malformed_input_never_takes_the_bind_down_except_a_broken_length(tmp_pa
             yield logs.wait_for("message accepted")
             assert session.reconnects == 0 and session.bound
             # A command_length that cannot be right: the stream is lost; drop and reconnect.
-            lost, bound = session.next_event("lost"), None
+            lost = session.next_event("lost")
             smsc.transport.write(struct.pack(">L", 3) + b"\x00" * 12)
             yield lost
             yield session.next_event("bound")

@@ -2,39 +2,21 @@
 store, and after a restart the SMSC's redeliveries make no second complaint."""
 import json
 import sqlite3
-import subprocess
-import sys
 
-from tests.support import MAPPING, REPO, Daemon, write_config
+from tests.support import Daemon, daemon_config, simulator_process
 
 N = 600
 
 
 def start_simulator(tmp_path):
-    burst = tmp_path / "burst.jsonl"
-    with burst.open("w") as f:
-        for n in range(N):
-            long = " dan sudah dilaporkan berkali-kali tanpa tanggapan" * 4 if n % 10 == 0 else ""
-            f.write(json.dumps({"from": f"62815{n:08d}", "text": f"Jateng Jalan rusak no {n}{long}"}) + "\n")
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "smsc-sim", "--port", "0", "--mo-file", str(burst),
-         "--ack-log", str(tmp_path / "acks.jsonl"), "--redelivery-delay", "0.5",
-         "--window", "50", "--receipt-delay", "0", "--status-interval", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True)
-    listening = json.loads(sim.stdout.readline())
-    assert listening["event"] == "smsc-sim listening"
-    return sim, listening["port"]
+    long = " dan sudah dilaporkan berkali-kali tanpa tanggapan" * 4
+    return simulator_process(tmp_path, [
+        {"from": f"62815{n:08d}", "text": f"Jateng Jalan rusak no {n}{long if n % 10 == 0 else ''}"}
+        for n in range(N)])
 
 
 def config(tmp_path, port):
-    return write_config(tmp_path / "gateway.toml", f"""
-[gateway]
-state_directory = "{tmp_path / 'state'}"
-[logging]
-format = "json"
-[parser]
-mapping = "{MAPPING}"
-[channels.smpp]
+    return daemon_config(tmp_path, f"""[channels.smpp]
 enabled = true
 [[channels.smpp.binds]]
 port = {port}

@@ -3,41 +3,22 @@ what went through and parses with prometheus-client's parser, /readyz turns 503 
 the SMSC goes away, and SIGTERM during a burst loses nothing."""
 import json
 import sqlite3
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.notify_socket import NotifySocket
-from tests.support import MAPPING, REPO, Daemon, write_config
+from tests.support import Daemon, daemon_config, simulator_process
 
 
 def simulator(tmp_path, count: int):
-    burst = tmp_path / "burst.jsonl"
-    with burst.open("w") as f:
-        for n in range(count):
-            f.write(json.dumps({"from": f"62816{n:08d}", "text": f"PekalonganKota Jalan rusak no {n}"}) + "\n")
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "smsc-sim", "--port", "0", "--mo-file", str(burst),
-         "--ack-log", str(tmp_path / "acks.jsonl"), "--redelivery-delay", "0.5", "--window", "50",
-         "--receipt-delay", "0", "--status-interval", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True)
-    listening = json.loads(sim.stdout.readline())
-    assert listening["event"] == "smsc-sim listening"
-    return sim, listening["port"]
+    return simulator_process(tmp_path, [{"from": f"62816{n:08d}", "text": f"PekalonganKota Jalan rusak no {n}"}
+                                        for n in range(count)])
 
 
 def daemon_for(tmp_path, port: int, env=None) -> Daemon:
-    config = write_config(tmp_path / "gateway.toml", f"""
-[gateway]
-state_directory = "{tmp_path / 'state'}"
-[logging]
-format = "json"
-[parser]
-mapping = "{MAPPING}"
-[channels.smpp]
+    config = daemon_config(tmp_path, f"""[channels.smpp]
 enabled = true
 [[channels.smpp.binds]]
 port = {port}
