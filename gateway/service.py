@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets as _random
-from pathlib import Path
 
 from twisted.internet.defer import inlineCallbacks
 

@@ -106,7 +106,7 @@ class ReplySender:
             except error.ConnectionLost as lost:
                 if "before sending" in str(lost):
                     raise NotBound(f"bind {session.name} went down before the submit") from None
-                raise ReplyUncertain(f"connection lost awaiting submit_sm_resp; not resent") from None
+                raise ReplyUncertain("connection lost awaiting submit_sm_resp; not resent") from None
             if resp.status == ESME_ROK:
                 return normalise_message_id(resp.fields.get("message_id") or "")
             if resp.status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
