@@ -49,14 +49,18 @@ def cmd_check_config(args) -> int:
     settings = load_settings(args)
     load_parser(settings)
     resolver = settings.secrets_resolver()
-    found = {name: resolver.get(name, required=False) for name in SECRET_NAMES}
+    for name in settings.required_secrets():
+        resolver.get(name)  # a missing one is a ConfigError naming it: exit 78
+    found = {name: resolver.get(name, required=False)
+             for name in dict.fromkeys([*SECRET_NAMES, *settings.required_secrets()])}
     print(json.dumps({
         "config": settings.source,
         "state_directory": str(settings.state_directory),
         "store": settings.store.url or "sqlite (state directory)",
         "mapping": str(settings.parser.mapping),
         "forwarder": settings.forwarder.adapter,
-        "channels": {"local": settings.channels.http.enabled},
+        "channels": {"local": settings.channels.http.enabled, "sms": settings.channels.smpp.enabled,
+                     "x": settings.channels.x.enabled, "telegram": settings.channels.telegram.enabled},
         "secrets": {n: (s.origin if s else "not set") for n, s in found.items()},
     }, indent=2))
     print(f"{settings.source}: OK", file=sys.stderr)

@@ -178,6 +178,22 @@ class Settings:
     def secrets_resolver(self) -> "Secrets":
         return Secrets(self)
 
+    def required_secrets(self) -> list[str]:
+        """The secrets what is enabled here cannot run without (check-config looks for each)."""
+        names = [b.password_secret for b in self.channels.smpp.binds] if self.channels.smpp.enabled else []
+        if self.channels.x.enabled:
+            names += ["x_bearer_token", "x_consumer_key", "x_consumer_secret", "x_access_token",
+                      "x_access_token_secret"]
+        if self.channels.telegram.enabled:
+            names.append("telegram_token")
+            if self.channels.telegram.mode == "webhook":
+                names.append("telegram_webhook_secret")
+        if self.channels.http.enabled and self.channels.http.require_token:
+            names.append("http_intake_token")
+        if self.forwarder.adapter != "local":
+            names.append("case_store_token")
+        return names
+
 
 def is_secret_name(name: str) -> bool:
     # Several SMPP binds may each have a password: smpp_password, smpp_password_<bind>, ...

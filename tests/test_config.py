@@ -1,5 +1,7 @@
 """Config: the shipped example is valid; mistakes stop the program with exit 78 naming
 file and key; secrets come from env, files or the credentials directory and never show."""
+import os
+
 import pytest
 
 from gateway.config import ConfigError, load_config
@@ -79,3 +81,19 @@ def test_secrets_from_env_files_and_credentials_directory_never_shown(tmp_path):
     secret = settings.secrets_resolver().get("pseudonym_key")
     assert secret.reveal() == "s3cret-from-file"
     assert "s3cret" not in repr(secret) + str(secret)
+
+
+@pytest.mark.parametrize("section, secret", [
+    ("[channels.telegram]\nenabled = true\n", "telegram_token"),
+    ("[channels.smpp]\nenabled = true\n[[channels.smpp.binds]]\nname = 'xl'\n"
+     "password_secret = 'smpp_password_xl'\n", "smpp_password_xl"),
+    ("[channels.x]\nenabled = true\n", "x_bearer_token"),
+    ("[forwarder]\nadapter = 'http'\n[forwarder.http]\nbase_url = 'http://127.0.0.1:1'\n",
+     "case_store_token"),
+])
+def test_check_config_names_a_secret_an_enabled_feature_needs(tmp_path, section, secret):
+    path = write_config(tmp_path / "gateway.toml", PARSER + section)
+    clean = {k: "" for k in os.environ if k.startswith("LAPOR_") or k == "CREDENTIALS_DIRECTORY"}
+    result = cli("check-config", path, env=clean)
+    assert result.returncode == 78
+    assert f"missing secret {secret}" in result.stderr
