@@ -99,12 +99,7 @@ def status_line(service: GatewayService) -> str:
     """One line for `systemctl status`: each channel's state and the counts so far."""
     parts = []
     for name, channel in sorted(service.channels.items()):
-        sessions = getattr(channel, "sessions", None)
-        if sessions:
-            bound = sum(1 for s in sessions if s.bound)
-            parts.append(f"{name} {bound}/{len(sessions)} bound")
-        else:
-            parts.append(f"{name} {'up' if channel.is_up() else 'down'}")
+        parts.append(f"{name} {channel.status()}")
     if service.pipeline is not None:
         parts.append(f"accepted {service.pipeline.accepted}, duplicates {service.pipeline.duplicates},"
                      f" forwarded {service.forwarder.forwarded}, backlog {service.forwarder.backlog}")

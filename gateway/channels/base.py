@@ -73,6 +73,10 @@ class Channel(abc.ABC):
         """Whether the channel can receive right now (bound, polling, listening)."""
         return True
 
+    def status(self) -> str:
+        """A few words for `systemctl status`, e.g. "up" or "1/2 bound"."""
+        return "up" if self.is_up() else "down"
+
 
 class ReplyRejected(Exception):
     """The channel refused a reply for good (bad address, blocked user, ...)."""

@@ -1,4 +1,5 @@
-"""The complaint journal's writes and reads, as plain functions of a Connection.
+"""The complaint journal's reads and its less frequent writes, as plain functions of a
+Connection (the hot-path writes are in `bulk.py`).
 
 They run in the database thread (see `database.py`) and return plain records from
 `gateway.model`, never lazy ORM objects, so the reactor thread never touches the
@@ -11,25 +12,8 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
-from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, HeldPart, Message,
-                           Region, RegionLevel, Reply, ReplyState, Routing, RoutingStatus, utcnow)
-from gateway.store import bulk
+from gateway.model import (Complaint, ComplaintState, HeldPart, Message, Region, RegionLevel, Reply, ReplyState, Routing, RoutingStatus, utcnow)
 from gateway.store.tables import complaints, cursors, message_parts, messages, replies
-
-
-def accept_message(conn: Connection, message: Message) -> AcceptResult:
-    """Insert a message and its complaint, or find the one it duplicates (see bulk.py)."""
-    return bulk.accept_messages(conn, [message])[0]
-
-
-def record_routing(conn: Connection, complaint_id: str, routing: Routing) -> None:
-    bulk.record_routings(conn, [(complaint_id, routing)])
-
-
-def record_forwarded(conn: Connection, complaint_id: str, tracking_id: str, reply_kind: str,
-                     reply_text: str) -> Reply | None:
-    """Store the tracking number and queue the citizen's reply, in one step (see bulk.py)."""
-    return bulk.record_forwardeds(conn, [(complaint_id, tracking_id, reply_kind, reply_text)])[0]
 
 
 def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
@@ -56,20 +40,12 @@ def revive_dead(conn: Connection, complaint_id: str | None) -> list[str]:
     return ids
 
 
-def record_reply_sent(conn: Connection, reply_id: int, channel_message_id: str) -> None:
-    bulk.record_replies_sent(conn, [(reply_id, channel_message_id)])
-
-
 def record_reply_failure(conn: Connection, reply_id: int, error: str, final: bool) -> int:
     """Count a failed send; returns the attempts so far."""
     conn.execute(update(replies).where(replies.c.id == reply_id).values(
         attempts=replies.c.attempts + 1, last_error=error[:2000], updated_at=utcnow(),
         **({"state": ReplyState.FAILED.value} if final else {})))
     return conn.execute(select(replies.c.attempts).where(replies.c.id == reply_id)).scalar_one()
-
-
-def record_delivery(conn: Connection, report: DeliveryReport) -> bool:
-    return bulk.record_deliveries(conn, [report])[0]
 
 
 def held_parts(conn: Connection, channel: str) -> list[HeldPart]:

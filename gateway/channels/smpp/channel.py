@@ -62,6 +62,9 @@ class SmppChannel(Channel):
         """Bound for receiving on at least one bind."""
         return any(s.bound and s.role in ("transceiver", "receiver") for s in self.sessions)
 
+    def status(self) -> str:
+        return f"{sum(1 for s in self.sessions if s.bound)}/{len(self.sessions)} bound"
+
     @defer.inlineCallbacks
     def stop(self):
         """Answer what is being committed, unbind every session, stop timers."""
