@@ -97,3 +97,39 @@ def test_check_config_names_a_secret_an_enabled_feature_needs(tmp_path, section,
     result = cli("check-config", path, env=clean)
     assert result.returncode == 78
     assert f"missing secret {secret}" in result.stderr
+
+
+X_ON = "[channels.x]\nenabled = true\naccount_id = '1708'\n"
+
+
+@pytest.mark.parametrize("keys", [
+    "poll_interval_s = 60.0\n",                               # the old default: 600 < 900
+    "poll_interval_s = 89.9\nrequests_per_15min = 10\n",
+    "poll_interval_s = 1.0\nrequests_per_15min = 450\n",
+])
+@pytest.mark.parametrize("command", ["check-config", "run"])
+def test_x_polls_that_cannot_fit_the_request_budget_are_refused(tmp_path, keys, command):
+    path = write_config(tmp_path / "gateway.toml",
+                        PARSER + f"[gateway]\nstate_directory = 'st'\n{X_ON}{keys}")
+    result = cli(*(["check-config", path] if command == "check-config" else ["run", "--config", path]))
+    assert result.returncode == 78, result.stderr
+    assert f"{path}: [channels.x].poll_interval_s:" in result.stderr
+    assert "requests_per_15min" in result.stderr and "900" in result.stderr
+    assert not (tmp_path / "st").exists()
+
+
+@pytest.mark.parametrize("keys", ["", "poll_interval_s = 60.0\nrequests_per_15min = 15\n",
+                                  "poll_interval_s = 900.0\nrequests_per_15min = 1\n"])
+def test_x_polls_that_fit_the_request_budget_pass(tmp_path, keys):
+    settings = load_config(write_config(tmp_path / "gateway.toml", PARSER + X_ON + keys))
+    x = settings.channels.x
+    assert x.poll_interval_s * x.requests_per_15min >= 900
+
+
+def test_the_shipped_x_defaults_fit_the_budget():
+    from gateway.channels.x.settings import XSettings
+    shipped = load_config(REPO / "config" / "gateway.toml").channels.x
+    for x in (XSettings(), shipped):
+        assert (x.poll_interval_s, x.requests_per_15min) == (90.0, 10)
+        assert XSettings(enabled=True, poll_interval_s=x.poll_interval_s,
+                         requests_per_15min=x.requests_per_15min).problems() == []

@@ -6,6 +6,7 @@ Config (TOML):
     enabled = true
     account_id = "1234567890"      # the numeric user id of the account citizens mention
     requests_per_15min = 10        # what the X plan allows for the mentions endpoint, minus headroom
+    poll_interval_s = 90           # poll_interval_s * requests_per_15min must be >= 900
 
 Secrets: x_bearer_token (reading mentions, app-only auth) and x_consumer_key,
 x_consumer_secret, x_access_token, x_access_token_secret (posting replies: an app-only
@@ -15,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: the window X counts requests in, in seconds
+BUDGET_WINDOW_S = 15 * 60
+
 
 @dataclass(frozen=True)
 class XSettings:
@@ -23,7 +27,9 @@ class XSettings:
     # GET /2/users/me at start (one extra request).
     account_id: str = ""
     # Seconds between mention polls once the previous one has paged back to the last since_id.
-    poll_interval_s: float = 60.0
+    # A poll costs at least one request, so poll_interval_s * requests_per_15min must be at
+    # least 900: 90 s fits the default budget of 10 (60 s would need 15 requests).
+    poll_interval_s: float = 90.0
     # Mention requests allowed in any 15 minutes (pages of one poll count one each). Keep it
     # under the plan's limit so that 429 stays the exception.
     requests_per_15min: int = 10
@@ -52,4 +58,18 @@ class XSettings:
         for key in ("poll_interval_s", "request_timeout_s", "retry_initial_s", "retry_max_s"):
             if getattr(self, key) <= 0:
                 found.append(f"{key}: must be greater than 0")
+        found += self._budget_problems()
         return found
+
+    def _budget_problems(self) -> list[str]:
+        # Why: polls that do not fit the budget spend it early in every window and then run
+        # into 429s, so mentions arrive in bursts late instead of steadily.
+        if self.poll_interval_s <= 0 or self.requests_per_15min < 1:
+            return []  # reported above
+        if self.poll_interval_s * self.requests_per_15min >= BUDGET_WINDOW_S:
+            return []
+        fitting = -(-BUDGET_WINDOW_S // self.requests_per_15min)  # ceiling division
+        return [f"poll_interval_s: {self.poll_interval_s:g} s does not fit requests_per_15min ="
+                f" {self.requests_per_15min}: a poll costs at least one request, so"
+                f" poll_interval_s * requests_per_15min must be at least {BUDGET_WINDOW_S}"
+                f" (15 minutes); poll every {fitting:g} s or more, or raise requests_per_15min"]
