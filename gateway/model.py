@@ -80,6 +80,9 @@ class Message:
     #: held parts this message completes: deleted in the transaction that commits it
     parts_key: str | None = None
     raw_hex: str | None = None           # undecodable bytes, kept rather than dropped
+    #: the channel's own answer (a bot's help text): the message is recorded and answered
+    #: once, exactly like a complaint's reply, but it is not a complaint
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,13 @@ class ComplaintState(str, enum.Enum):
 
 class ReplyState(str, enum.Enum):
     QUEUED = "queued"
+    SENDING = "sending"      # intent committed, the call to the channel under way
     SENT = "sent"            # the channel accepted it; waiting for a delivery report
     DELIVERED = "delivered"
     FAILED = "failed"
+    #: the call may or may not have reached the citizen (a crash or a dropped link
+    #: mid-send): the channel settles it (receipt, look-up) or an admin resends it
+    UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True)
@@ -127,11 +134,15 @@ class Complaint:
 
 @dataclass(frozen=True)
 class AcceptResult:
-    """What `accept` tells a channel once the message is committed."""
+    """What `accept` tells a channel once the message is committed.
+
+    For a message that carries its own `answer`, `complaint_id` is "" and `answer` is the
+    queued reply (None for a duplicate: it was answered, or queued, before)."""
 
     complaint_id: str
     duplicate: bool
     tracking_id: str | None = None
+    answer: "Reply | None" = None
 
 
 @dataclass(frozen=True)
@@ -145,11 +156,15 @@ class Receipt:
 @dataclass(frozen=True)
 class Reply:
     id: int
-    complaint_id: str
+    complaint_id: str | None   # None for a channel's own answer to a message
     channel: str
     recipient: str
     text: str
     reply_context: dict = field(default_factory=dict)
+    attempts: int = 0          # sends that failed (or went out) while the channel could deliver
+    resends: int = 0           # sends after an uncertain outcome
+    #: when the intent of the send now in doubt was committed (None: never sent)
+    sending_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -164,3 +179,17 @@ class DeliveryReport:
     #: other forms of the id, tried when no reply has `channel_message_id` itself
     #: (an SMSC may report in decimal the id it returned in hex)
     alternate_ids: tuple[str, ...] = ()
+    #: a report that matches no reply yet is parked durably when the channel says whom it
+    #: is about (`address`) and how the reply began (`snippet`): an early receipt, or the
+    #: proof that a reply whose send was in doubt did go out
+    address: str | None = None
+    snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class ParkedReport:
+    """A delivery report stored before any reply was known to have its id."""
+
+    id: int
+    report: DeliveryReport
+    received_at: datetime

@@ -1,13 +1,23 @@
-"""The outbox: queued replies to their channels, with retries, and what became of them.
+"""The outbox: every queued reply to its channel exactly once, under crashes, dropped
+links and rate limits — the reply leg held to the intake's contract.
 
-A reply is queued in the same transaction that records the case store's receipt, so a
-crash between the two cannot lose it; at start every queued reply is sent again.
+A reply walks queued → sending → sent (→ delivered | failed), or → uncertain:
+* the intent (`sending`) is committed before the channel is called, and the outcome
+  after; a reply found `sending` at start, or whose link dropped mid-send, is
+  *uncertain* and its channel settles it as well as its protocol allows (a matching
+  SMS delivery receipt, a look-up of X's posts) — resent only when that shows it did not
+  go out, kept uncertain (visible, `replies resend`) when nothing can tell;
+* nothing is sent, and no attempt spent, while a channel cannot deliver (not bound,
+  bot not started) or while a server's hint pauses it (`ChannelPauses`, stored);
+  replies then flow oldest first;
+* replies to one conversation go one at a time (`ReplyLane`), so at most one call per
+  chat is ever in doubt;
+* a failure while the channel could deliver is an attempt; after `max_attempts` the
+  reply is failed — visible and resendable, never silently dropped.
 
 A repeated message (the store found it a duplicate) is answered with the same tracking
 number — but only when its complaint has had no reply for `duplicate_quiet_s` and at
-most `duplicate_max_replies` times: an upstream delivering again after a lost
-acknowledgement does so within moments, a citizen asking again comes later, and a
-looping upstream must not spam anyone.
+most `duplicate_max_replies` times (see `DuplicatePolicy` in the store).
 """
 from __future__ import annotations
 
@@ -16,19 +26,25 @@ from typing import Callable, Mapping
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from gateway.backoff import backoff_delay
-from gateway.channels.base import Channel, ReplyRejected, ReplyUncertain
+from gateway.channels.base import (Channel, ChannelNotReady, ReplyPaused, ReplyRejected,
+                                   ReplyUncertain, Settlement)
 from gateway.logging import get_logger
 from gateway.model import Reply
+from gateway.pauses import ChannelPauses
 from gateway.pending import PendingWork
+from gateway.reply_lanes import ReplyLane
 
 log = get_logger(__name__)
+
+#: how often a channel that cannot send is looked at again (it also wakes us when it binds)
+NOT_READY_RECHECK_S = 0.5
 
 
 class Outbox:
     def __init__(self, store, channels: Mapping[str, Channel], reactor, *, retry_initial_s: float,
-                 retry_max_s: float, max_attempts: int,
+                 retry_max_s: float, max_attempts: int, pauses: ChannelPauses | None = None,
                  duplicate_text: Callable[[str], str] | None = None, duplicate_quiet_s: float = 600.0,
-                 duplicate_max_replies: int = 0):
+                 duplicate_max_replies: int = 0, rescan_interval_s: float | None = None):
         self._store = store
         self._duplicate_text = duplicate_text   # tracking id -> reply text
         self._duplicate_policy = (duplicate_quiet_s, duplicate_max_replies)
@@ -36,9 +52,18 @@ class Outbox:
         self._reactor = reactor
         self._retry = (retry_initial_s, retry_max_s)
         self._max_attempts = max_attempts
+        self.pauses = pauses or ChannelPauses(store, reactor)
+        self._lanes = {name: ReplyLane(name) for name in channels}
+        self._held: set[int] = set()       # queued here, in flight, or waiting to be settled
+        self._wakes: dict[str, object] = {}
         self._pending = PendingWork(reactor)
+        self._rescan_interval = rescan_interval_s
+        self._rescan_timer = None
         self.sent = 0
+        self.uncertain = 0
+        self.given_up = 0
 
+    # -- taking replies ------------------------------------------------------------------
     def answer_duplicate(self, complaint_id: str, tracking_id: str) -> Deferred:
         """Queue and send the "same number again" reply to a repeated message, if due."""
         quiet_s, max_replies = self._duplicate_policy
@@ -52,46 +77,193 @@ class Outbox:
         return d
 
     def send(self, reply: Reply) -> None:
-        if self._pending.stopping:
-            return  # still queued in the store; sent at the next start
-        channel = self._channels.get(reply.channel)
-        if channel is None:
+        """Send a queued reply (ignored if held already: it is on its way)."""
+        if self._pending.stopping or reply.id in self._held:
+            return  # stopping: still queued in the store, sent at the next start
+        lane = self._lanes.get(reply.channel)
+        if lane is None:
             log.warning("no channel for reply; it stays queued", reply=reply.id, channel=reply.channel)
             return
-        d = self._pending.track(self._send(channel, reply))
-        d.addErrback(lambda f: log.error("reply not recorded; it is sent again at the next start",
-                                         reply=reply.id, error=f.getErrorMessage()))
+        self._held.add(reply.id)
+        lane.add(self._channels[reply.channel].conversation(reply), reply)
+        self._pump(reply.channel)
+
+    def resolve(self, reply: Reply) -> None:
+        """Settle a reply found uncertain at start (its channel decides how)."""
+        if self._pending.stopping or reply.id in self._held or reply.channel not in self._lanes:
+            return
+        self._held.add(reply.id)
+        self._settle(reply)
+
+    def start(self) -> None:
+        """Listen for channels becoming ready; look for replies an admin queued again,
+        every `rescan_interval_s`."""
+        self.start_rescan_timer()
+        for name, channel in self._channels.items():
+            listeners = getattr(channel, "ready_listeners", None)
+            if listeners is not None:
+                listeners.append(lambda name=name: self._pump(name))
+
+    # -- sending -------------------------------------------------------------------------
+    def _pump(self, name: str) -> None:
+        if self._pending.stopping:
+            return
+        channel, lane = self._channels[name], self._lanes[name]
+        pause = self.pauses.remaining(name)
+        if pause > 0 or not channel.can_send():
+            if len(lane):
+                self._wake_later(name, pause or NOT_READY_RECHECK_S)
+            return
+        while lane.in_flight < channel.send_slots:
+            taken = lane.take()
+            if taken is None:
+                return
+            conversation, reply = taken
+            d = self._pending.track(self._send(channel, reply))
+            d.addErrback(lambda f, r=reply: self._lost(r, f))
+            d.addBoth(lambda _, c=conversation: self._release(name, c))
+
+    def _wake_later(self, name: str, delay: float) -> None:
+        timer = self._wakes.get(name)
+        if timer is not None and timer.active():
+            return
+        self._wakes[name] = self._reactor.callLater(delay, self._pump, name)
+
+    def _release(self, name: str, conversation: str) -> None:
+        self._lanes[name].release(conversation)
+        self._pump(name)
+
+    def _lost(self, reply: Reply, failure) -> None:
+        # Our store failed: the reply keeps its committed state and resumes at the next start.
+        self._held.discard(reply.id)
+        log.error("reply state not recorded; it resumes at the next start", reply=reply.id,
+                  error=failure.getErrorMessage())
 
     @inlineCallbacks
     def _send(self, channel: Channel, reply: Reply):
+        if not (yield self._store.record_reply_sending(reply.id)):
+            self._held.discard(reply.id)   # settled or cancelled meanwhile
+            return
         try:
             channel_message_id = yield channel.send(reply)
-        except (ReplyRejected, ReplyUncertain) as refusal:
-            log.warning("reply not sent and not retried", reply=reply.id, reason=str(refusal),
-                        kind=type(refusal).__name__)
-            yield self._store.record_reply_failure(reply.id, f"{type(refusal).__name__}: {refusal}",
-                                                   final=True)
-            return
+        except (ReplyPaused, ChannelNotReady) as wait:
+            yield self._wait(reply, wait)
+        except ReplyRejected as refusal:
+            yield self._give_up(reply, f"rejected: {refusal}")
+        except ReplyUncertain as doubt:
+            yield self._in_doubt(reply, str(doubt))
         except Exception as error:  # noqa: BLE001 - anything else may pass next time
             yield self._retry_later(reply, f"{type(error).__name__}: {error}")
-            return
+        else:
+            yield self._sent(reply, str(channel_message_id))
+
+    @inlineCallbacks
+    def _sent(self, reply: Reply, channel_message_id: str):
         self.sent += 1
+        yield self._store.record_reply_sent(reply.id, channel_message_id)
+        self._held.discard(reply.id)
         log.info("reply sent", reply=reply.id, complaint=reply.complaint_id, channel=reply.channel,
                  recipient=reply.recipient)
-        yield self._store.record_reply_sent(reply.id, str(channel_message_id))
+
+    @inlineCallbacks
+    def _wait(self, reply: Reply, wait: Exception):
+        """Nothing went out: back to the front of the queue, no attempt spent."""
+        if isinstance(wait, ReplyPaused):
+            yield self.pauses.pause(reply.channel, wait.until, str(wait))
+        yield self._store.requeue_reply(reply.id)
+        self._lanes[reply.channel].add(self._channels[reply.channel].conversation(reply), reply,
+                                       front=True)
+
+    @inlineCallbacks
+    def _give_up(self, reply: Reply, reason: str):
+        self.given_up += 1
+        yield self._store.record_reply_failure(reply.id, reason, final=True)
+        self._held.discard(reply.id)
+        log.warning("reply failed for good; `replies resend` sends it again", reply=reply.id,
+                    channel=reply.channel, reason=reason[:300])
 
     @inlineCallbacks
     def _retry_later(self, reply: Reply, reason: str):
         attempts = yield self._store.record_reply_failure(reply.id, reason, final=False)
         if attempts >= self._max_attempts:
-            yield self._store.record_reply_failure(reply.id, reason, final=True)
-            log.error("reply given up", reply=reply.id, attempts=attempts, reason=reason)
+            yield self._give_up(reply, f"{attempts} attempts; last: {reason}")
             return
         delay = backoff_delay(attempts, *self._retry)
         log.warning("reply failed; will retry", reply=reply.id, attempt=attempts,
-                    retry_in_s=round(delay, 2), reason=reason)
-        self._pending.later(reply.id, delay, self.send, reply)
+                    retry_in_s=round(delay, 2), reason=reason[:300])
+        self._pending.later(reply.id, delay, self._queue_again, reply)
+
+    def _queue_again(self, reply: Reply) -> None:
+        """A held reply's wait is over: into its lane (it stays held, so no rescan doubles it)."""
+        self._lanes[reply.channel].add(self._channels[reply.channel].conversation(reply), reply)
+        self._pump(reply.channel)
+
+    # -- replies in doubt ----------------------------------------------------------------
+    @inlineCallbacks
+    def _in_doubt(self, reply: Reply, reason: str):
+        self.uncertain += 1
+        yield self._store.record_reply_uncertain(reply.id, reason)
+        log.warning("reply may or may not have gone out; settling it", reply=reply.id,
+                    channel=reply.channel, reason=reason[:300])
+        # The conversation is released now; the settling goes on beside it.
+        self._reactor.callLater(0, self._settle, reply)
+
+    def _settle(self, reply: Reply) -> None:
+        if self._pending.stopping:
+            return
+        d = self._pending.track(self._settle_once(reply))
+        d.addErrback(lambda f: self._settle_later(reply, 30.0, f"could not settle: {f.getErrorMessage()}"))
+
+    @inlineCallbacks
+    def _settle_once(self, reply: Reply):
+        settlement: Settlement = yield self._channels[reply.channel].settle(reply)
+        if settlement.outcome == "sent":
+            if settlement.parked_report is not None:
+                yield self._store.settle_reply(reply.id, settlement.parked_report)
+            else:
+                yield self._store.record_reply_sent(reply.id, settlement.channel_message_id or "")
+            self._held.discard(reply.id)
+            log.info("reply in doubt had gone out", reply=reply.id, channel=reply.channel,
+                     how=settlement.reason)
+        elif settlement.outcome == "resend":
+            yield self._store.requeue_reply(reply.id, resend=True, reason=settlement.reason)
+            self._held.discard(reply.id)
+            log.warning("reply in doubt had not gone out; sending it again", reply=reply.id,
+                        channel=reply.channel, how=settlement.reason)
+            self.send(_resent(reply))
+        elif settlement.outcome == "wait":
+            self._settle_later(reply, settlement.wait_s, settlement.reason)
+        else:
+            self._held.discard(reply.id)
+            log.warning("reply stays uncertain; `replies resend` sends it again", reply=reply.id,
+                        channel=reply.channel, reason=settlement.reason)
+
+    def _settle_later(self, reply: Reply, delay: float, reason: str) -> None:
+        log.debug("settling a reply later", reply=reply.id, in_s=round(delay, 1), reason=reason)
+        self._pending.later(("settle", reply.id), delay, self._settle, reply)
+
+    # -- an admin's resends --------------------------------------------------------------
+    def _rescan(self) -> None:
+        self._rescan_timer = None
+        if self._pending.stopping:
+            return
+        d = self._store.replies_not_held(sorted(self._held))
+        d.addCallback(lambda replies: [self.send(r) for r in replies])
+        d.addErrback(lambda f: log.error("could not look for queued replies", error=f.getErrorMessage()))
+        d.addBoth(lambda _: self.start_rescan_timer())
+
+    def start_rescan_timer(self) -> None:
+        if self._rescan_interval and not self._pending.stopping:
+            self._rescan_timer = self._reactor.callLater(self._rescan_interval, self._rescan)
 
     def stop(self) -> Deferred:
         """Send nothing more; fire when the sends under way have finished."""
+        for timer in [self._rescan_timer, *self._wakes.values()]:
+            if timer is not None and timer.active():
+                timer.cancel()
         return self._pending.stop()
+
+
+def _resent(reply: Reply) -> Reply:
+    return Reply(reply.id, reply.complaint_id, reply.channel, reply.recipient, reply.text,
+                 reply.reply_context, reply.attempts, reply.resends + 1, None)

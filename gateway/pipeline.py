@@ -35,6 +35,10 @@ class Pipeline:
         return d
 
     def _accepted(self, result: AcceptResult, message: Message) -> AcceptResult:
+        if message.answer is not None:
+            if result.answer is not None:
+                self._outbox.send(result.answer)   # a redelivered message was answered before
+            return result
         if result.duplicate:
             self.duplicates += 1
             log.info("duplicate message", channel=message.channel, complaint=result.complaint_id,
@@ -57,6 +61,16 @@ class Pipeline:
 
     def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
         return self._store.held_parts(channel)
+
+    def load_hint(self, key: str) -> Deferred[dict | None]:
+        d = self._store.load_hints()
+        return d.addCallback(lambda hints: hints.get(key))
+
+    def save_hint(self, key: str, value: dict) -> Deferred[None]:
+        return self._store.save_hint(key, value)
+
+    def find_parked_report(self, channel, address, since, snippet) -> Deferred[int | None]:
+        return self._store.find_parked_report(channel, address, since, snippet)
 
     def load_cursor(self, channel: str) -> Deferred[str | None]:
         return self._store.load_cursor(channel)
@@ -95,9 +109,22 @@ class Pipeline:
                 self._route(complaint)
             else:
                 self._forwarder.enqueue(complaint)
-        replies = yield self._store.queued_replies()
+        if complaints:
+            log.info("resumed unfinished complaints", complaints=len(complaints))
+        return {"complaints": len(complaints)}
+
+    @inlineCallbacks
+    def resume_replies(self):
+        """Carry on with the replies a previous run left queued or in doubt (once the
+        channels have started: settling a reply in doubt may ask its channel)."""
+        replies = yield self._store.resume_replies()
+        doubtful = [r for r in replies if r.sending_at is not None]
         for reply in replies:
-            self._outbox.send(reply)
-        if complaints or replies:
-            log.info("resumed unfinished work", complaints=len(complaints), replies=len(replies))
-        return {"complaints": len(complaints), "replies": len(replies)}
+            if reply.sending_at is not None:
+                self._outbox.resolve(reply)   # its send was under way: did it go out?
+            else:
+                self._outbox.send(reply)
+        self._outbox.start()
+        if replies:
+            log.info("resumed unfinished replies", replies=len(replies), in_doubt=len(doubtful))
+        return {"replies": len(replies), "in_doubt": len(doubtful)}

@@ -19,6 +19,7 @@ from gateway.config import ConfigError, Settings, load_config
 from gateway.forwarder.local import LocalCaseStore
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.outbox import Outbox
+from gateway.pauses import ChannelPauses
 from gateway.pipeline import Pipeline
 from gateway.reply_text import ReplyWriter
 from gateway.store import open_store
@@ -92,12 +93,16 @@ class GatewayService:
                                       group_commit_max=s.store.group_commit_max)
         log.info("store open", schema=self.store.schema_outcome, url=_safe_url(s.store_url))
         # Through lambdas, so that a reload's new ReplyWriter takes effect at once.
+        pauses = ChannelPauses(self.store, self.reactor)
+        yield pauses.load()
         self.outbox = Outbox(self.store, self.channels, self.reactor,
                              retry_initial_s=s.replies.retry_initial_s,
                              retry_max_s=s.replies.retry_max_s, max_attempts=s.replies.max_attempts,
+                             pauses=pauses,
                              duplicate_text=lambda tracking: self._replies.for_duplicate(tracking),
                              duplicate_quiet_s=s.replies.duplicate_quiet_s,
-                             duplicate_max_replies=s.replies.duplicate_max_replies)
+                             duplicate_max_replies=s.replies.duplicate_max_replies,
+                             rescan_interval_s=s.forwarder.rescan_interval_s)
         self.forwarder = ForwardingWorker(
             self._case_store(), self.store, self.reactor, concurrency=s.forwarder.concurrency,
             timeout_s=s.forwarder.timeout_s, retry_initial_s=s.forwarder.retry_initial_s,
@@ -109,6 +114,7 @@ class GatewayService:
         yield self.pipeline.resume()
         for channel in self.channels.values():
             yield channel.start(metrics.CountedIntake(self.pipeline))
+        yield self.pipeline.resume_replies()
         log.info("gateway ready", channels=sorted(self.channels))
 
     def _case_store(self):

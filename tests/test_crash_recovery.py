@@ -55,7 +55,7 @@ def test_sigkill_between_stages_then_restart_forwards_each_exactly_once(tmp_path
     assert unfinished > 0, f"nothing was between stages at the kill: {at_kill}"
 
     second = Daemon(config(tmp_path, latency_ms=0))
-    resumed = second.start(until="resumed unfinished work").lines[-1]
+    resumed = second.start(until="resumed unfinished complaints").lines[-1]
     assert resumed["complaints"] == unfinished
     for _ in range(unfinished):
         second.wait_for("complaint forwarded")

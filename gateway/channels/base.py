@@ -8,8 +8,11 @@ the pipeline gives it. Adding a channel means one module implementing `Channel`.
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
 from gateway.model import AcceptResult, DeliveryReport, HeldPart, Message, PartOutcome, Reply
@@ -43,6 +46,17 @@ class Intake(Protocol):
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:
         """Store a poller's position; call it only after the messages before it are accepted."""
 
+    def load_hint(self, key: str) -> Deferred[dict | None]:
+        """What a server told this channel to respect (a pause, a request budget), as stored."""
+
+    def save_hint(self, key: str, value: dict) -> Deferred[None]:
+        """Remember a server's hint across restarts."""
+
+    def find_parked_report(self, channel: str, address: str, since: datetime,
+                           snippet: str | None) -> Deferred[int | None]:
+        """A parked delivery report about `address` since `since` that fits `snippet`: the
+        proof that a reply whose send was in doubt went out (see `Channel.settle`)."""
+
 
 class Channel(abc.ABC):
     """One way citizens reach us (SMS, X, Telegram, ...)."""
@@ -61,13 +75,35 @@ class Channel(abc.ABC):
     def stop(self) -> Deferred[None] | None:
         """Stop intake; fire once nothing more will be handed to the intake."""
 
+    #: how many sends may be under way at once (one per conversation at most, see `conversation`)
+    send_slots: int = 8
+
     @abc.abstractmethod
     def send(self, reply: Reply) -> Deferred[str]:
         """Send a reply to the citizen; fire with the channel's id for it.
 
-        Fail with `ReplyRejected` when the channel will never take it (the pipeline
-        marks it failed); any other failure is retried later.
+        Fail with `ReplyRejected` when the channel will never take it (the reply is marked
+        failed); `ReplyUncertain` when it may have gone out (the channel `settle`s it);
+        `ReplyPaused` when a server asked us to wait and `ChannelNotReady` when nothing
+        could be sent (both: queued again, no attempt spent); anything else is a failed
+        attempt, retried later.
         """
+
+    def can_send(self) -> bool:
+        """Whether a reply could be delivered now (bound, bot started): the outbox sends
+        nothing, and spends no attempt, while this is False."""
+        return self.is_up()
+
+    def conversation(self, reply: Reply) -> str:
+        """Replies with the same conversation are sent one at a time, each recorded before
+        the next goes: at most one call per chat is ever in doubt."""
+        return reply.recipient
+
+    def settle(self, reply: Reply) -> Deferred["Settlement"]:
+        """Decide a reply whose send is in doubt (crash or dropped link mid-send). The
+        default keeps it uncertain — visible, for an admin to resend — because sending it
+        again blindly could give the citizen two."""
+        return defer.succeed(Settlement.keep("this channel cannot tell whether it went out"))
 
     def is_up(self) -> bool:
         """Whether the channel can receive right now (bound, polling, listening)."""
@@ -83,6 +119,48 @@ class ReplyRejected(Exception):
 
 
 class ReplyUncertain(Exception):
-    """The reply may or may not have gone out (no answer from upstream). Sending it again
-    could give the citizen two messages, so it is not retried; it is marked failed with
-    this reason for an admin to see."""
+    """The reply may or may not have gone out (no answer from upstream, the link dropped
+    mid-send). Sending it again blindly could give the citizen two messages: it becomes
+    uncertain and the channel `settle`s it."""
+
+
+class ReplyPaused(Exception):
+    """A server asked us to wait (HTTP 429, Telegram retry_after, SMPP throttling) and
+    took nothing: the channel's sends pause until `until` (epoch seconds), remembered
+    across restarts, and the reply waits without spending an attempt."""
+
+    def __init__(self, until: float, reason: str):
+        super().__init__(reason)
+        self.until = until
+
+
+class ChannelNotReady(Exception):
+    """Nothing could be sent (no bind, the bot not started): no attempt is spent."""
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What a channel decided about a reply in doubt."""
+
+    outcome: str                      # sent | resend | wait | keep
+    channel_message_id: str | None = None
+    parked_report: int | None = None  # the parked delivery report that proves it went out
+    wait_s: float = 0.0
+    reason: str = ""
+
+    @classmethod
+    def sent(cls, channel_message_id: str | None = None, parked_report: int | None = None,
+             reason: str = "") -> "Settlement":
+        return cls("sent", channel_message_id, parked_report, reason=reason)
+
+    @classmethod
+    def resend(cls, reason: str) -> "Settlement":
+        return cls("resend", reason=reason)
+
+    @classmethod
+    def wait(cls, seconds: float, reason: str = "") -> "Settlement":
+        return cls("wait", wait_s=seconds, reason=reason)
+
+    @classmethod
+    def keep(cls, reason: str) -> "Settlement":
+        return cls("keep", reason=reason)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
-from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
-                           Reply, Routing)
-from gateway.store import bulk, journal, migrate
+from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, ParkedReport,
+                           PartOutcome, Reply, Routing)
+from gateway.store import bulk, journal, migrate, reply_journal
 from gateway.store.database import Database, GroupCommitter, make_engine
 
 __all__ = ["Store", "open_store"]
@@ -51,8 +51,35 @@ class Store:
             journal.queue_duplicate_reply, complaint_id=complaint_id, text=text, quiet_s=quiet_s,
             max_replies=max_replies))
 
+    def record_reply_sending(self, reply_id: int) -> Deferred[bool]:
+        """Commit the intent to send; False if the reply is no longer queued."""
+        return self.committer.submit_bulk(bulk.mark_replies_sending, reply_id)
+
     def record_reply_sent(self, reply_id: int, channel_message_id: str) -> Deferred[None]:
         return self.committer.submit_bulk(bulk.record_replies_sent, (reply_id, channel_message_id))
+
+    def record_reply_uncertain(self, reply_id: int, reason: str) -> Deferred[None]:
+        return self.committer.submit(partial(reply_journal.mark_uncertain, reply_id=reply_id,
+                                             reason=reason))
+
+    def requeue_reply(self, reply_id: int, resend: bool = False,
+                      reason: str | None = None) -> Deferred[None]:
+        return self.committer.submit(partial(reply_journal.requeue, reply_id=reply_id, resend=resend,
+                                             reason=reason))
+
+    def settle_reply(self, reply_id: int, parked_id: int) -> Deferred[bool]:
+        return self.committer.submit(partial(reply_journal.settle_with_report, reply_id=reply_id,
+                                             parked_id=parked_id))
+
+    def resume_replies(self) -> Deferred[list[Reply]]:
+        return self.committer.submit(reply_journal.resume_replies)
+
+    def save_hint(self, key: str, value: dict) -> Deferred[None]:
+        return self.committer.submit(partial(reply_journal.save_hint, key=key, value=value))
+
+    def forget_parked_reports(self, older_than: datetime) -> Deferred[int]:
+        return self.committer.submit(partial(reply_journal.forget_parked_reports,
+                                             older_than=older_than))
 
     def record_reply_failure(self, reply_id: int, error: str, final: bool) -> Deferred[int]:
         return self.committer.submit(partial(journal.record_reply_failure, reply_id=reply_id,
@@ -88,8 +115,23 @@ class Store:
     def due_complaints(self, now: datetime, limit: int = 500) -> Deferred[list[Complaint]]:
         return self.database.transact(partial(journal.due_complaints, now=now, limit=limit))
 
-    def queued_replies(self) -> Deferred[list[Reply]]:
-        return self.database.transact(journal.queued_replies)
+    def replies_not_held(self, held: list[int]) -> Deferred[list[Reply]]:
+        return self.database.transact(partial(reply_journal.queued_replies_except, held=held))
+
+    def find_parked_report(self, channel: str, address: str, since: datetime,
+                           snippet: str | None) -> Deferred[int | None]:
+        return self.database.transact(partial(reply_journal.find_parked_report, channel=channel,
+                                              address=address, since=since, snippet=snippet))
+
+    def parked_reports(self, channel: str, since: datetime) -> Deferred[list[ParkedReport]]:
+        return self.database.transact(partial(reply_journal.parked_reports, channel=channel,
+                                              since=since))
+
+    def load_hints(self) -> Deferred[dict[str, dict]]:
+        return self.database.transact(reply_journal.load_hints)
+
+    def count_replies_by_state(self) -> Deferred[dict[str, int]]:
+        return self.database.transact(reply_journal.count_replies_by_state)
 
     def list_complaints(self, state: str | None = None, limit: int = 100) -> Deferred[list[dict]]:
         return self.database.transact(partial(journal.list_complaints, state=state, limit=limit))

@@ -11,7 +11,7 @@ that depend on each other is kept.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -19,7 +19,9 @@ from sqlalchemy.engine import Connection
 
 from gateway.model import (AcceptResult, ComplaintState, DeliveryReport, HeldPart, Message,
                            PartOutcome, Reply, ReplyState, Routing, utcnow)
-from gateway.store.tables import complaints, local_cases, message_parts, messages, replies
+from gateway.store.timestamps import as_utc
+from gateway.store.tables import (complaints, local_cases, message_parts, messages,
+                                  parked_receipts, replies)
 
 
 def _chunks(items: list, size: int = 400) -> Iterable[list]:
@@ -43,11 +45,12 @@ def accept_messages(conn: Connection, batch: list[Message]) -> list[AcceptResult
     known: dict[tuple[str, str], tuple[str, str | None]] = {}
     for channel, keys in _by_channel((m.channel, k) for m in batch for k in (m.dedup_key, *m.dedup_also)):
         for chunk in _chunks(keys):
+            # An outer join: a message the channel answered itself has no complaint.
             rows = conn.execute(select(messages.c.dedup_key, complaints.c.id, complaints.c.tracking_id)
-                                .join(complaints, complaints.c.message_id == messages.c.id)
+                                .outerjoin(complaints, complaints.c.message_id == messages.c.id)
                                 .where(messages.c.channel == channel, messages.c.dedup_key.in_(chunk)))
             for r in rows:
-                known[(channel, r.dedup_key)] = (r.id, r.tracking_id)
+                known[(channel, r.dedup_key)] = (r.id or "", r.tracking_id)
     results, new = [], []
     for message in batch:
         found = next((known[(message.channel, k)] for k in (message.dedup_key, *message.dedup_also)
@@ -55,17 +58,19 @@ def accept_messages(conn: Connection, batch: list[Message]) -> list[AcceptResult
         if found is not None:
             results.append(AcceptResult(found[0], duplicate=True, tracking_id=found[1]))
             continue
-        complaint_id = str(uuid.uuid4())
+        complaint_id = "" if message.answer is not None else str(uuid.uuid4())
         known[(message.channel, message.dedup_key)] = (complaint_id, None)
         results.append(AcceptResult(complaint_id, duplicate=False))
         new.append((message, complaint_id))
     _delete_parts(conn, [m for m in batch if m.parts_key is not None])
     if new:
-        _insert_messages(conn, new)
+        answers = _insert_messages(conn, new)
+        results = [AcceptResult(r.complaint_id, False, answer=answers[i]) if i in answers else r
+                   for i, r in enumerate(results)]
     return results
 
 
-def _insert_messages(conn: Connection, new: list[tuple[Message, str]]) -> None:
+def _insert_messages(conn: Connection, new: list[tuple[Message, str]]) -> dict:
     rows = [dict(channel=m.channel, dedup_key=m.dedup_key, sender=m.sender, recipient=m.recipient,
                  text=m.text, received_at=m.received_at, channel_message_ids=list(m.channel_message_ids),
                  flags=list(m.flags), reply_context=m.reply_context, raw_hex=m.raw_hex,
@@ -73,10 +78,27 @@ def _insert_messages(conn: Connection, new: list[tuple[Message, str]]) -> None:
     ids = conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
     now = utcnow()
-    conn.execute(insert(complaints), [
-        dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
-             forward_attempts=0, created_at=now, updated_at=now)
-        for (_, complaint_id), message_id in zip(new, ids)])
+    complaint_rows = [dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
+                           forward_attempts=0, created_at=now, updated_at=now)
+                      for (m, complaint_id), message_id in zip(new, ids) if m.answer is None]
+    if complaint_rows:
+        conn.execute(insert(complaints), complaint_rows)
+    return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)], now)
+
+
+def _queue_answers(conn: Connection, stored: list[tuple[Message, int]], now: datetime) -> dict:
+    """Queue the channel's own answers in the transaction that records their messages, so a
+    redelivered message is never answered twice; returns {position in `stored`: Reply}."""
+    todo = [(i, m, mid) for i, (m, mid) in enumerate(stored) if m.answer is not None]
+    if not todo:
+        return {}
+    reply_ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True), [
+        dict(complaint_id=None, message_id=mid, kind="answer", channel=m.channel, recipient=m.sender,
+             text=m.answer, reply_context=m.reply_context, state=ReplyState.QUEUED.value,
+             attempts=0, resends=0, created_at=now, updated_at=now)
+        for _, m, mid in todo]).scalars().all()
+    return {i: Reply(rid, None, m.channel, m.sender, m.answer, m.reply_context)
+            for (i, m, _), rid in zip(todo, reply_ids)}
 
 
 def _delete_parts(conn: Connection, completing: list[Message]) -> None:
@@ -128,7 +150,7 @@ def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) 
         next_attempt_at=None, updated_at=now), [{"cid": c, "t": t} for c, t, *_ in todo])
     reply_ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True), [
         dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender, text=x,
-             reply_context=r.reply_context, state=ReplyState.QUEUED.value, attempts=0,
+             reply_context=r.reply_context, state=ReplyState.QUEUED.value, attempts=0, resends=0,
              created_at=now, updated_at=now) for c, _, k, x, r in todo]).scalars().all()
     made = {c: Reply(rid, c, r.channel, r.sender, x, r.reply_context)
             for (c, _, _, x, r), rid in zip(todo, reply_ids)}
@@ -136,11 +158,26 @@ def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) 
 
 
 def record_replies_sent(conn: Connection, items: list[tuple[int, str]]) -> list[None]:
-    conn.execute(update(replies).where(replies.c.id == bindparam("rid")).values(
-        state=ReplyState.SENT.value, channel_message_id=bindparam("mid"),
-        attempts=replies.c.attempts + 1, updated_at=utcnow()),
+    # Only a reply still being sent (or in doubt): a settled one keeps its outcome.
+    conn.execute(update(replies).where(
+        replies.c.id == bindparam("rid"),
+        replies.c.state.in_([ReplyState.SENDING.value, ReplyState.UNCERTAIN.value,
+                             ReplyState.QUEUED.value]),
+    ).values(state=ReplyState.SENT.value, channel_message_id=bindparam("mid"),
+             attempts=replies.c.attempts + 1, last_error=None, updated_at=utcnow()),
         [{"rid": rid, "mid": mid} for rid, mid in items])
     return [None] * len(items)
+
+
+def mark_replies_sending(conn: Connection, ids: list[int]) -> list[bool]:
+    """Commit the intent to send: queued → sending. False for a reply no longer queued
+    (settled or cancelled meanwhile): it must not be sent."""
+    queued = set(conn.execute(select(replies.c.id).where(
+        replies.c.id.in_(ids), replies.c.state == ReplyState.QUEUED.value)).scalars())
+    if queued:
+        conn.execute(update(replies).where(replies.c.id.in_(queued)).values(
+            state=ReplyState.SENDING.value, sending_at=utcnow(), updated_at=utcnow()))
+    return [rid in queued for rid in ids]
 
 
 def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[bool]:
@@ -171,7 +208,36 @@ def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[b
     if updates:
         conn.execute(update(replies).where(replies.c.id == bindparam("rid")).values(
             state=bindparam("st"), delivery_status=bindparam("ds"), updated_at=utcnow()), updates)
+    _unpark(conn, [r for r, hit in zip(reports, matched) if hit])
+    _park(conn, [r for r, hit in zip(reports, matched) if not hit and r.address is not None])
     return matched
+
+
+def _park(conn: Connection, reports: list[DeliveryReport]) -> None:
+    """Keep reports no reply has the id of yet, once each (an SMSC delivers again)."""
+    if not reports:
+        return
+    seen = {(r.channel, r.channel_message_id, r.status) for r in conn.execute(
+        select(parked_receipts.c.channel, parked_receipts.c.channel_message_id, parked_receipts.c.status)
+        .where(parked_receipts.c.channel_message_id.in_({r.channel_message_id for r in reports})))}
+    now, rows = utcnow(), []
+    for r in reports:
+        if (r.channel, r.channel_message_id, r.status) not in seen:
+            seen.add((r.channel, r.channel_message_id, r.status))
+            rows.append(dict(channel=r.channel, channel_message_id=r.channel_message_id,
+                             alternate_ids=list(r.alternate_ids), status=r.status,
+                             delivered=r.delivered, final=r.final, address=r.address,
+                             snippet=r.snippet, received_at=now))
+    if rows:
+        conn.execute(insert(parked_receipts), rows)
+
+
+def _unpark(conn: Connection, reports: list[DeliveryReport]) -> None:
+    if reports:
+        conn.execute(delete(parked_receipts).where(
+            parked_receipts.c.channel == bindparam("c"),
+            parked_receipts.c.channel_message_id == bindparam("m")),
+            [{"c": r.channel, "m": r.channel_message_id} for r in reports])
 
 
 def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[PartOutcome]:
@@ -190,7 +256,7 @@ def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[PartOutcome]:
     for p in parts:
         slot = (p.channel, p.parts_key, p.part_no)
         if p.completed_since is not None and any(
-                (c, k) == (p.channel, p.parts_key) and _aware(at) >= p.completed_since
+                (c, k) == (p.channel, p.parts_key) and as_utc(at) >= p.completed_since
                 for c, k, at in completed):
             out.append(PartOutcome.COMPLETED)
         elif slot in held:
@@ -204,10 +270,6 @@ def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[PartOutcome]:
         conn.execute(insert(message_parts), rows)
     return out
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def create_local_cases(conn: Connection, items: list[tuple[str, dict, int]]) -> list[int]:

@@ -7,12 +7,13 @@ database.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import (Complaint, ComplaintState, HeldPart, Message, Region, RegionLevel, Reply, ReplyState, Routing, RoutingStatus, utcnow)
+from gateway.store.timestamps import as_utc
 from gateway.store.tables import complaints, cursors, message_parts, messages, replies
 
 
@@ -41,17 +42,17 @@ def revive_dead(conn: Connection, complaint_id: str | None) -> list[str]:
 
 
 def record_reply_failure(conn: Connection, reply_id: int, error: str, final: bool) -> int:
-    """Count a failed send; returns the attempts so far."""
+    """Count a failed send (back to queued, or failed when `final`); returns the attempts so far."""
     conn.execute(update(replies).where(replies.c.id == reply_id).values(
-        attempts=replies.c.attempts + 1, last_error=error[:2000], updated_at=utcnow(),
-        **({"state": ReplyState.FAILED.value} if final else {})))
+        attempts=replies.c.attempts + 1, last_error=error[:2000], updated_at=utcnow(), sending_at=None,
+        state=(ReplyState.FAILED if final else ReplyState.QUEUED).value))
     return conn.execute(select(replies.c.attempts).where(replies.c.id == reply_id)).scalar_one()
 
 
 def held_parts(conn: Connection, channel: str) -> list[HeldPart]:
     rows = conn.execute(select(message_parts).where(message_parts.c.channel == channel)
                         .order_by(message_parts.c.id))
-    return [HeldPart(r.channel, r.parts_key, r.part_no, r.part, _utc(r.received_at)) for r in rows]
+    return [HeldPart(r.channel, r.parts_key, r.part_no, r.part, as_utc(r.received_at)) for r in rows]
 
 
 def load_cursor(conn: Connection, channel: str) -> str | None:
@@ -95,7 +96,7 @@ def queue_duplicate_reply(conn: Connection, complaint_id: str, text: str, quiet_
                func.count().filter(replies.c.kind == "duplicate"))
         .where(replies.c.complaint_id == complaint_id)).one()
     now = utcnow()
-    if duplicates >= max_replies or (last is not None and (now - _utc(last)).total_seconds() < quiet_s):
+    if duplicates >= max_replies or (last is not None and (now - as_utc(last)).total_seconds() < quiet_s):
         return None
     msg = conn.execute(select(messages).join(complaints, complaints.c.message_id == messages.c.id)
                        .where(complaints.c.id == complaint_id)).one()
@@ -107,10 +108,6 @@ def queue_duplicate_reply(conn: Connection, complaint_id: str, text: str, quiet_
     return Reply(reply_id, complaint_id, msg.channel, msg.sender, text, msg.reply_context)
 
 
-def queued_replies(conn: Connection) -> list[Reply]:
-    rows = conn.execute(select(replies).where(replies.c.state == ReplyState.QUEUED.value)
-                        .order_by(replies.c.id))
-    return [Reply(r.id, r.complaint_id, r.channel, r.recipient, r.text, r.reply_context) for r in rows]
 
 
 #: `complaints list --state pending`: everything not yet forwarded nor dead
@@ -135,7 +132,8 @@ def show_complaint(conn: Connection, complaint_id: str) -> dict | None:
                               "candidates": row.candidates or []}
     detail["replies"] = [
         {"id": r.id, "kind": r.kind, "state": r.state, "delivery_status": r.delivery_status,
-         "channel_message_id": r.channel_message_id, "text": r.text, "attempts": r.attempts}
+         "channel_message_id": r.channel_message_id, "text": r.text, "attempts": r.attempts,
+         "resends": r.resends, "last_error": r.last_error}
         for r in conn.execute(select(replies).where(replies.c.complaint_id == complaint_id)
                               .order_by(replies.c.id))]
     return detail
@@ -156,18 +154,14 @@ def _complaint_query():
 def _summary(row) -> dict:
     return {"id": row.id, "channel": row.channel, "state": row.state,
             "routing": row.routing_status, "region": row.region_code, "region_name": row.region_name,
-            "tracking_id": row.tracking_id, "received_at": _utc(row.received_at).isoformat(),
+            "tracking_id": row.tracking_id, "received_at": as_utc(row.received_at).isoformat(),
             "forward_attempts": row.forward_attempts, "last_error": row.last_error}
 
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _complaint(row) -> Complaint:
     message = Message(channel=row.channel, sender=row.sender, text=row.text, dedup_key=row.dedup_key,
-                      received_at=_utc(row.received_at), recipient=row.recipient,
+                      received_at=as_utc(row.received_at), recipient=row.recipient,
                       channel_message_ids=tuple(row.channel_message_ids), flags=tuple(row.flags),
                       reply_context=row.reply_context)
     routing = None

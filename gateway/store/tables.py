@@ -5,8 +5,8 @@ A message row is what a channel committed; its complaint row walks the states of
 deduplication: a redelivered message hits (channel, dedup_key), a second forward of
 the same complaint hits the local case store's idempotency key.
 """
-from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint)
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
@@ -57,7 +57,9 @@ complaints = Table(
 replies = Table(
     "replies", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("complaint_id", String(36), ForeignKey("complaints.id"), nullable=False, index=True),
+    # A complaint's reply, or (complaint_id NULL) the bot's own answer to `message_id`.
+    Column("complaint_id", String(36), ForeignKey("complaints.id"), nullable=True, index=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=True, index=True),
     Column("kind", String(16), nullable=False),
     Column("channel", String(32), nullable=False),
     Column("recipient", String(255), nullable=False),
@@ -68,9 +70,38 @@ replies = Table(
     Column("delivery_status", String(32)),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
+    Column("sending_at", Timestamp),   # when the intent of the current send was committed
+    Column("resends", Integer, nullable=False, default=0, server_default="0"),  # after doubt
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Index("ix_replies_channel_message", "channel", "channel_message_id"),
+)
+
+# What servers told us to respect (a pause until a moment, a request budget), by key,
+# so that a restart does not forget a rate limit (see `gateway/hints.py`).
+hints = Table(
+    "hints", metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# Delivery receipts that named no reply yet: an early receipt (before the submit's
+# bookkeeping), or one for a reply whose send was in doubt. Kept durably so that a crash
+# cannot lose the proof that a reply went out.
+parked_receipts = Table(
+    "parked_receipts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("channel_message_id", String(128), nullable=False),
+    Column("alternate_ids", JSON, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("final", Boolean, nullable=False),
+    Column("address", String(64)),    # who the reply went to (the receipt's source_addr)
+    Column("snippet", String(64)),    # the start of the reply's text, as the receipt quotes it
+    Column("received_at", Timestamp, nullable=False),
+    Index("ix_parked_receipts_channel_address", "channel", "address"),
 )
 
 cursors = Table(

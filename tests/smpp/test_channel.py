@@ -268,22 +268,64 @@ def test_throttled_submits_back_off_and_all_replies_go_out_once(tmp_path):
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_submit_without_response_is_not_resent(tmp_path):
+def test_a_submit_without_response_is_settled_by_its_receipt_not_resent(tmp_path):
+    """The SMSC took the submit but its response came too late: the reply is in doubt,
+    and the delivery receipt (parked: it names no id we know) proves it went out."""
+    import dataclasses
+
     from tests.logwatch import LogWatch
-    sim = simulator()
-    service = gateway(tmp_path, sim, response_timeout_s=0.3, enquire_link_s=60.0)
+    from tests.smpp.gateway_harness import smpp_settings
+    sim = simulator(receipt_delay=0.0)
+    smpp = dataclasses.replace(smpp_settings(sim, response_timeout_s=0.3, enquire_link_s=60.0),
+                               receipt_window_s=30.0)
+    service = gateway(tmp_path, sim, smpp=smpp)
     with LogWatch() as logs:
         yield service.start()
         try:
             sim.enqueue_mo("6281288880001", "Jateng Jalan rusak")
             yield sim.wait_until_acknowledged(1)
-            sim.black_hole = True   # from now on the SMSC answers nothing, our submit included
-            failed = yield logs.wait_for("reply not sent and not retried", kind="ReplyUncertain")
-            assert "not resent" in failed["reason"]
-            assert len(sim.submitted) <= 1   # the SMSC saw at most the one submit
+            sim.response_delay = 1.0          # our submit_sm times out; the SMSC keeps it
+            yield logs.wait_for("reply may or may not have gone out; settling it")
+            settled = yield logs.wait_for("reply in doubt had gone out")
+            assert settled["how"] == "a delivery receipt names it"
+            assert len(sim.submitted) == 1    # never sent twice
             (complaint,) = yield service.store.list_complaints()
             detail = yield service.store.show_complaint(complaint["id"])
-            assert detail["replies"][0]["state"] == "failed" and detail["replies"][0]["attempts"] == 1
+            (reply,) = detail["replies"]
+            assert (reply["state"], reply["delivery_status"], reply["resends"]) == (
+                "delivered", "DELIVRD", 0)
+        finally:
+            yield service.stop()
+            yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_submit_the_smsc_never_saw_is_sent_again_once_after_the_receipt_window(tmp_path):
+    import dataclasses
+
+    from tests.logwatch import LogWatch
+    from tests.smpp.gateway_harness import smpp_settings
+    sim = simulator()
+    smpp = dataclasses.replace(smpp_settings(sim, response_timeout_s=0.3, enquire_link_s=60.0),
+                               receipt_window_s=1.0)
+    service = gateway(tmp_path, sim, smpp=smpp)
+    with LogWatch() as logs:
+        yield service.start()
+        try:
+            sim.enqueue_mo("6281288880001", "Jateng Jalan rusak")
+            yield sim.wait_until_acknowledged(1)
+            sim.black_hole = True   # the SMSC hears nothing: our submit is lost
+            yield logs.wait_for("reply may or may not have gone out; settling it")
+            assert sim.submitted == []
+            sim.black_hole = False
+            resent = yield logs.wait_for("reply in doubt had not gone out; sending it again")
+            assert "no delivery receipt within 1 s" in resent["how"]
+            yield sim.wait_until_receipts_acknowledged(1)
+            assert len(sim.submitted) == 1
+            (complaint,) = yield service.store.list_complaints()
+            detail = yield service.store.show_complaint(complaint["id"])
+            (reply,) = detail["replies"]
+            assert (reply["resends"], reply["attempts"]) == (1, 1)
         finally:
             yield service.stop()
             yield sim.stop()

@@ -3,12 +3,22 @@
 It assembles the pieces — sessions (bind, reconnect), inbound (MOs, reassembly,
 commit-then-acknowledge), receipts, outbound (submit_sm) — behind the `Channel`
 interface. It knows SMPP and nothing about regions or case stores.
+
+A reply whose submit is in doubt (the link dropped or the process died between the
+submit_sm and its response) is settled by the delivery receipts: the SMSC delivers a
+receipt for every submit it took, again until we acknowledge it, and a receipt that
+names no known reply is parked in the store with the citizen's number and the start
+of the text it quotes. A parked receipt to the same number, since the intent, that fits
+the reply's text proves it went out. None within `receipt_window_s` of the intent: it
+did not, and it is sent again — once; a second doubt stays uncertain for an admin.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from twisted.internet import defer
 
-from gateway.channels.base import Channel, Intake
+from gateway.channels.base import Channel, Intake, Settlement
 from gateway.channels.smpp import codec
 from gateway.channels.smpp.dlr import is_receipt
 from gateway.channels.smpp.inbound import CHANNEL, InboundSms
@@ -17,7 +27,7 @@ from gateway.channels.smpp.receipts import ReceiptDesk
 from gateway.channels.smpp.session import SmppSession
 from gateway.channels.smpp.settings import SmppSettings
 from gateway.logging import get_logger
-from gateway.model import Reply
+from gateway.model import Reply, utcnow
 
 log = get_logger(__name__)
 
@@ -38,9 +48,16 @@ class SmppChannel(Channel):
                                   {b.name: b.source_addr for b in settings.binds})
         self.inbound: InboundSms | None = None
         self.receipts: ReceiptDesk | None = None
+        self._intake: Intake | None = None
+        #: called when a bind that can send comes up (the outbox sends what waited)
+        self.ready_listeners: list = []
+        for session in self.sessions:
+            session.observers.append(self._session_event)
+        self.send_slots = sum(b.window for b in settings.binds)
 
     @defer.inlineCallbacks
     def start(self, intake: Intake):
+        self._intake = intake
         self.inbound = InboundSms(intake, self._reactor, self.settings)
         self.receipts = ReceiptDesk(intake, self._reactor, CHANNEL, self.settings.receipt_park_s)
         yield self.inbound.start()
@@ -55,8 +72,33 @@ class SmppChannel(Channel):
     def _sending_sessions(self) -> list[SmppSession]:
         return [s for s in self.sessions if s.bound and s.can_transmit]
 
+    def _session_event(self, event: str, session: SmppSession) -> None:
+        if event == "bound" and session.can_transmit:
+            for listener in list(self.ready_listeners):
+                listener()
+
     def send(self, reply: Reply) -> defer.Deferred:
         return defer.maybeDeferred(self.sender.send, reply)
+
+    def can_send(self) -> bool:
+        return bool(self._sending_sessions())
+
+    @defer.inlineCallbacks
+    def settle(self, reply: Reply):
+        """A parked receipt proves the reply went out; none within the receipt window of
+        the intent means it did not (sent again once); after a resend, it stays in doubt."""
+        since = (reply.sending_at or utcnow()) - timedelta(seconds=1)
+        parked = yield self._intake.find_parked_report(CHANNEL, reply_address(reply), since,
+                                                       receipt_snippet(reply.text))
+        if parked is not None:
+            return Settlement.sent(parked_report=parked, reason="a delivery receipt names it")
+        waited = (utcnow() - since).total_seconds()
+        window = self.settings.receipt_window_s
+        if waited < window:
+            return Settlement.wait(min(window - waited, 10.0), "waiting for a delivery receipt")
+        if reply.resends == 0:
+            return Settlement.resend(f"no delivery receipt within {window:g} s")
+        return Settlement.keep(f"no delivery receipt within {window:g} s after a resend")
 
     def is_up(self) -> bool:
         """Bound for receiving on at least one bind."""
@@ -73,3 +115,14 @@ class SmppChannel(Channel):
             self.inbound.stop()
         if self.receipts is not None:
             self.receipts.stop()
+
+
+def reply_address(reply: Reply) -> str:
+    """The number a reply goes to, as submit_sm's destination_addr and a receipt's
+    source_addr carry it."""
+    return str(reply.reply_context.get("reply_to") or reply.recipient).strip().lstrip("+")
+
+
+def receipt_snippet(text: str) -> str:
+    """The start of a text as a receipt's `text:` field quotes it (20 characters, ASCII)."""
+    return text[:20].encode("ascii", "replace").decode("ascii")

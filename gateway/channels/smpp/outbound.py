@@ -1,10 +1,13 @@
 """Replies out: submit_sm from the short code, with a delivery receipt requested.
 
 Long text is split without breaking a GSM escape or a surrogate pair, parts tied by a
-16-bit reference. Submits keep to the operator's agreed rate; ESME_RTHROTTLED and
-ESME_RMSGQFUL pause the bind and resend the refused part after a backoff (it was
-refused, so resending cannot duplicate it). A submit that gets no response is never
-resent — the citizen might get it twice — and the reply is marked uncertain instead.
+16-bit reference. Submits keep to the operator's agreed rate. ESME_RTHROTTLED and
+ESME_RMSGQFUL on a reply's first part pause the channel (`ReplyPaused`: no attempt
+spent, the pause remembered across restarts); on a later part they pause the bind and
+resend the refused part after a backoff (it was refused, so resending cannot duplicate
+it, and the parts already taken must be completed). A submit that gets no response, or
+whose link drops before the response, is never resent blindly — the reply becomes
+uncertain and the channel settles it from the delivery receipts (see `channel.py`).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import itertools
 from twisted.internet import defer, error, task
 
 from gateway.backoff import backoff_delay
-from gateway.channels.base import ReplyRejected, ReplyUncertain
+from gateway.channels.base import ChannelNotReady, ReplyPaused, ReplyRejected, ReplyUncertain
 from gateway.channels.smpp.constants import ESME_RMSGQFUL, ESME_ROK, ESME_RTHROTTLED
 from gateway.channels.smpp.dlr import normalise_message_id
 from gateway.channels.smpp.framing import ResponseTimeout
@@ -28,8 +31,8 @@ TEMPORARY = {0x08, 0x14, 0x45, 0x58, 0x64}   # RSYSERR, RMSGQFUL, RSUBMITFAIL, R
 MAX_THROTTLED_TRIES = 8
 
 
-class NotBound(Exception):
-    """No bind can send right now; the outbox retries later."""
+class NotBound(ChannelNotReady):
+    """No bind can send right now; the reply waits for one (no attempt spent)."""
 
 
 class SubmitRefused(Exception):
@@ -82,18 +85,18 @@ class ReplySender:
         context = reply.reply_context
         fields = dict(source_addr=context.get("source_addr") or self._sources[session.name],
                       source_addr_ton=0, source_addr_npi=0,
-                      destination_addr=context.get("reply_to") or reply.recipient.lstrip("+"),
+                      destination_addr=str(context.get("reply_to") or reply.recipient).strip().lstrip("+"),
                       dest_addr_ton=context.get("dest_addr_ton", 1),
                       dest_addr_npi=context.get("dest_addr_npi", 1),
                       esm_class=encoded.esm_class, data_coding=encoded.data_coding,
                       registered_delivery=1)
         message_id = None
-        for part in encoded.parts:
-            message_id = yield self._submit(session, dict(fields, short_message=part))
+        for number, part in enumerate(encoded.parts):
+            message_id = yield self._submit(session, dict(fields, short_message=part), first=number == 0)
         return message_id
 
     @defer.inlineCallbacks
-    def _submit(self, session, fields: dict):
+    def _submit(self, session, fields: dict, first: bool):
         rate = self._rates[session.name]
         for attempt in range(1, MAX_THROTTLED_TRIES + 1):
             yield rate.turn()
@@ -113,6 +116,8 @@ class ReplySender:
                 self.throttled += 1
                 pause = backoff_delay(attempt, 1.0, 30.0)
                 rate.paused_until = self._reactor.seconds() + pause
+                if first:   # nothing of this reply went out: it waits in the queue
+                    raise ReplyPaused(rate.paused_until, f"SMSC throttling (0x{resp.status:02x})")
                 log.warning("SMSC throttles; pausing submits", bind=session.name, pause_s=round(pause, 2))
                 continue
             if resp.status in TEMPORARY:

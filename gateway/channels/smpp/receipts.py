@@ -1,7 +1,9 @@
 """Delivery receipts in: which reply they are about, and what became of it.
 
 A receipt can arrive before our bookkeeping of the submit it answers is stored (some
-SMSCs send it before submit_sm_resp). A receipt that names no known reply is parked
+SMSCs send it before submit_sm_resp). A receipt that names no known reply is parked —
+in the store, with the number it is about and the text it quotes, before it is
+acknowledged, so that it can also prove a reply in doubt went out (see `channel.py`) —
 and tried again with growing waits for `receipt_park_s`, then given up with a warning.
 Ids are compared in every form an SMSC may use (hex or decimal, any case, leading
 zeros); duplicate and late receipts do no harm (a final state is never overwritten by
@@ -14,7 +16,8 @@ from twisted.internet import defer
 from gateway import metrics
 from gateway.channels.smpp import codec
 from gateway.channels.smpp.constants import ESME_ROK
-from gateway.channels.smpp.dlr import message_id_keys, normalise_message_id, parse_receipt
+from gateway.channels.smpp.dlr import (message_id_keys, normalise_message_id, parse_receipt,
+                                       parse_receipt_text)
 from gateway.logging import get_logger
 from gateway.model import DeliveryReport
 
@@ -42,7 +45,9 @@ class ReceiptDesk:
         metrics.observe_receipt(receipt.status)
         canonical = normalise_message_id(receipt.message_id)
         report = DeliveryReport(self._channel, canonical, receipt.status, receipt.delivered,
-                                receipt.final, tuple(sorted(message_id_keys(canonical) - {canonical})))
+                                receipt.final, tuple(sorted(message_id_keys(canonical) - {canonical})),
+                                address=_address(pdu.fields.get("source_addr")),
+                                snippet=_quoted_text(pdu.fields))
         d = self._intake.report_delivery(report)
         d.addCallback(self._recorded, report, 0.0)
         return d.addCallback(lambda _: ESME_ROK)
@@ -75,3 +80,17 @@ class ReceiptDesk:
             if timer.active():
                 timer.cancel()
         self._parked.clear()
+
+
+def _address(value) -> str | None:
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("latin-1")
+    return (value or "").strip().lstrip("+") or None
+
+
+def _quoted_text(fields) -> str | None:
+    """The `text:` a receipt quotes of the reply (its first 20 characters, usually)."""
+    body = fields.get("short_message") or fields.get("message_payload") or b""
+    if isinstance(body, (bytes, bytearray)):
+        body = bytes(body).decode("latin-1")
+    return parse_receipt_text(body).get("text") or None

@@ -56,3 +56,7 @@ class SmppSettings:
     dedup_window_s: float = 21600.0
     # how long a receipt that names no known reply yet is kept for a late match
     receipt_park_s: float = 600.0
+    # a reply whose submit was in doubt (crash or dropped link) and that no delivery
+    # receipt names within this many seconds of the attempt is taken as not sent and
+    # sent again, once; longer is safer against a double, shorter answers sooner
+    receipt_window_s: float = 600.0
