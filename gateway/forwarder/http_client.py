@@ -6,12 +6,18 @@ One module so that the JSON and the legacy XML adapters cannot drift apart on th
 retry rules. It drives twisted.web's Agent (what treq is built on) directly: treq's
 per-request URL parsing, cookie jar, redirect and decoding wrappers cost 0.3 ms of CPU
 per complaint (measured with benchmarks/forward_speed.py: 1.01 → 0.71 ms), and a case
-store needs none of them (a POST is never redirected, no cookies, no gzip). Failure reasons never carry the reporter's address: they are logged, and
-shown by `complaints list`.
+store needs none of them (a POST is never redirected, no cookies, no gzip).
+
+Failure reasons are logged and shown by `complaints list`, and a store may echo the
+payload in an error answer: so a reason is the status and the store's own short error
+code (JSON `error`, legacy `<pesan>`), with the reporter's address, anything like a phone
+number and every word of the complaint's text blanked — never the body itself.
 """
 from __future__ import annotations
 
+import json
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -27,14 +33,15 @@ from gateway.model import Complaint
 
 #: statuses that mean "not now" rather than "never"
 RETRYABLE = frozenset({408, 429})
-#: the most of an answer's body kept for a failure reason
-REASON_BODY_CHARS = 300
+#: the most of a store's own error code or message kept for a failure reason
+ERROR_CODE_CHARS = 80
 #: the most of an answer read at all: a case store's answers are small
 MAX_BODY_BYTES = 256 * 1024
 #: a Retry-After beyond this is taken as this (a misconfigured store must not stall us for days)
 MAX_RETRY_AFTER_S = 3600.0
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d \-]{7,16}\d")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,6 @@ class Answer:
     code: int
     headers: Headers
     body: bytes
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
 
 
 class CaseStoreClient:
@@ -133,7 +137,7 @@ def raise_for_failure(answer: Answer, complaint: Complaint, now: float) -> None:
     """Raise TemporaryFailure or PermanentFailure unless `answer` is a 2xx."""
     if 200 <= answer.code < 300:
         return
-    reason = f"case store answered {answer.code}: {scrubbed(answer.text(), complaint)}"
+    reason = failure_reason(answer, complaint)
     if answer.code >= 500 or answer.code in RETRYABLE:
         raise TemporaryFailure(reason, retry_after_seconds(answer.headers, now))
     raise PermanentFailure(reason)
@@ -154,11 +158,47 @@ def retry_after_seconds(headers: Headers, now: float) -> float | None:
     return min(max(0.0, moment - now), MAX_RETRY_AFTER_S)
 
 
-def scrubbed(text: str, complaint: Complaint) -> str:
-    """A store's answer, shortened, with the reporter's address (and anything like a phone
-    number) blanked: a store may echo the payload in an error."""
-    text = " ".join(text.split())[:REASON_BODY_CHARS]
+def failure_reason(answer: Answer, complaint: Complaint, what: str = "") -> str:
+    """`case store answered 400 (error: body too long)`: the status, `what` was wrong with
+    it, and the store's own error code made safe (see the module docstring)."""
+    code = _error_code(answer.body)
+    safe = _redacted(code, complaint) if code else ""
+    return f"case store answered {answer.code}{what}" + (f" ({safe})" if safe else "")
+
+
+def _error_code(body: bytes) -> str | None:
+    """The store's own word for what went wrong: JSON `error` (or `code`), or the legacy
+    API's `<pesan>`/`<status>`; None for any other body (an HTML error page, plain text)."""
+    body = body.strip()
+    if body.startswith(b"{"):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return None
+        error = document.get("error", document.get("code")) if isinstance(document, dict) else None
+        if isinstance(error, dict):
+            error = error.get("code", error.get("message"))
+        if isinstance(error, (str, int)) and not isinstance(error, bool):
+            return f"error: {error}"
+    elif body.startswith(b"<"):
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            return None
+        for tag in ("pesan", "status"):
+            for element in root.iter(tag):
+                if (element.text or "").strip():
+                    return f"{tag}: {element.text.strip()}"
+    return None
+
+
+def _redacted(text: str, complaint: Complaint) -> str:
+    # The error code is the store's, but a store may still quote the complaint in it.
+    text = " ".join(text.split())
     address = complaint.message.sender
     if address:
         text = text.replace(address, "<reporter>")
-    return _PHONE_LIKE.sub("<number>", text)
+    text = _PHONE_LIKE.sub("<number>", text)
+    words = {w.casefold() for w in _WORD.findall(complaint.message.text)}
+    text = _WORD.sub(lambda m: "…" if m.group().casefold() in words else m.group(), text)
+    return text[:ERROR_CODE_CHARS]

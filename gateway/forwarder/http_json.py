@@ -12,7 +12,7 @@ import json
 from twisted.internet.defer import inlineCallbacks
 
 from gateway.forwarder.base import CaseStore, PermanentFailure
-from gateway.forwarder.http_client import CaseStoreClient, raise_for_failure, scrubbed
+from gateway.forwarder.http_client import CaseStoreClient, failure_reason, raise_for_failure
 from gateway.forwarder.payload import case_payload
 from gateway.model import Complaint, Receipt
 
@@ -44,8 +44,7 @@ class HttpJsonCaseStore(CaseStore):
             tracking_id = None
         if not isinstance(tracking_id, (str, int)) or isinstance(tracking_id, bool) or not str(tracking_id):
             # A 2xx without a case is a broken contract, not a hiccup: make it visible.
-            raise PermanentFailure(f"case store answered {answer.code} without a tracking_id:"
-                                   f" {scrubbed(answer.text(), complaint)}")
+            raise PermanentFailure(failure_reason(answer, complaint, " without a tracking_id"))
         return Receipt(complaint.id, str(tracking_id))
 
     def close(self):

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from twisted.internet.defer import inlineCallbacks
 
 from gateway.forwarder.base import CaseStore, PermanentFailure
-from gateway.forwarder.http_client import CaseStoreClient, raise_for_failure, scrubbed
+from gateway.forwarder.http_client import CaseStoreClient, failure_reason, raise_for_failure
 from gateway.logging import get_logger
 from gateway.model import Complaint, Receipt
 
@@ -82,8 +82,7 @@ class LaporXmlCaseStore(CaseStore):
         tracking_id, transaction_id = read_answer(answer.body)
         if tracking_id is None:
             # The legacy API reports some refusals as 200 with a message instead of a case.
-            raise PermanentFailure(f"case store answered {answer.code} without a trackingid:"
-                                   f" {scrubbed(answer.text(), complaint)}")
+            raise PermanentFailure(failure_reason(answer, complaint, " without a trackingid"))
         log.info("legacy case created", complaint=complaint.id, tracking_id=tracking_id,
                  transaction_id=transaction_id)
         return Receipt(complaint.id, tracking_id)
