@@ -10,7 +10,12 @@ after a growing wait, and the first real answer reopens forwarding, oldest first
      ▲                                           ▲                     │
      └───────────── any answer (case or refusal) ┴──── failure ────────┘
 
-Pure logic, no timers: the worker asks `probe_delay` and keeps the clock.
+A Retry-After is a pause the store asked for, not a failure: `quiet_until` is the latest
+moment any answer named (answer time + Retry-After), nothing may be submitted before it,
+and it neither counts toward an outage nor lengthens later probes. An answer that comes
+back during the pause (to a request sent before it) does not end it.
+
+Pure logic, no timers: the worker asks `probe_delay` and `quiet` and keeps the clock.
 """
 from __future__ import annotations
 
@@ -34,32 +39,45 @@ class StoreHealth:
         self._rng = rng
         self.state = StoreState.UP
         self.failures_in_row = 0
+        self.quiet_until = float("-inf")  # reactor seconds
 
-    def answered(self) -> bool:
+    def answered(self, now: float) -> bool:
         """The store answered (a case or a refusal); True if that ends an outage."""
-        recovered = self.state is not StoreState.UP
-        self.state, self.failures_in_row = StoreState.UP, 0
-        return recovered
+        self.failures_in_row = 0
+        if self.state is StoreState.UP or self.quiet(now):
+            return False
+        self.state = StoreState.UP
+        return True
 
-    def failed(self, retry_after: float | None = None) -> bool:
+    def failed(self) -> bool:
         """A temporary failure; True if it takes the store down (a probe must be scheduled)."""
         self.failures_in_row += 1
         if self.state is StoreState.PROBING or (
-                self.state is StoreState.UP
-                and (retry_after is not None or self.failures_in_row >= self._trip)):
+                self.state is StoreState.UP and self.failures_in_row >= self._trip):
             self.state = StoreState.DOWN
             return True
         return False
+
+    def pause(self, until: float) -> bool:
+        """The store said Retry-After: nothing before `until`. True if that takes the store
+        down now (a probe must be scheduled; it was already when the store was down)."""
+        self.quiet_until = max(self.quiet_until, until)
+        was, self.state = self.state, StoreState.DOWN
+        return was is not StoreState.DOWN
+
+    def quiet(self, now: float) -> bool:
+        """Whether the store asked for a pause that is still running at `now`."""
+        return now < self.quiet_until
 
     def probe(self) -> None:
         """The wait is over: let one submission through."""
         if self.state is StoreState.DOWN:
             self.state = StoreState.PROBING
 
-    def probe_delay(self, retry_after: float | None = None) -> float:
-        """Seconds until the next probe: growing with each failed probe, never before Retry-After."""
+    def probe_delay(self) -> float:
+        """Seconds until the next probe, growing with each failed probe."""
         rounds = max(1, self.failures_in_row - self._trip + 1)
-        return max(backoff_delay(rounds, *self._backoff, rng=self._rng), retry_after or 0.0)
+        return backoff_delay(rounds, *self._backoff, rng=self._rng)
 
     def slots(self, concurrency: int) -> int:
         """How many submissions may be under way now."""

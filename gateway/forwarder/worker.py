@@ -1,20 +1,28 @@
 """The forwarding worker: every parsed complaint to the case store, exactly once.
 
 Complaints wait in a backlog, oldest first, and up to `concurrency` submissions run at
-once. A temporary failure is retried with backoff for as long as it takes (honouring
-the store's Retry-After); a run of them means the store is down (`StoreHealth`): then
-nothing is submitted but one probe at a time, and when the store answers again the
-backlog drains oldest first. A permanent refusal puts the complaint in the dead
-letters, from where an admin retries it (`complaints retry`): every few seconds the
-worker looks for `parsed` complaints it does not hold — an admin's retries — and takes
-them on. The receipt and the citizen's reply are recorded in one transaction, then the
-reply is handed on. Idempotency lives in the adapter (the complaint id is the key), so
-a retry after a timeout that had in fact succeeded finds the same case.
+once. A temporary failure is retried with backoff for as long as it takes; a run of
+them means the store is down (`StoreHealth`): then nothing is submitted but one probe
+at a time, and when the store answers again the backlog drains oldest first.
+
+A Retry-After pauses all submissions — the probe included — until the latest moment
+any answer named (`StoreHealth.quiet_until`), and is not counted as a failed attempt.
+Since each complaint's own hint ends no later than that, none is retried before its
+own answer time + Retry-After. The pause is handed to `remember_pause`, and a restart
+starts from `paused_until`, so that it holds across restarts too.
+
+A permanent refusal puts the complaint in the dead letters, from where an admin
+retries it (`complaints retry`): every few seconds the worker looks for `parsed`
+complaints it does not hold — an admin's retries — and takes them on. The receipt and
+the citizen's reply are recorded in one transaction, then the reply is handed on.
+Idempotency lives in the adapter (the complaint id is the key), so a retry after a
+timeout that had in fact succeeded finds the same case.
 """
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import random
 from datetime import timedelta
 from typing import Callable
@@ -56,7 +64,10 @@ class ForwardingWorker:
                  retry_initial_s: float, retry_max_s: float,
                  reply_for: Callable[[Complaint, str], tuple[str, str]],
                  on_reply: Callable[[Reply], None], outage_after_failures: int = 5,
-                 rescan_interval_s: float | None = None, rescan_batch: int = 500, rng=random.random):
+                 rescan_interval_s: float | None = None, rescan_batch: int = 500, rng=random.random,
+                 paused_until: float | None = None, remember_pause: Callable[[float], None] | None = None):
+        """`paused_until` (a pause remembered before a restart) and the argument of
+        `remember_pause` are reactor seconds: Unix time on a real reactor."""
         self._case_store = case_store
         self._store = store
         self._reactor = reactor
@@ -66,6 +77,7 @@ class ForwardingWorker:
         self._rng = rng
         self._reply_for = reply_for   # (complaint, tracking id) -> (reply kind, reply text)
         self._on_reply = on_reply
+        self._remember_pause = None  # set below: a restored pause need not be written back
         self.health = StoreHealth(outage_after_failures, retry_initial_s, retry_max_s, rng)
         self._backlog = Backlog()
         self._held: set[str] = set()          # in the backlog, waiting for a retry, or in flight
@@ -73,6 +85,7 @@ class ForwardingWorker:
         self._in_flight = 0
         self._pumping = False
         self._probe_timer = None
+        self._quiet_timer = None
         self._pending = PendingWork(reactor)
         self._settled_waiters: list[Deferred] = []
         self._rescan_batch = rescan_batch
@@ -85,6 +98,9 @@ class ForwardingWorker:
         self.forwarded = 0
         self.dead = 0
         self.submissions = 0
+        if paused_until is not None and paused_until > reactor.seconds():
+            self._pause(paused_until)
+        self._remember_pause = remember_pause
 
     # -- intake --------------------------------------------------------------------------
     def enqueue(self, complaint: Complaint) -> None:
@@ -110,12 +126,14 @@ class ForwardingWorker:
     # -- submission ----------------------------------------------------------------------
     def _pump(self) -> None:
         # Re-entry guard: an adapter that answers synchronously would otherwise recurse.
-        if self._pumping:
+        if self._pumping or self._pending.stopping:
+            return
+        if self.health.quiet(self._reactor.seconds()):
+            self._wake_when_quiet_ends()
             return
         self._pumping = True
         try:
-            while (not self._pending.stopping and self._backlog
-                   and self._in_flight < self.health.slots(self._concurrency)):
+            while self._backlog and self._in_flight < self.health.slots(self._concurrency):
                 self._start(self._backlog.pop())
         finally:
             self._pumping = False
@@ -171,27 +189,36 @@ class ForwardingWorker:
         return self._store.record_forward_failure(complaint.id, reason, dead=True, next_attempt_at=None)
 
     def _retry_later(self, complaint: Complaint, error: Exception, store_failed: bool) -> Deferred:
-        attempt = self._attempts.get(complaint.id, 0) + 1
-        self._attempts[complaint.id] = attempt
+        # The answer's time: a Retry-After counts from when it arrived, not from the request.
+        now = self._reactor.seconds()
         retry_after = error.retry_after if isinstance(error, TemporaryFailure) else None
-        reason = (f"no answer within {self._timeout:g} s" if isinstance(error, DeferredTimeout)
-                  else f"{type(error).__name__}: {error}")
-        if store_failed and self.health.failed(retry_after):
-            delay = self.health.probe_delay(retry_after)
-            self._schedule_probe(delay)
-            log.warning("case store unavailable; forwarding paused", failures_in_row=
-                        self.health.failures_in_row, probe_in_s=round(delay, 2), reason=reason)
-        if self.health.state is not StoreState.UP:
+        reason = _reason(error, self._timeout)
+        if store_failed and retry_after:
+            # A pause the store asked for, not a failed attempt: no backoff grows from it.
+            self._pause(now + retry_after)
+        else:
+            self._failed(complaint, store_failed, reason)
+        if self.health.state is StoreState.UP:
+            delay = backoff_delay(self._attempts[complaint.id], *self._retry, rng=self._rng)
+            self._pending.later(complaint.id, delay, self._due, complaint)
+        else:
             # Wait in the backlog: the probe, and then the recovery, take it in age order.
             self._backlog.push(complaint)
-            delay = self._probe_timer.getTime() - self._reactor.seconds() if self._probe_timer else 0.0
-        else:
-            delay = max(backoff_delay(attempt, *self._retry, rng=self._rng), retry_after or 0.0)
-            self._pending.later(complaint.id, delay, self._due, complaint)
-        log.warning("forwarding failed; will retry", complaint=complaint.id, attempt=attempt,
-                    retry_in_s=round(delay, 2), reason=reason)
+            delay = self._resumes_at() - now
+        log.warning("forwarding failed; will retry", complaint=complaint.id,
+                    attempt=self._attempts.get(complaint.id, 0), retry_in_s=round(delay, 2),
+                    reason=reason)
         return self._store.record_forward_failure(complaint.id, reason, dead=False,
                                                   next_attempt_at=utcnow() + timedelta(seconds=delay))
+
+    def _failed(self, complaint: Complaint, store_failed: bool, reason: str) -> None:
+        """Count a failed attempt; take the store down after a run of them."""
+        self._attempts[complaint.id] = self._attempts.get(complaint.id, 0) + 1
+        if store_failed and self.health.failed():
+            delay = self.health.probe_delay()
+            self._schedule_probe(self._reactor.seconds() + delay)
+            log.warning("case store unavailable; forwarding paused", failures_in_row=
+                        self.health.failures_in_row, probe_in_s=round(delay, 2), reason=reason)
 
     def _due(self, complaint: Complaint) -> None:
         self._backlog.push(complaint)
@@ -209,22 +236,59 @@ class ForwardingWorker:
 
     # -- the store's health --------------------------------------------------------------
     def _store_answered(self) -> None:
-        if self.health.answered():
+        if self.health.answered(self._reactor.seconds()):
             if self._probe_timer is not None and self._probe_timer.active():
                 self._probe_timer.cancel()
             self._probe_timer = None
             log.info("case store answering again; forwarding resumed", backlog=len(self._backlog))
             self._pump()
 
-    def _schedule_probe(self, delay: float) -> None:
+    def _pause(self, until: float) -> None:
+        """Submit nothing before `until`, as the store asked; remember that across restarts."""
+        extended = until > self.health.quiet_until
+        if self.health.pause(until):
+            self._schedule_probe(until)
+            log.warning("case store asked for a pause; forwarding paused",
+                        resume_in_s=round(until - self._reactor.seconds(), 2))
+        if extended and self._remember_pause is not None:
+            self._remember_pause(until)
+
+    def _resumes_at(self) -> float:
+        """When the next submission may go out while the store is down or paused."""
+        probe_at = self._probe_timer.getTime() if self._probe_timer is not None else 0.0
+        return max(probe_at, self.health.quiet_until, self._reactor.seconds())
+
+    def _schedule_probe(self, moment: float) -> None:
         if self._probe_timer is not None and self._probe_timer.active():
             self._probe_timer.cancel()
-        self._probe_timer = self._reactor.callLater(delay, self._probe)
+        self._probe_timer = self._reactor.callLater(self._delay_until(moment), self._probe)
 
     def _probe(self) -> None:
         self._probe_timer = None
         self.health.probe()
         self._pump()
+
+    def _wake_when_quiet_ends(self) -> None:
+        until = self.health.quiet_until
+        timer = self._quiet_timer
+        if timer is not None and timer.active() and timer.getTime() >= until:
+            return
+        if timer is not None and timer.active():
+            timer.cancel()
+        self._quiet_timer = self._reactor.callLater(self._delay_until(until), self._quiet_over)
+
+    def _quiet_over(self) -> None:
+        self._quiet_timer = None
+        self._pump()
+
+    def _delay_until(self, moment: float) -> float:
+        """The delay for a timer that must not fire before `moment`, float rounding included
+        (`now + (moment - now)` can come out a hair below `moment`)."""
+        now = self._reactor.seconds()
+        delay = max(0.0, moment - now)
+        while now + delay < moment:
+            delay = math.nextafter(delay, math.inf)
+        return delay
 
     # -- an admin's retries --------------------------------------------------------------
     def _pick_up_due(self) -> Deferred | None:
@@ -254,7 +318,17 @@ class ForwardingWorker:
         resumes at the next start."""
         if self._rescan is not None and self._rescan.running:
             self._rescan.stop()
-        if self._probe_timer is not None and self._probe_timer.active():
-            self._probe_timer.cancel()
+        for timer in (self._probe_timer, self._quiet_timer):
+            if timer is not None and timer.active():
+                timer.cancel()
         yield self._pending.stop()
         yield self._case_store.close()
+
+
+def _reason(error: Exception, timeout_s: float) -> str:
+    """A failure as the journal and the log show it. Only the first line: a database
+    error's next lines quote the SQL parameters, which may hold personal data."""
+    if isinstance(error, DeferredTimeout):
+        return f"no answer within {timeout_s:g} s"
+    first_line = (str(error).splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first_line}"[:300]

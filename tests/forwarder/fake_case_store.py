@@ -2,7 +2,8 @@
 (docs/case-store-api.yaml — idempotency keys, 201 then 200 with the same tracking_id;
 the legacy XML stream API) and misbehaves on request, as a real one does: a share of
 500s (some after the case was created), a first answer that never comes, 429 with
-Retry-After, an outage (an error status to everything, or no listener at all), latency.
+Retry-After, an outage (an error status to everything, or no listener at all), latency. Every
+request and answer is stamped with the time (the reactor's, or a test's `Clock`).
 
 Tests wait on its events (`when_requests`, `when_cases`), never on time.
 
@@ -26,14 +27,18 @@ REQUIRED = ("id", "channel", "routing", "region", "candidates", "body", "raw_tex
 
 
 class FakeCaseStore:
-    def __init__(self, reactor, token: str = TOKEN, first_tracking: int = 5_000_001, seed: int = 1708):
+    def __init__(self, reactor, token: str = TOKEN, first_tracking: int = 5_000_001, seed: int = 1708,
+                 clock=None):
         self.reactor = reactor
+        self.now = (clock or reactor).seconds   # the time requests and answers are stamped with
         self.token = token
         self._numbers = itertools.count(first_tracking)
         self.cases: dict[str, str] = {}          # idempotency key (complaint id) -> tracking id
         self.created: list[str] = []             # keys, in the order their cases were created
         self.payloads: dict[str, object] = {}    # key -> the JSON payload or the XML text
-        self.requests: list[dict] = []           # {"api", "key", "code"} for every request
+        #: {"api", "key", "code", "at", "answered_at", "retry_after"} for every request: `at`
+        #: when it came, `answered_at` when the answer went out (None while held)
+        self.requests: list[dict] = []
         # -- faults, set by the test --------------------------------------------------------
         self.rng = random.Random(seed)
         self.fail_ratio = 0.0          # answer 500 to this share of requests (half after creating)
@@ -134,20 +139,25 @@ class FakeCaseStore:
 
     def answer(self, request, api: str, key: str | None, code: int, body: bytes, content_type: bytes,
                hold: bool = False):
-        self.requests.append({"api": api, "key": key, "code": None if hold else code})
+        retry_after = self.retry_after if code in (429, 503) else None
+        entry = {"api": api, "key": key, "code": None if hold else code, "at": self.now(),
+                 "answered_at": None, "retry_after": retry_after}
+        self.requests.append(entry)
         self._changed()
         if hold:
             self.held.append(request)
             return server.NOT_DONE_YET
         request.setResponseCode(code)
         request.setHeader(b"content-type", content_type)
-        if code in (429, 503) and self.retry_after is not None:
-            request.setHeader(b"retry-after", self.retry_after.encode())
+        if retry_after is not None:
+            request.setHeader(b"retry-after", retry_after.encode())
         if not self.latency_s:
+            entry["answered_at"] = self.now()
             return body
 
         def finish():
             if not request._disconnected:
+                entry["answered_at"] = self.now()
                 request.write(body)
                 request.finish()
         self.reactor.callLater(self.latency_s, finish)

@@ -1,0 +1,63 @@
+"""The case store's Retry-After pause, kept in the store so that a restart obeys it too.
+
+Why: a store that said "not before 14:02:05" means it whatever happens to us; a gateway
+restarted at 14:02:01 (deploy, crash, watchdog) must not send its whole backlog at once.
+The worker reports each pause it extends (`remember`); at start, `load_pause` gives it
+back as the worker's `paused_until`.
+
+`hints` is the store's small key-value API for server hints: `save_hint(key, dict)` and
+`load_hint(key)`, both Deferreds (`load_hint` fires with None when nothing is kept).
+"""
+from __future__ import annotations
+
+from twisted.internet.defer import Deferred, inlineCallbacks, maybeDeferred
+
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+#: the hint's key in the store
+HINT_KEY = "forwarder.case_store_pause"
+
+
+@inlineCallbacks
+def load_pause(hints):
+    """The remembered end of the case store's pause (Unix seconds), or None."""
+    value = yield hints.load_hint(HINT_KEY)
+    until = value.get("until") if isinstance(value, dict) else None
+    if isinstance(until, (int, float)) and not isinstance(until, bool):
+        return float(until)
+    return None
+
+
+class PauseMemory:
+    """Writes the latest end of the pause, one write at a time.
+
+    Why one at a time: the answers to every request in flight come back together, and
+    each may extend the pause a little; only the latest end matters, so a burst makes
+    one write now and one with the latest value after it, not one each.
+    """
+
+    def __init__(self, hints):
+        self._hints = hints
+        self._writing: Deferred | None = None
+        self._next: float | None = None
+
+    def remember(self, until: float) -> None:
+        """Keep `until` (Unix seconds) as the end of the pause, unless a later one is kept."""
+        self._next = until if self._next is None else max(self._next, until)
+        if self._writing is None:
+            self._write()
+
+    def _write(self) -> None:
+        until, self._next = self._next, None
+        d = maybeDeferred(self._hints.save_hint, HINT_KEY, {"until": until})
+        d.addErrback(lambda f: log.error("could not remember the case store's pause",
+                                         error=f.getErrorMessage()))
+        self._writing = d
+        d.addBoth(self._written)
+
+    def _written(self, _) -> None:
+        self._writing = None
+        if self._next is not None:
+            self._write()
