@@ -2,7 +2,7 @@
 import pytest
 from telegram import Update
 
-from gateway.channels.telegram.updates import HELP_TEXT, UNSUPPORTED_TEXT, BotAnswer, read_update
+from gateway.channels.telegram.updates import HELP_TEXT, UNSUPPORTED_TEXT, read_update
 from gateway.demo_fakes.fake_telegram import FakeTelegram
 from gateway.model import Message
 
@@ -50,9 +50,9 @@ def test_what_each_update_means(made, outcome):
     if outcome is None:
         assert action is None
     elif outcome in (HELP_TEXT, UNSUPPORTED_TEXT):
-        assert isinstance(action, BotAnswer) and action.text == outcome
+        assert isinstance(action, Message) and action.answer == outcome
     else:
-        assert isinstance(action, Message) and action.text == outcome
+        assert isinstance(action, Message) and action.text == outcome and action.answer is None
 
 
 def test_a_complaint_carries_what_the_reply_needs_and_keys_on_chat_and_message():

@@ -18,6 +18,16 @@ the dedup key (chat id and message id) makes it a duplicate, not a second compla
 
 In webhook mode Telegram POSTs updates to `webhook_resource()`; it answers 200 only after
 the commit, 503 otherwise (Telegram delivers again), and 403 without the right secret.
+
+The bot's own answers (/start, /bantuan, "stickers are not supported") are stored with
+their message and sent by the outbox like any reply: a batch delivered again is not
+answered again, and a 429 on one answer neither fails nor refetches the batch.
+
+Replies: a `retry_after` (429) pauses every send of the bot until it has passed — the
+Bot API does not say whether the chat's or the bot's limit was hit — without spending
+an attempt, and the pause is stored. A call that got no answer (read timeout) may have
+reached the chat: it is uncertain and stays so (the Bot API cannot look a sent message
+up), at most one per chat since a chat's replies go one at a time.
 """
 from __future__ import annotations
 
@@ -31,10 +41,11 @@ from telegram.ext import Application
 from twisted.internet import defer
 from twisted.internet.defer import Deferred, inlineCallbacks
 
-from gateway.channels.base import Channel, Intake, ReplyRejected, ReplyUncertain
+from gateway.channels.base import (Channel, ChannelNotReady, Intake, ReplyPaused, ReplyRejected,
+                                   ReplyUncertain)
 from gateway.channels.polling import DeliveryNotices, PollLoop, accept_all
 from gateway.channels.telegram.settings import WEBHOOK_SECRET, TelegramSettings
-from gateway.channels.telegram.updates import CHANNEL, BotAnswer, read_update
+from gateway.channels.telegram.updates import CHANNEL, read_update
 from gateway.logging import get_logger
 from gateway.model import Message
 
@@ -43,7 +54,11 @@ log = get_logger(__name__)
 ALLOWED_UPDATES = ["message"]
 
 
-class TelegramNotReady(Exception):
+#: where a getUpdates `retry_after` is remembered across restarts
+POLL_PAUSE_HINT = "telegram:poll-pause"
+
+
+class TelegramNotReady(ChannelNotReady):
     """The bot has not started (or has stopped): the reply stays queued and is tried again."""
 
 
@@ -75,13 +90,19 @@ class TelegramChannel(Channel):
         self.ready = False           # getMe answered and the webhook is set or removed
         self._stopping = False
         self._sending: set[Deferred] = set()
+        self._clock = clock or reactor
+        #: called when the bot has started (the outbox sends what waited)
+        self.ready_listeners: list = []
 
     # -- Channel ---------------------------------------------------------------------------
+    @inlineCallbacks
     def start(self, intake: Intake):
         self._intake = self.deliveries.intake = intake
         # Not waiting for Telegram here: an unreachable API must not hold up the gateway;
         # the loop's first step starts the bot, and retries with backoff until it can.
-        self.loop.start()
+        # A retry_after an earlier run was given still holds.
+        paused = yield intake.load_hint(POLL_PAUSE_HINT)
+        self.loop.start(max(0.0, float((paused or {}).get("until", 0)) - self._clock.seconds()))
 
     @inlineCallbacks
     def stop(self):
@@ -95,6 +116,12 @@ class TelegramChannel(Channel):
     def is_up(self) -> bool:
         return self.ready and (self.mode == "webhook" or self.loop.healthy)
 
+    def can_send(self) -> bool:
+        return self.ready and not self._stopping and (self.mode == "webhook" or self.loop.healthy)
+
+    def conversation(self, reply) -> str:
+        return str(reply.reply_context.get("chat_id", reply.recipient))
+
     def send(self, reply):
         if not self.ready or self._stopping:
             return defer.fail(TelegramNotReady("the bot is not running"))
@@ -105,6 +132,12 @@ class TelegramChannel(Channel):
         self._sending.add(d)
         d.addBoth(self._sent, d)
         return d
+
+    def _started(self) -> None:
+        self.ready = True
+        log.info("telegram bot started", mode=self.mode, bot=self.bot.username)
+        for listener in list(self.ready_listeners):
+            listener()
 
     def _sent(self, result, d):
         self._sending.discard(d)
@@ -122,16 +155,16 @@ class TelegramChannel(Channel):
     def _step(self):
         if not self.ready:
             yield as_deferred(self._boot())
-            self.ready = True
-            log.info("telegram bot started", mode=self.mode, bot=self.bot.username)
+            self._started()
             if self.mode == "webhook":
                 return PollLoop.DONE
         try:
             updates = yield as_deferred(self.bot.get_updates(
                 offset=self._offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES))
         except RetryAfter as flood:
-            wait = flood.retry_after
-            return wait.total_seconds() if isinstance(wait, datetime.timedelta) else float(wait)
+            wait = _seconds(flood.retry_after)
+            yield self._intake.save_hint(POLL_PAUSE_HINT, {"until": self._clock.seconds() + wait})
+            return wait
         if not updates:
             return 0
         yield self.take(updates)
@@ -142,25 +175,23 @@ class TelegramChannel(Channel):
 
     @inlineCallbacks
     def take(self, updates):
-        """Commit the complaints among `updates` and send the bot's own answers; fails (and
-        the caller must not confirm the updates) if the store or a send fails for now."""
-        complaints, answers = [], []
+        """Commit the messages among `updates` — complaints, and those the bot answers
+        itself, with their answers queued; fails (and the caller must not confirm the
+        updates) if the store cannot commit."""
+        messages: list[Message] = []
         for update in updates:
             try:
                 action = read_update(update, self.bot.username)
             except Exception:  # noqa: BLE001 - one odd update must not block the rest forever
                 log.exception("telegram update not understood; skipped", update_id=update.update_id)
                 continue
-            if isinstance(action, Message):
-                complaints.append(action)
-            elif isinstance(action, BotAnswer):
-                answers.append(action)
-        yield accept_all(self._intake, complaints)
-        yield defer.gatherResults([as_deferred(self._answer(a)) for a in answers], consumeErrors=True) \
-            .addErrback(lambda f: f.value.subFailure)
-        if complaints or answers:
-            log.info("telegram updates taken", updates=len(updates), complaints=len(complaints),
-                     answers=len(answers))
+            if action is not None:
+                messages.append(action)
+        yield accept_all(self._intake, messages)
+        if messages:
+            answers = sum(1 for m in messages if m.answer is not None)
+            log.info("telegram updates taken", updates=len(updates),
+                     complaints=len(messages) - answers, answers=answers)
 
     async def _boot(self) -> None:
         if not self.application._initialized:  # noqa: SLF001 - no public flag; a retry must not re-init
@@ -179,16 +210,13 @@ class TelegramChannel(Channel):
             await self.application.stop()
         await self.application.shutdown()
 
-    async def _answer(self, answer: BotAnswer) -> None:
-        try:
-            await self._send_message(answer.chat_id, answer.text, answer.reply_to_message_id)
-        except (Forbidden, BadRequest) as refusal:  # blocked by the user, chat gone: for good
-            log.warning("telegram answer refused", chat_id=answer.chat_id, reason=str(refusal))
-
     async def _send_reply(self, chat_id: int, text: str, message_id: int | None) -> str:
         try:
             sent = await self._send_message(chat_id, text, message_id)
-        except (Forbidden, BadRequest) as refusal:
+        except RetryAfter as flood:   # nothing was sent: wait as told, no attempt spent
+            raise ReplyPaused(self._clock.seconds() + _seconds(flood.retry_after),
+                              f"Telegram flood control: retry after {_seconds(flood.retry_after):g} s") from None
+        except (Forbidden, BadRequest) as refusal:   # blocked by the user, chat gone: for good
             raise ReplyRejected(f"Telegram refused the reply: {refusal}") from refusal
         except TimedOut as timeout:
             if isinstance(timeout.__cause__, (httpx.ReadTimeout, httpx.WriteTimeout)):
@@ -204,6 +232,10 @@ class TelegramChannel(Channel):
         except ChatMigrated as moved:  # the group became a supergroup: a new chat id
             log.info("telegram group migrated; answering in the supergroup", chat_id=moved.new_chat_id)
             return await self.bot.send_message(moved.new_chat_id, text)
+
+
+def _seconds(retry_after) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, datetime.timedelta) else float(retry_after)
 
 
 def build_application(token: str, api_base_url: str = "https://api.telegram.org",

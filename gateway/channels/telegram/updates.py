@@ -15,8 +15,6 @@ Entity offsets are UTF-16 code units, so text is cut in UTF-16, never with `str`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 from telegram import Message as TgMessage
 from telegram import MessageEntity, Update
 
@@ -41,17 +39,12 @@ UNSUPPORTED_TEXT = (
 )
 
 
-@dataclass(frozen=True)
-class BotAnswer:
-    """A reply that is the bot's own protocol (help, "what is supported"), not a complaint's."""
+def read_update(update: Update, bot_username: str) -> Message | None:
+    """The complaint, a message the bot answers itself (`Message.answer` set: help, "what
+    is supported"), or None (not for us: group chatter, other updates).
 
-    chat_id: int
-    text: str
-    reply_to_message_id: int | None = None
-
-
-def read_update(update: Update, bot_username: str) -> Message | BotAnswer | None:
-    """The complaint, the bot's own answer, or None (not for us: group chatter, other updates)."""
+    Both kinds are stored under the same key (chat and message id), so a batch Telegram
+    delivers again is neither a second complaint nor a second answer."""
     tg = update.message
     if tg is None or tg.chat.type not in GROUP_CHATS | {"private"}:
         return None  # edits, channel posts, ...: not asked for (allowed_updates=["message"])
@@ -62,27 +55,32 @@ def read_update(update: Update, bot_username: str) -> Message | BotAnswer | None
                                                                              tg.caption_entities)
     if in_group and not _addressed_to_bot(tg, content, entities, bot_username):
         return None
-    answer = BotAnswer(tg.chat.id, HELP_TEXT, tg.message_id)
     command = _leading_command(content, entities)
     if command is not None:
         name, _, addressee = command.partition("@")
         if addressee and addressee.lower() != bot_username.lower():
             return None  # "/start@OtherBot"
         if name.lower() in HELP_COMMANDS:
-            return answer
+            return _message(update, content or "", answer=HELP_TEXT)
     if content is None:
-        return BotAnswer(tg.chat.id, UNSUPPORTED_TEXT, tg.message_id)
+        return _message(update, "", answer=UNSUPPORTED_TEXT)
     body = _without_bot_and_command(content, entities, bot_username).strip()
     if not body:
-        return answer  # only "@LaporBot" or a bare command: show how to report
+        return _message(update, content, answer=HELP_TEXT)  # only "@LaporBot" or a bare command
+    return _message(update, body)
+
+
+def _message(update: Update, text: str, answer: str | None = None) -> Message:
+    tg = update.message
     sender = tg.from_user.id if tg.from_user is not None else tg.chat.id
-    return Message(channel=CHANNEL, sender=str(sender), text=body,
+    return Message(channel=CHANNEL, sender=str(sender), text=text,
                    # chat and message id, not the update id: update ids restart at a random
                    # value after a week without updates, message ids never repeat in a chat
                    dedup_key=f"{tg.chat.id}:{tg.message_id}",
                    channel_message_ids=(str(update.update_id),),
                    flags=_attachment_flags(tg),
-                   reply_context={"chat_id": tg.chat.id, "message_id": tg.message_id})
+                   reply_context={"chat_id": tg.chat.id, "message_id": tg.message_id},
+                   answer=answer)
 
 
 def _attachment_flags(tg: TgMessage) -> tuple[str, ...]:
