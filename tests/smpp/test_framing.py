@@ -8,7 +8,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from gateway.channels.smpp import codec
-from gateway.channels.smpp.constants import ESME_RINVCMDID, ESME_ROK, ESME_RSYSERR
+from gateway.channels.smpp.constants import ESME_RINVCMDID, ESME_RINVMSGLEN, ESME_ROK, ESME_RSYSERR
 from gateway.channels.smpp.framing import ResponseTimeout, SmppProtocol
 
 from .esme import connect, listen_raw
@@ -71,11 +71,11 @@ def test_malformed_body_gets_error_response():
     data = codec.encode("deliver_sm", 8, source_addr="+62812", short_message=b"hello")[:22]
     proto.dataReceived(struct.pack(">L", len(data)) + data[4:])
     (resp,) = written(transport)
-    assert (resp.command, resp.status, resp.sequence) == ("deliver_sm_resp", ESME_RSYSERR, 8)
+    assert (resp.command, resp.status, resp.sequence) == ("deliver_sm_resp", ESME_RINVMSGLEN, 8)
     assert proto.delivered == []
 
 
-@pytest.mark.parametrize("length", [0, 15, 10_000_000])
+@pytest.mark.parametrize("length", [0, 15])   # over-long ones: test_malformed_pdus.py
 def test_broken_command_length_drops_connection(length):
     proto, transport = connected()
     proto.dataReceived(struct.pack(">LLLL", length, 5, 0, 1) + b"rest")

@@ -18,7 +18,13 @@ replaces the parsing edge cases:
 - integer TLVs were read with the size smpplib declares, not the length on the wire,
   which misaligns every TLV after one an SMSC sends wider: we read the wire length;
 - a truncated body (C-string without NUL, octet string past the end) was accepted as
-  garbage: it is `MalformedPdu` now.
+  garbage, and a request that is a bare header was not parsed at all: both are
+  `MalformedPdu` now; an empty short_message at the very end of the body (sm_length 0,
+  no TLVs: an empty SMS) is not truncation and parses;
+- every `CodecError` carries the command_status to answer: ESME_RINVMSGLEN for a body
+  that does not fit its command, ESME_RINVOPTPARSTREAM for a broken TLV,
+  ESME_RINVCMDID for an unknown command. These are permanent: the same bytes sent
+  again fail the same way, so the SMSC must not be told to repeat them.
 """
 from __future__ import annotations
 
@@ -33,6 +39,9 @@ from smpplib.ptypes import flag, ostr
 
 from gateway.channels.smpp.constants import (
     COMMAND_IDS,
+    ESME_RINVCMDID,
+    ESME_RINVMSGLEN,
+    ESME_RINVOPTPARSTREAM,
     RESPONSE_BIT,
     command_name,
 )
@@ -45,11 +54,13 @@ _TLV_NAMES: dict[int, str] = {v: k for k, v in smpp_consts.OPTIONAL_PARAMS.items
 class CodecError(Exception):
     """A PDU that cannot be turned into a `Pdu`; says what to answer with."""
 
-    def __init__(self, command_id: int | None, sequence: int | None, reason: str):
+    def __init__(self, command_id: int | None, sequence: int | None, reason: str,
+                 status: int = ESME_RINVMSGLEN):
         super().__init__(reason)
         self.command_id = command_id
         self.sequence = sequence
         self.reason = reason
+        self.status = status   # the command_status to answer a request with
 
     @property
     def is_request(self) -> bool:
@@ -60,7 +71,8 @@ class UnknownCommand(CodecError):
     """A command id we do not know (or smpplib cannot build): answer generic_nack."""
 
     def __init__(self, command_id: int, sequence: int):
-        super().__init__(command_id, sequence, f"unknown command id 0x{command_id:08x}")
+        super().__init__(command_id, sequence, f"unknown command id 0x{command_id:08x}",
+                         ESME_RINVCMDID)
 
 
 class MalformedPdu(CodecError):
@@ -105,7 +117,11 @@ class _ThrowawayClient:
 
 
 class _Truncated(ValueError):
-    pass
+    """The mandatory body does not fit its command: ESME_RINVMSGLEN."""
+
+
+class _BadTlv(ValueError):
+    """The optional parameters do not parse: ESME_RINVOPTPARSTREAM."""
 
 
 class _StrictParsing:
@@ -113,16 +129,22 @@ class _StrictParsing:
 
     unknown_tlvs: list
 
+    def parse(self, data: bytes) -> None:
+        # smpplib skips the body when the PDU is a bare header, which let a deliver_sm
+        # without any of its mandatory fields through as an all-None message.
+        super().parse(data)
+        if len(data) == HEADER_LENGTH:
+            self.parse_params(b"")
+
     def parse_params(self, data: bytes) -> None:
         pos = 0
         for name in self.params_order:
             if self.field_is_optional(name):
                 break
-            if pos == len(data):
-                # Error responses legitimately come without a body.
-                if self.is_response():
-                    return
-                raise _Truncated(f"body ends before {name}")
+            if pos == len(data) and self.is_response():
+                return   # error responses legitimately come without (the rest of) a body
+            # Requests: a missing integer or C-string raises below; an octet string of
+            # length 0 at the very end is an empty short_message, not a truncated body.
             pos = self._parse_mandatory(name, data, pos)
         self.parse_optional_params(data[pos:])
 
@@ -151,12 +173,12 @@ class _StrictParsing:
         pos = 0
         while pos < len(data):  # advances by >= 4 each turn
             if pos + 4 > len(data):
-                raise _Truncated("TLV header truncated")
+                raise _BadTlv("TLV header truncated")
             tag, length = struct.unpack_from(">HH", data, pos)
             pos += 4
             value = bytes(data[pos:pos + length])
             if len(value) < length:
-                raise _Truncated(f"TLV 0x{tag:04x} truncated")
+                raise _BadTlv(f"TLV 0x{tag:04x} truncated")
             pos += length
             name = _TLV_NAMES.get(tag)
             if name is None or name not in self.params:
@@ -239,8 +261,12 @@ def decode(data: bytes) -> Pdu:
     pdu.unknown_tlvs = []
     try:
         pdu.parse(bytes(data))
+    except _BadTlv as exc:
+        raise MalformedPdu(command_id, sequence, str(exc), ESME_RINVOPTPARSTREAM) from exc
     except (_Truncated, struct.error, KeyError, ValueError, IndexError,
             smpp_exceptions.UnknownCommandError) as exc:
+        # smpplib's own complaints are about the body's shape too; anything else
+        # (a bug of ours) propagates, and the framing answers ESME_RSYSERR.
         raise MalformedPdu(command_id, sequence, str(exc)) from exc
     values = {p: getattr(pdu, p, None) for p in cls.params_order}
     return Pdu(name, command_id, status, sequence, values, tuple(pdu.unknown_tlvs))

@@ -4,7 +4,9 @@ The protocol knows SMPP only. What a deliver_sm means (a citizen's message, a pa
 one, a delivery receipt) is the channel's business: `handle_deliver_sm` asks the
 `on_deliver` callable for the command_status to answer with — a Deferred that fires
 after the store has committed — and only then responds. That is the durability
-contract at the wire: deliver_sm_resp ESME_ROK means "it is on disk".
+contract at the wire: deliver_sm_resp ESME_ROK means "it is on disk". When the store
+cannot commit the answer is ESME_RX_T_APPN ("deliver again later"); any other failure
+is a fault of ours and gets ESME_RSYSERR, so a bug is not dressed up as an outage.
 """
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from gateway import metrics
+from gateway.channels.base import StoreUnavailable
 from gateway.channels.smpp import codec
-from gateway.channels.smpp.constants import ESME_ROK, ESME_RX_T_APPN
+from gateway.channels.smpp.constants import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN
 from gateway.channels.smpp.framing import SmppProtocol
 from gateway.logging import get_logger
 
@@ -68,9 +71,14 @@ class EsmeProtocol(SmppProtocol):
         d.addBoth(self._answered, d)
 
     def _not_committed(self, failure: Failure, pdu: codec.Pdu) -> int:
-        log.error("deliver_sm not committed; asking the SMSC to deliver again",
-                  bind=self.bind_name, error=failure.getErrorMessage())
-        return ESME_RX_T_APPN
+        if failure.check(StoreUnavailable):
+            log.error("deliver_sm not committed; asking the SMSC to deliver again",
+                      bind=self.bind_name, error=failure.getErrorMessage())
+            return ESME_RX_T_APPN
+        log.error("deliver_sm failed in the gateway; answering a system error",
+                  bind=self.bind_name,
+                  exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+        return ESME_RSYSERR
 
     def _answer(self, status: int, pdu: codec.Pdu) -> None:
         self.respond(pdu, status)

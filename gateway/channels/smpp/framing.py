@@ -2,18 +2,25 @@
 request/response correlation with a window and timeouts, keep-alive, dispatch.
 
 Why a base of our own: smpplib's Client is blocking. Here the stream is cut into PDUs
-by `command_length`; a length that cannot be right means the stream is lost, so the
-connection is dropped (whoever owns it reconnects). Requests we send get a sequence
-number and a Deferred that fires with the response `Pdu` (whatever its status; the
-caller decides what ESME_RTHROTTLED means) or fails with `ResponseTimeout`. A timed
-out request is never resent here: resending is how duplicates are made. At most
-`window` requests are outstanding; more wait their turn in order.
+by `command_length`. A length below the 16-octet header cannot delimit anything: where
+the next PDU starts is unknowable, so the stream is lost and the connection is dropped
+(whoever owns it reconnects). A length above `max_pdu_length` still delimits its PDU:
+that PDU alone is refused (ESME_RINVMSGLEN) and its body read and thrown away as it
+arrives, never buffered, so the bind survives an SMSC's one absurd PDU.
+
+Requests we send get a sequence number and a Deferred that fires with the response
+`Pdu` (whatever its status; the caller decides what ESME_RTHROTTLED means) or fails
+with `ResponseTimeout`. A timed out request is never resent here: resending is how
+duplicates are made. At most `window` requests are outstanding; more wait their turn
+in order.
 
 Incoming requests go to `handle_<command>(pdu)`; the handler answers with
 `respond(pdu, status, **fields)`, possibly later (after a store commit). An unknown
 command gets generic_nack ESME_RINVCMDID; a known command whose body does not parse
-gets its own _resp with an error status. Timers use `self.clock` (an IReactorTime),
-so tests drive them with `twisted.internet.task.Clock`.
+gets its own _resp with the codec's permanent status (ESME_RINVMSGLEN for the body,
+ESME_RINVOPTPARSTREAM for TLVs). ESME_RSYSERR is kept for our own faults: an exception
+in a handler or in the decoder. Timers use `self.clock` (an IReactorTime), so tests
+drive them with `twisted.internet.task.Clock`.
 """
 from __future__ import annotations
 
@@ -30,15 +37,23 @@ from twisted.python.failure import Failure
 from gateway.channels.smpp import codec
 from gateway.channels.smpp.constants import (
     ESME_RINVCMDID,
-    ESME_RINVCMDLEN,
-    ESME_RINVOPTPARSTREAM,
+    ESME_RINVMSGLEN,
     ESME_ROK,
     ESME_RSYSERR,
     command_name,
 )
 
-MIN_PDU_LENGTH = 16
-MAX_PDU_LENGTH = 64 * 1024
+HEADER_LENGTH = codec.HEADER_LENGTH
+MIN_PDU_LENGTH = HEADER_LENGTH
+#: The longest mandatory body of the commands that carry text (submit_sm, deliver_sm):
+#: C-strings at their maximum (service_type 6, two addresses of 21, two times of 17),
+#: 12 one-octet integers and a 254-octet short_message.
+MAX_MANDATORY_BODY = 6 + 21 + 21 + 17 + 17 + 12 + 254
+#: The TLVs an SMSC adds beside the text (ports, SAR, receipt fields, vendor tags).
+OTHER_TLVS_ALLOWANCE = 1024
+#: A PDU carrying the largest message_payload SMPP 3.4 allows (65,535 octets, TLV header
+#: 4) must fit; anything beyond cannot be an SMS.
+MAX_PDU_LENGTH = HEADER_LENGTH + MAX_MANDATORY_BODY + 4 + 0xFFFF + OTHER_TLVS_ALLOWANCE
 MAX_SEQUENCE = 0x7FFFFFFF
 
 
@@ -80,6 +95,7 @@ class SmppProtocol(Protocol):
         self.inactivity_timeout = inactivity_timeout
         self.max_pdu_length = max_pdu_length
         self._buffer = bytearray()
+        self._discarding = 0   # octets of an over-long PDU still to read and throw away
         self._last_sequence = 0
         self._outstanding: dict[int, _Outstanding] = {}
         self._waiting: collections.deque = collections.deque()
@@ -121,23 +137,50 @@ class SmppProtocol(Protocol):
     # -- framing ---------------------------------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:
+        if self._discarding:
+            data = self._discard(data)
         self._buffer += data
         while self.connected_now and len(self._buffer) >= 4:  # each turn consumes a PDU
             (length,) = struct.unpack_from(">L", self._buffer)
-            if not MIN_PDU_LENGTH <= length <= self.max_pdu_length:
+            if length < MIN_PDU_LENGTH:
                 self._buffer.clear()
                 self.drop(f"impossible command_length {length}")
                 return
+            if length > self.max_pdu_length:
+                if len(self._buffer) < HEADER_LENGTH:
+                    return   # its header says whom to refuse
+                self._over_long(length)
+                continue
             if len(self._buffer) < length:
                 return
             frame = bytes(self._buffer[:length])
             del self._buffer[:length]
             self._frame_received(frame)
 
-    def _frame_received(self, frame: bytes) -> None:
+    def _discard(self, data: bytes) -> bytes:
+        """What follows the over-long PDU being skipped, once its body is consumed."""
+        skipped = min(self._discarding, len(data))
+        self._discarding -= skipped
+        return data[skipped:]
+
+    def _over_long(self, length: int) -> None:
+        """Refuse one PDU longer than `max_pdu_length` and skip its body unbuffered."""
+        _length, command_id, _status, sequence = codec.HEADER.unpack_from(self._buffer)
+        rest = bytes(self._buffer[HEADER_LENGTH:])
+        self._buffer.clear()
+        self._discarding = length - HEADER_LENGTH
+        self._buffer += self._discard(rest)
+        self._mark_received()
+        reason = f"command_length {length} is over the limit of {self.max_pdu_length}"
+        self._malformed(codec.MalformedPdu(command_id, sequence, reason, ESME_RINVMSGLEN))
+
+    def _mark_received(self) -> None:
         self._last_received = self.clock.seconds()
         if self._inactivity_call is not None and self._inactivity_call.active():
             self._inactivity_call.reset(self.inactivity_timeout)
+
+    def _frame_received(self, frame: bytes) -> None:
+        self._mark_received()
         try:
             pdu = codec.decode(frame)
         except codec.UnknownCommand as exc:
@@ -145,6 +188,11 @@ class SmppProtocol(Protocol):
             return
         except codec.MalformedPdu as exc:
             self._malformed(exc)
+            return
+        except Exception:   # a bug of ours, not the peer's: say so, keep the bind
+            self.log.failure("could not decode a PDU")
+            _length, command_id, _status, sequence = codec.HEADER.unpack_from(frame)
+            self._refuse(codec.CodecError(command_id, sequence, "decoder failed", ESME_RSYSERR))
             return
         if pdu.is_response:
             self._response_received(pdu)
@@ -160,17 +208,20 @@ class SmppProtocol(Protocol):
 
     def _malformed(self, exc: codec.MalformedPdu) -> None:
         name = command_name(exc.command_id) if exc.command_id is not None else None
-        self.log.warn("malformed SMPP {name}: {reason}", name=name, reason=exc.reason)
+        self.log.warn("malformed SMPP {name}: {reason}", name=name or "PDU", reason=exc.reason)
+        self._refuse(exc)
+
+    def _refuse(self, exc: codec.CodecError) -> None:
+        """Answer a request that could not be decoded with `exc.status` (its own _resp
+        when the command is known, else generic_nack); a response fails its request."""
         if not exc.is_request:
             self._fail_outstanding(exc.sequence, exc)
             return
-        status = ESME_RINVOPTPARSTREAM if "TLV" in exc.reason else ESME_RSYSERR
-        if "command_length" in exc.reason:
-            status = ESME_RINVCMDLEN
-        if codec.has_response(name):
-            self.send_pdu(codec.response_name(name), exc.sequence, status)
+        name = command_name(exc.command_id)
+        if name is not None and codec.has_response(name) and codec.supports(codec.response_name(name)):
+            self.send_pdu(codec.response_name(name), exc.sequence, exc.status)
         else:
-            self.send_pdu("generic_nack", exc.sequence, status)
+            self.send_pdu("generic_nack", exc.sequence, exc.status)
 
     # -- sending ---------------------------------------------------------------------------
 
