@@ -101,6 +101,9 @@ class AssembledMessage:
     missing: tuple[int, ...] = ()
     undecodable: bool = False
     raw_hex: str | None = None
+    #: what the text itself calls for: "empty" (nothing to read), and decode_text's
+    #: "invalid_utf16" / "control_chars"
+    flags: tuple[str, ...] = ()
 
     @property
     def sender(self) -> str:
@@ -126,20 +129,25 @@ def assemble(segments: Iterable[Segment], first_seen: float = 0.0,
             runs[-1].append(seg)
         else:
             runs.append([seg])
-    texts, raw, undecodable = [], [], False
+    texts, raw, keep_raw, flags = [], [], False, {}
+    undecodable = False
     for run in runs:
         payload = b"".join(s.payload for s in run)
         decoded = decode_text(payload, run[0].data_coding, default_alphabet)
         undecodable = undecodable or decoded.undecodable
+        keep_raw = keep_raw or decoded.raw_hex is not None
+        flags.update(dict.fromkeys(decoded.flags))
         texts.append(decoded.text if not decoded.undecodable else "")
         raw.append(payload.hex())
     seqnums = tuple(s.seqnum for s in parts)
     missing = tuple(n for n in range(1, total + 1) if n not in seqnums)
     text = _join_runs(texts, runs, missing)
+    if not text and not undecodable:
+        flags = {"empty": None, **flags}   # the citizen sent nothing: still a complaint
     return AssembledMessage(
         parts[0].key, text, total, seqnums, first_seen, partial=bool(missing),
         missing=missing, undecodable=undecodable,
-        raw_hex="".join(raw) if undecodable else None)
+        raw_hex="".join(raw) if keep_raw else None, flags=tuple(flags))
 
 
 def _join_runs(texts: list[str], runs: list[list[Segment]], missing: tuple[int, ...]) -> str:

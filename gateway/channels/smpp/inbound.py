@@ -6,6 +6,11 @@ transaction. Parts that stop coming are forwarded, flagged `partial`, after
 `concat_timeout_s` rather than dropped. A message the SMSC delivers again (its
 deliver_sm_resp was lost, the bind reconnected) carries the same content key within
 `dedup_window_s` and becomes the same complaint.
+
+No wrong door: an empty SMS (no short_message, no message_payload) is a complaint too,
+flagged `empty` (the reply asks for the text); odd text is kept and flagged
+(`invalid_utf16`, `control_chars`, see text.py), never refused — refusing would only
+make the SMSC deliver it again, forever.
 """
 from __future__ import annotations
 
@@ -153,7 +158,7 @@ class InboundSms:
             [sender, recipient, assembled.text, assembled.raw_hex, ref, total]).encode()).hexdigest()
         bucket = int(self._reactor.seconds() // self._settings.dedup_window_s)
         flags = (("partial",) if assembled.partial else ()) + (
-            ("undecodable",) if assembled.undecodable else ())
+            ("undecodable",) if assembled.undecodable else ()) + assembled.flags
         return Message(
             channel=CHANNEL, sender=sender, recipient=recipient, text=assembled.text,
             dedup_key=f"{content[:40]}#{bucket}", dedup_also=(f"{content[:40]}#{bucket - 1}",),

@@ -1,7 +1,13 @@
 """short_message bytes <-> text by data_coding, and splitting replies into segments.
 
 Incoming text must never be lost: an alphabet we cannot read yields a result flagged
-`undecodable` that keeps the raw bytes (as hex), not an exception. SMPP carries GSM
+`undecodable` that keeps the raw bytes (as hex), not an exception. Text that decodes
+but is odd is kept and flagged rather than cleaned: UCS-2 that is not valid UTF-16 (a
+lone surrogate, an odd trailing octet) is `invalid_utf16`, control characters a handset
+does not type are `control_chars`. What no database can store is replaced by U+FFFD in
+the text while the payload's bytes are kept as hex: a lone surrogate (not encodable in
+UTF-8, so neither SQLite nor PostgreSQL takes it) and NUL (PostgreSQL text cannot hold
+it). Every other control character stays in the text as it came. SMPP carries GSM
 03.38 text unpacked (one septet per octet); some SMSCs put Latin-1 or ASCII in
 data_coding 0 instead, hence the per-SMSC `default_alphabet` override.
 
@@ -12,6 +18,7 @@ characters, counting each character's cost in septets or UTF-16 code units.
 """
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -40,14 +47,23 @@ UCS2_PART = 66
 MAX_PARTS = 255
 
 
+#: Control characters: C0 except TAB, LF and CR, DEL, and C1 (Latin-1 data shows them).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+REPLACEMENT = "\ufffd"
+INVALID_UTF16 = "invalid_utf16"
+CONTROL_FLAG = "control_chars"
+
+
 @dataclass(frozen=True)
 class DecodedText:
-    """What a short_message says. `raw_hex` is set when the text could not be read."""
+    """What a short_message says. `raw_hex` is set when the text could not be read, or
+    could be read only with a character replaced (see `flags`)."""
 
     text: str
     data_coding: int
     undecodable: bool = False
     raw_hex: str | None = None
+    flags: tuple[str, ...] = ()   # INVALID_UTF16, CONTROL_FLAG
 
 
 def alphabet_for(data_coding: int, default_alphabet: str = "gsm") -> str | None:
@@ -77,10 +93,29 @@ def decode_text(payload: bytes, data_coding: int, default_alphabet: str = "gsm")
     """Text of a short_message (UDH already removed). Never raises on the payload."""
     if default_alphabet not in DEFAULT_ALPHABETS:
         raise ValueError(f"default_alphabet must be one of {DEFAULT_ALPHABETS}")
+    payload = bytes(payload)
     alphabet = alphabet_for(data_coding, default_alphabet)
     if alphabet is None:
-        return DecodedText("", data_coding, undecodable=True, raw_hex=bytes(payload).hex())
-    return DecodedText(_decode(bytes(payload), alphabet), data_coding)
+        return DecodedText("", data_coding, undecodable=True, raw_hex=payload.hex())
+    text = _decode(payload, alphabet)
+    flags = []
+    replaced = alphabet == "ucs2" and not _valid_utf16(payload)
+    if replaced:
+        flags.append(INVALID_UTF16)
+    if CONTROL_CHARS.search(text):
+        flags.append(CONTROL_FLAG)
+        if "\0" in text:
+            text, replaced = text.replace("\0", REPLACEMENT), True
+    return DecodedText(text, data_coding, raw_hex=payload.hex() if replaced else None,
+                       flags=tuple(flags))
+
+
+def _valid_utf16(payload: bytes) -> bool:
+    try:
+        payload.decode("utf-16-be")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode(payload: bytes, alphabet: str) -> str:
@@ -88,7 +123,8 @@ def _decode(payload: bytes, alphabet: str) -> str:
         # Octets above 0x7f are not septets; 'replace' keeps the rest readable.
         return _GSM.decode(payload, "replace")[0]
     if alphabet == "ucs2":
-        # utf-16 reads surrogate pairs; an odd trailing octet becomes U+FFFD
+        # utf-16 reads surrogate pairs; a lone surrogate or an odd trailing octet becomes
+        # U+FFFD (the caller flags it and keeps the bytes)
         return payload.decode("utf-16-be", "replace")
     if alphabet == "ascii":
         return payload.decode("ascii", "replace")
