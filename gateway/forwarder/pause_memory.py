@@ -5,12 +5,12 @@ restarted at 14:02:01 (deploy, crash, watchdog) must not send its whole backlog 
 The worker reports each pause it extends (`remember`); at start, `load_pause` gives it
 back as the worker's `paused_until`.
 
-`hints` is the store's small key-value API for server hints: `save_hint(key, dict)` and
-`load_hint(key)`, both Deferreds (`load_hint` fires with None when nothing is kept).
+`hints` is the store's small key-value API for server hints (`gateway.store.Store`):
+`save_hint(key, dict)` and `load_hints()` (every kept hint by key), both Deferreds.
 """
 from __future__ import annotations
 
-from twisted.internet.defer import Deferred, inlineCallbacks, maybeDeferred
+from twisted.internet.defer import inlineCallbacks, maybeDeferred
 
 from gateway.logging import get_logger
 
@@ -23,7 +23,8 @@ HINT_KEY = "forwarder.case_store_pause"
 @inlineCallbacks
 def load_pause(hints):
     """The remembered end of the case store's pause (Unix seconds), or None."""
-    value = yield hints.load_hint(HINT_KEY)
+    kept = yield hints.load_hints()
+    value = (kept or {}).get(HINT_KEY)
     until = value.get("until") if isinstance(value, dict) else None
     if isinstance(until, (int, float)) and not isinstance(until, bool):
         return float(until)
@@ -40,24 +41,25 @@ class PauseMemory:
 
     def __init__(self, hints):
         self._hints = hints
-        self._writing: Deferred | None = None
-        self._next: float | None = None
+        self._writing = False
+        self._written_until = float("-inf")   # written, or being written
+        self._latest = float("-inf")          # the latest end heard of
 
     def remember(self, until: float) -> None:
         """Keep `until` (Unix seconds) as the end of the pause, unless a later one is kept."""
-        self._next = until if self._next is None else max(self._next, until)
-        if self._writing is None:
+        self._latest = max(self._latest, until)
+        if not self._writing:
             self._write()
 
     def _write(self) -> None:
-        until, self._next = self._next, None
-        d = maybeDeferred(self._hints.save_hint, HINT_KEY, {"until": until})
+        if self._latest <= self._written_until:
+            return
+        self._writing, self._written_until = True, self._latest
+        d = maybeDeferred(self._hints.save_hint, HINT_KEY, {"until": self._latest})
         d.addErrback(lambda f: log.error("could not remember the case store's pause",
                                          error=f.getErrorMessage()))
-        self._writing = d
         d.addBoth(self._written)
 
     def _written(self, _) -> None:
-        self._writing = None
-        if self._next is not None:
-            self._write()
+        self._writing = False
+        self._write()  # a later end heard of meanwhile

@@ -23,6 +23,7 @@ from gateway.forwarder.http_json import HttpJsonCaseStore
 from gateway.forwarder.pause_memory import HINT_KEY, PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.model import Complaint, ComplaintState, Message, Receipt
+from gateway.store import open_store
 from tests.forwarder.fake_case_store import FakeCaseStore
 from tests.forwarder.test_worker_timing import ScriptedStore
 
@@ -207,7 +208,7 @@ def test_an_answer_to_an_older_request_does_not_end_a_running_pause():
 
 
 class Hints:
-    """A double of the store's hint API."""
+    """A double of the store's hint API, whose writes finish when the test says."""
 
     def __init__(self):
         self.values: dict[str, dict] = {}
@@ -221,8 +222,8 @@ class Hints:
         self.open.append(d)
         return d
 
-    def load_hint(self, key):
-        return succeed(self.values.get(key))
+    def load_hints(self):
+        return succeed(dict(self.values))
 
     def finish_writes(self):
         while self.open:
@@ -261,3 +262,17 @@ def test_the_pause_survives_a_restart():
 @pytest_twisted.inlineCallbacks
 def test_no_pause_kept_loads_as_none():
     assert (yield load_pause(Hints())) is None
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_pause_is_kept_in_the_real_store(tmp_path):
+    store = yield open_store(f"sqlite:///{tmp_path / 'gateway.db'}", reactor)
+    try:
+        memory = PauseMemory(store)
+        memory.remember(1_750_000_002.5)
+        memory.remember(1_750_000_001.0)  # an earlier end never replaces a later one
+        yield store.drain()
+        assert (yield load_pause(store)) == 1_750_000_002.5
+    finally:
+        yield store.drain()
+        store.close()
