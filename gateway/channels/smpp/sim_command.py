@@ -52,9 +52,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     fault.add_argument("--receipt-before-response", action="store_true",
                        help="send the receipt before submit_sm_resp")
     fault.add_argument("--black-hole", action="store_true", help="answer nothing once bound")
+    fault.add_argument("--drop-submit-resp-every", type=int, default=None, metavar="N",
+                       help="take every Nth submit_sm (recorded, receipt scheduled) but cut"
+                            " the connection instead of sending its submit_sm_resp")
     p.add_argument("--ack-log", metavar="FILE",
                    help="append each fully acknowledged MO as a JSON line (message_no, text,"
                         " attempts): what the gateway has promised to keep")
+    p.add_argument("--submit-log", metavar="FILE",
+                   help="append each accepted submit_sm as a JSON line (message_id, addresses,"
+                        " decoded text, part i/n, at), flushed per line")
     p.add_argument("--status-interval", type=float, default=10.0, help="seconds between status lines (0: none)")
 
 
@@ -66,7 +72,8 @@ def build_simulator(args: argparse.Namespace):
         window=args.window, drop_after_pdus=args.drop_after,
         throttle_per_second=args.throttle, response_delay=args.response_delay,
         receipt_before_response=args.receipt_before_response, black_hole=args.black_hole,
-        receipt_id_decimal=args.receipt_id_decimal, concat=args.concat)
+        receipt_id_decimal=args.receipt_id_decimal, concat=args.concat,
+        drop_submit_resp_every=args.drop_submit_resp_every)
 
 
 def _status(sim) -> None:
@@ -84,6 +91,17 @@ def _log_acknowledgements(sim, path: str) -> None:
         log.write(json.dumps({"message_no": acked.message_no, "text": acked.text,
                               "attempts": acked.attempts}, ensure_ascii=False) + "\n")
     sim.on_acknowledged.append(write)
+
+
+def _log_submissions(sim, path: str) -> None:
+    """Append each accepted submit_sm to `path` as one JSON line, on disk at once (a
+    test reads the file while the simulator runs). It holds phone numbers and reply
+    text: it is a test artefact, not a log for the journal."""
+    log = open(path, "a", encoding="utf-8", buffering=1)  # line-buffered: flushed per line
+
+    def write(submitted) -> None:
+        log.write(json.dumps(submitted.record(), ensure_ascii=False) + "\n")
+    sim.on_submitted.append(write)
 
 
 def _start_generator(sim, args) -> None:
@@ -141,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
     sim = build_simulator(args)
     if args.ack_log:
         _log_acknowledgements(sim, args.ack_log)
+    if args.submit_log:
+        _log_submissions(sim, args.submit_log)
     sim.start(args.port)
     if args.mo_file:
         with open(args.mo_file, encoding="utf-8") as handle:

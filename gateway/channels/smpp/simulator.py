@@ -9,7 +9,9 @@ delivered is in the gateway's store (the commit-then-ack contract, DESIGN.md §2
 
 Misbehaviour is opt-in, per constructor option: drop the connection after N PDUs,
 throttle submits, delay responses, send receipts before submit_sm_resp, report
-receipt ids in decimal, or go silent once bound (black hole).
+receipt ids in decimal, go silent once bound (black hole), or take every Nth submit_sm
+and cut the link instead of answering it (the SMSC has the message, the ESME cannot
+know: the reply is uncertain).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from gateway.channels.smpp.constants import (
     REGISTERED_DELIVERY_FAILURE,
     REGISTERED_DELIVERY_FINAL,
 )
+from gateway.channels.smpp.concat import segment_of
 from gateway.channels.smpp.simulator_mo import MoSpec, deliver_sm_fields
 from gateway.channels.smpp.simulator_protocol import SmscProtocol
 from gateway.channels.smpp.text import decode_text
@@ -75,6 +78,27 @@ class SubmittedMessage:
     esm_class: int
     registered_delivery: int
     fields: dict = field(default_factory=dict, compare=False)
+    at: float = field(default=0.0, compare=False)   # clock time it was accepted
+
+    @property
+    def text(self) -> str:
+        """The text the citizen will read in this part (UDH or SAR stripped)."""
+        segment = segment_of(self.fields, "")
+        return decode_text(segment.payload, self.data_coding).text
+
+    @property
+    def part(self) -> str | None:
+        """"i/n" for a part of a concatenated message (UDH or SAR), else None."""
+        segment = segment_of(self.fields, "")
+        return None if segment.single else f"{segment.seqnum}/{segment.total}"
+
+    def record(self) -> dict[str, Any]:
+        """The submit as a JSON-ready dict (the CLI's --submit-log line)."""
+        line = {"message_id": self.message_id, "destination_addr": self.destination_addr,
+                "source_addr": self.source_addr, "text": self.text, "at": self.at}
+        if self.part is not None:
+            line["part"] = self.part
+        return line
 
 
 @dataclass
@@ -95,7 +119,7 @@ class SmscSimulator(Factory):
                  drop_after_pdus: int | None = None, throttle_per_second: int | None = None,
                  response_delay: float = 0.0, receipt_before_response: bool = False,
                  black_hole: bool = False, receipt_id_decimal: bool = False,
-                 concat: str = "udh8"):
+                 concat: str = "udh8", drop_submit_resp_every: int | None = None):
         if clock is None:
             from twisted.internet import reactor as clock  # noqa: N813
         self.clock = clock
@@ -110,12 +134,15 @@ class SmscSimulator(Factory):
         self.black_hole = black_hole
         self.receipt_id_decimal = receipt_id_decimal
         self.concat = concat
+        self.drop_submit_resp_every = drop_submit_resp_every
         self.acknowledged: list[AcknowledgedMo] = []
         #: called with each AcknowledgedMo as it completes (the CLI's --ack-log)
         self.on_acknowledged: list = []
         self.acknowledged_receipts: list[str] = []
         self.ack_latencies: list[float] = []   # seconds from deliver_sm to its ESME_ROK
         self.submitted: list[SubmittedMessage] = []
+        #: called with each SubmittedMessage as it is accepted (the CLI's --submit-log)
+        self.on_submitted: list = []
         self.connections: list[SmscProtocol] = []
         self.deliveries_sent = 0
         self._pending: list[Delivery] = []      # waiting for a bound receiver
@@ -296,7 +323,9 @@ class SmscSimulator(Factory):
             message_id, f["source_addr"], f["destination_addr"],
             f.get("short_message") or f.get("message_payload") or b"",
             f["data_coding"] or 0, f["esm_class"] or 0, f["registered_delivery"] or 0,
-            dict(f)))
+            dict(f), self.clock.seconds()))
+        for listener in self.on_submitted:
+            listener(self.submitted[-1])
         wants = (f["registered_delivery"] or 0) & (REGISTERED_DELIVERY_FINAL | REGISTERED_DELIVERY_FAILURE)
         if wants == REGISTERED_DELIVERY_FINAL or (wants and self.receipt_status != "DELIVRD"):
             if self.receipt_before_response:
@@ -305,6 +334,11 @@ class SmscSimulator(Factory):
                 self.clock.callLater(self.receipt_delay, self._send_receipt, self.submitted[-1])
         self._check_waiters()
         return message_id
+
+    def withholds_submit_resp(self) -> bool:
+        """Whether the submit just accepted is one whose answer the link loses."""
+        every = self.drop_submit_resp_every
+        return bool(every) and len(self.submitted) % every == 0
 
     def _send_receipt(self, sub: SubmittedMessage) -> None:
         self._deliver(self._new_delivery("receipt", self.receipt_fields(sub)))

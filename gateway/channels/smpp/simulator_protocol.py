@@ -1,5 +1,6 @@
 """The bundled SMSC's side of one connection: bind checks, submit_sm, unbind, and the
-fault modes that act per connection (drop after N PDUs, delayed answers, silence).
+fault modes that act per connection (drop after N PDUs, delayed answers, silence, a
+submit taken without its answer).
 
 The simulator (`SmscSimulator`) owns what outlives a connection: the MO queue, the
 records of what was submitted and acknowledged.
@@ -103,6 +104,11 @@ class SmscProtocol(SmppProtocol):
             self.respond(pdu, ESME_RTHROTTLED)
             return
         message_id = self.sim.accept_submit(pdu)
+        if self.sim.withholds_submit_resp():
+            # Taken, receipt scheduled, answer lost with the link: the ESME cannot
+            # know whether the message went, and must not send it again blindly.
+            self.drop(f"fault: submit_sm #{len(self.sim.submitted)} taken, no answer")
+            return
         self.respond(pdu, message_id=message_id)
 
     def unhandled_request(self, pdu: codec.Pdu) -> None:
