@@ -205,8 +205,7 @@ class Outbox:
         yield self._store.record_reply_uncertain(reply.id, reason)
         log.warning("reply may or may not have gone out; settling it", reply=reply.id,
                     channel=reply.channel, reason=reason[:300])
-        # The conversation is released now; the settling goes on beside it.
-        self._reactor.callLater(0, self._settle, reply)
+        self._settle(reply)   # beside the conversation, which is released now
 
     def _settle(self, reply: Reply) -> None:
         if self._pending.stopping:

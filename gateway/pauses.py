@@ -43,6 +43,7 @@ class ChannelPauses:
         if until <= self._until.get(channel, 0.0):
             return succeed(None)
         self._until[channel] = until
+        saved = self._store.save_hint(PREFIX + channel, {"until": until, "reason": reason})
         log.warning("server asked us to wait; channel sends paused", channel=channel,
                     for_s=round(until - self._clock.seconds(), 1), reason=reason)
-        return self._store.save_hint(PREFIX + channel, {"until": until, "reason": reason})
+        return saved

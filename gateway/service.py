@@ -17,6 +17,7 @@ from gateway import logging as gwlog
 from gateway import metrics
 from gateway.config import ConfigError, Settings, load_config
 from gateway.forwarder.local import LocalCaseStore
+from gateway.forwarder.pause_memory import PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.outbox import Outbox
 from gateway.pauses import ChannelPauses
@@ -73,9 +74,11 @@ def build_channels(settings: Settings, reactor) -> dict:
 
 
 class GatewayService:
-    def __init__(self, settings: Settings, reactor, channels: dict | None = None):
+    def __init__(self, settings: Settings, reactor, channels: dict | None = None, clock=None):
         self.settings = settings
         self.reactor = reactor
+        #: the replies' timers and pauses (a task.Clock in tests that drive rate limits)
+        self.clock = clock or reactor
         self.channels = channels if channels is not None else build_channels(settings, reactor)
         self.store = None
         self.pipeline: Pipeline | None = None
@@ -93,9 +96,9 @@ class GatewayService:
                                       group_commit_max=s.store.group_commit_max)
         log.info("store open", schema=self.store.schema_outcome, url=_safe_url(s.store_url))
         # Through lambdas, so that a reload's new ReplyWriter takes effect at once.
-        pauses = ChannelPauses(self.store, self.reactor)
+        pauses = ChannelPauses(self.store, self.clock)
         yield pauses.load()
-        self.outbox = Outbox(self.store, self.channels, self.reactor,
+        self.outbox = Outbox(self.store, self.channels, self.clock,
                              retry_initial_s=s.replies.retry_initial_s,
                              retry_max_s=s.replies.retry_max_s, max_attempts=s.replies.max_attempts,
                              pauses=pauses,
@@ -103,13 +106,15 @@ class GatewayService:
                              duplicate_quiet_s=s.replies.duplicate_quiet_s,
                              duplicate_max_replies=s.replies.duplicate_max_replies,
                              rescan_interval_s=s.forwarder.rescan_interval_s)
+        case_store_paused = yield load_pause(self.store)
         self.forwarder = ForwardingWorker(
             self._case_store(), self.store, self.reactor, concurrency=s.forwarder.concurrency,
             timeout_s=s.forwarder.timeout_s, retry_initial_s=s.forwarder.retry_initial_s,
             retry_max_s=s.forwarder.retry_max_s,
             reply_for=lambda complaint, tracking: self._replies.for_complaint(complaint, tracking),
             on_reply=self.outbox.send, outage_after_failures=s.forwarder.outage_after_failures,
-            rescan_interval_s=s.forwarder.rescan_interval_s)
+            rescan_interval_s=s.forwarder.rescan_interval_s, paused_until=case_store_paused,
+            remember_pause=PauseMemory(self.store).remember)
         self.pipeline = Pipeline(self.store, self.forwarder, self.outbox, self._parse)
         yield self.pipeline.resume()
         for channel in self.channels.values():

@@ -162,6 +162,17 @@ class RequestBudget:
     def block_until(self, moment: float) -> None:
         self._blocked_until = max(self._blocked_until, moment)
 
+    def state(self) -> dict:
+        """What must survive a restart: the requests of the current window, the block."""
+        self.wait_s()   # forgets requests older than the window
+        return {"sent": list(self._sent), "blocked_until": self._blocked_until}
+
+    def restore(self, state: dict | None) -> None:
+        """Take back what an earlier run spent (times are epoch seconds, as stored)."""
+        if state:
+            self._sent = sorted([*self._sent, *map(float, state.get("sent", ()))])
+            self.block_until(float(state.get("blocked_until", 0.0)))
+
 
 class DeliveryNotices:
     """Records, for a channel without delivery receipts, that a reply the platform accepted

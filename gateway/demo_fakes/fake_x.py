@@ -6,13 +6,17 @@ first with `since_id`, `max_results` (5-100) and an opaque `pagination_token`, a
 "result_count", "next_token"}}` or `{"meta": {"result_count": 0}}` when empty;
 `POST /2/tweets` takes `{"text", "reply": {"in_reply_to_tweet_id"}}`, refuses a text
 it already posted (403, as X does) and answers 201 `{"data": {"id", "text"}}`;
-`GET /2/users/me`. Reads need a bearer token, posts an OAuth 1.0a header. Tests script
-failures: a 429 with `x-rate-limit-reset`, a 5xx, or a dropped connection.
+`GET /2/users/me`; `GET /2/users/:id/tweets` (a user's own posts, newest first, with
+`referenced_tweets` when asked). Reads need a bearer token, posts an OAuth 1.0a header.
+Tests script failures of mention requests or of posts: a 429 with
+`x-rate-limit-reset`, a 5xx, or a dropped connection (for a post: after it was made, as
+when the answer is lost on the way back).
 """
 from __future__ import annotations
 
 import itertools
 import json
+import time
 from datetime import datetime, timezone
 
 from twisted.internet import defer
@@ -32,6 +36,9 @@ class FakeX:
         self.requests: list[dict] = []            # every request: method, path, params
         self._ids = itertools.count(1_860_000_000_000_000_001)
         self._failures: list[tuple] = []
+        self._post_failures: list[tuple] = []
+        self.post_attempts: list[float] = []      # when each POST /2/tweets arrived (epoch s)
+        self.hide_from_lookup = 0                 # the next N look-ups miss our posts (lag)
         self._reply_waiters: list[tuple[int, defer.Deferred]] = []
         self._port = None
 
@@ -81,6 +88,32 @@ class FakeX:
         """The next `times` mention requests fail: HTTP `status` (429 with `reset_at`), or the
         connection is dropped (`drop`)."""
         self._failures.extend([(status, reset_at, drop)] * times)
+
+    def fail_next_post(self, status: int = 503, *, times: int = 1, reset_at: int | None = None,
+                       drop_after_posting: bool = False) -> None:
+        """The next `times` posts fail: HTTP `status` (429 with `reset_at`), or the post is
+        made and the connection dropped before the answer (`drop_after_posting`)."""
+        self._post_failures.extend([(status, reset_at, drop_after_posting)] * times)
+
+    def next_post_failure(self):
+        return self._post_failures.pop(0) if self._post_failures else None
+
+    def user_posts(self, user_id: str, params: dict) -> tuple[int, dict]:
+        """GET /2/users/:id/tweets: the user's own posts, newest first."""
+        max_results = int(params.get("max_results", 10))
+        if not 5 <= max_results <= 100:
+            return 400, _problem(400, "The `max_results` query parameter value is not between 5 and 100")
+        own = sorted((p for p in self.posts.values() if p["author_id"] == user_id),
+                     key=lambda p: int(p["id"]), reverse=True)[:max_results]
+        if self.hide_from_lookup > 0:   # X's timelines can lag behind a post just made
+            self.hide_from_lookup -= 1
+            own = []
+        if not own:
+            return 200, {"meta": {"result_count": 0}}
+        wanted = set(params.get("tweet.fields", "").split(",")) | {"id", "text", "edit_history_tweet_ids"}
+        return 200, {"data": [{k: v for k, v in p.items() if k in wanted} for p in own],
+                     "meta": {"result_count": len(own), "newest_id": own[0]["id"],
+                              "oldest_id": own[-1]["id"]}}
 
     def wait_for_replies(self, count: int) -> defer.Deferred:
         if len(self.replies) >= count:
@@ -155,6 +188,9 @@ class FakeX:
             d.callback(self.replies)
         return 201, {"data": {"id": post["id"], "text": text, "edit_history_tweet_ids": [post["id"]]}}
 
+    def clock_seconds(self) -> float:
+        return time.time()
+
     def next_failure(self):
         return self._failures.pop(0) if self._failures else None
 
@@ -196,6 +232,11 @@ class _Api(resource.Resource):
                 return self._fail(request, *failure)
             request.setHeader(b"x-rate-limit-limit", b"450")
             return _answer(request, *self._fake.mentions_page(parts[2], params))
+        if request.method == b"GET" and len(parts) == 4 and parts[:2] == ["2", "users"] \
+                and parts[3] == "tweets":
+            if not auth.startswith("Bearer ") and not auth.startswith("OAuth "):
+                return _answer(request, 401, _problem(401, "Unauthorized"))
+            return _answer(request, *self._fake.user_posts(parts[2], params))
         if request.method == b"GET" and parts == ["2", "users", "me"]:
             if not auth.startswith("OAuth "):
                 return _answer(request, 403, _problem(403, "user context required"))
@@ -208,6 +249,14 @@ class _Api(resource.Resource):
                 payload = json.loads(request.content.read() or b"{}")
             except ValueError:
                 return _answer(request, 400, _problem(400, "body is not JSON"))
+            self._fake.post_attempts.append(self._fake.clock_seconds())
+            failure = self._fake.next_post_failure()
+            if failure is not None and failure[2]:     # made, but the answer is lost
+                self._fake.create_post(payload)
+                request.transport.abortConnection()
+                return server.NOT_DONE_YET
+            if failure is not None:
+                return self._fail(request, failure[0], failure[1], False)
             return _answer(request, *self._fake.create_post(payload))
         return _answer(request, 404, _problem(404, f"no route {request.method.decode()} {path}"))
 

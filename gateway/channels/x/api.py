@@ -76,6 +76,14 @@ class XApi:
             params["pagination_token"] = pagination_token
         return self._in_thread(self._client.get_users_mentions, account_id, **params)
 
+    def own_replies(self, account_id: str) -> "Deferred[dict[str, tuple[str, str]]]":
+        """The account's latest posts that reply to a post: {replied-to id: (post id, text)}
+        — how a reply whose answer was lost is found to have been posted."""
+        d = self._in_thread(self._client.get_users_tweets, account_id, max_results=100,
+                            tweet_fields=["referenced_tweets"])
+        d.addCallback(_replies_by_target)
+        return d
+
     def post_reply(self, text: str, in_reply_to: str):
         """Post `text` in reply to post `in_reply_to`; fires with the new post's id."""
         d = self._in_thread(self._client.create_tweet, text=text, in_reply_to_tweet_id=str(in_reply_to),
@@ -86,3 +94,12 @@ class XApi:
 
 #: failures that mean "try again later": the network, timeouts, X's own errors, rate limits
 TRANSIENT = (requests.RequestException, tweepy.TwitterServerError, tweepy.TooManyRequests)
+
+
+def _replies_by_target(body: dict) -> dict[str, tuple[str, str]]:
+    found: dict[str, tuple[str, str]] = {}
+    for post in reversed(body.get("data") or []):   # newest last: it wins
+        for ref in post.get("referenced_tweets") or ():
+            if ref.get("type") == "replied_to":
+                found[str(ref["id"])] = (str(post["id"]), post.get("text", ""))
+    return found

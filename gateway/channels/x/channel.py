@@ -8,15 +8,26 @@ mid-way pages again from the top, and the store turns what was already committed
 duplicates (the dedup key is the post id). So a burst leaves no gap and no double.
 
 Requests stay within a budget per 15 minutes; a 429 waits until `x-rate-limit-reset`;
-other failures back off exponentially; nothing stops the poller but `stop`.
+other failures back off exponentially; nothing stops the poller but `stop`. The
+budget and any 429 wait are stored, so a restart neither overspends nor asks early.
+The API serves only the latest 800 mentions: a poll that took that many may have
+missed older ones, and says so (logged, counted).
+
+Replies are posts, within their own stored budget; a 429 pauses them until the reset
+without spending an attempt. A post whose answer was lost (timeout, dropped
+connection) is in doubt: the account's latest posts are looked up — found, it is sent;
+not found, it is posted again. A 403 "duplicate content" means an earlier attempt got
+through: it is looked up the same way, not recorded as failed.
 """
 from __future__ import annotations
 
+import requests
 import tweepy
 from twisted.internet import defer
 from twisted.internet.defer import inlineCallbacks
 
-from gateway.channels.base import Channel, Intake, ReplyRejected
+from gateway.channels.base import (Channel, Intake, ReplyPaused, ReplyRejected, ReplyUncertain,
+                                   Settlement)
 from gateway.channels.polling import DeliveryNotices, PollLoop, RequestBudget, accept_all
 from gateway.channels.x.api import XApi, make_client
 from gateway.channels.x.mentions import CHANNEL, fit_reply, messages_from_page
@@ -24,6 +35,13 @@ from gateway.channels.x.settings import XSettings
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
+
+#: how many of the newest mentions the API serves at all
+MENTIONS_SERVED = 800
+MENTIONS_BUDGET_HINT = "x:mentions-budget"
+POSTS_BUDGET_HINT = "x:posts-budget"
+#: how long one look-up of the account's posts serves the replies in doubt
+LOOKUP_FRESH_S = 30.0
 
 
 class _Walk:
@@ -41,10 +59,14 @@ class _Walk:
 class XChannel(Channel):
     name = CHANNEL
     required = False  # X being down (or out of paid quota) must not make the gateway unready
+    # One post at a time: the post budget (~100 per 15 min) is far below what one
+    # connection can do, and a 429 then stops the very next post, not a handful in flight.
+    send_slots = 1
 
     def __init__(self, api: XApi, reactor, *, account_id: str = "", poll_interval_s: float = 60.0,
                  requests_per_15min: int = 10, max_results: int = 100, retry_initial_s: float = 5.0,
-                 retry_max_s: float = 900.0, start_since_id: str = "", clock=None):
+                 retry_max_s: float = 900.0, start_since_id: str = "", posts_per_15min: int = 100,
+                 clock=None):
         self._api = api
         self._clock = clock or reactor
         self._account_id = account_id or None
@@ -52,6 +74,9 @@ class XChannel(Channel):
         self._max_results = max_results
         self._start_since_id = start_since_id or None
         self.budget = RequestBudget(self._clock, requests_per_15min)
+        self.post_budget = RequestBudget(self._clock, posts_per_15min)
+        self.missed_polls = 0       # polls that reached the API's 800 mentions: some may be lost
+        self._looked_up: tuple[float, dict] | None = None
         self.loop = PollLoop(CHANNEL, self._poll, self._clock, retry_initial_s=retry_initial_s,
                              retry_max_s=retry_max_s)
         self.deliveries = DeliveryNotices(CHANNEL, reactor)
@@ -65,6 +90,8 @@ class XChannel(Channel):
         self._intake = self.deliveries.intake = intake
         stored = yield intake.load_cursor(CHANNEL)
         self._since_id = stored or self._start_since_id
+        self.budget.restore((yield intake.load_hint(MENTIONS_BUDGET_HINT)))
+        self.post_budget.restore((yield intake.load_hint(POSTS_BUDGET_HINT)))
         log.info("x channel polling mentions", since_id=self._since_id, interval_s=self._interval,
                  budget_per_15min=self.budget.limit)
         self.loop.start()
@@ -75,17 +102,69 @@ class XChannel(Channel):
     def is_up(self) -> bool:
         return self.loop.healthy
 
+    def conversation(self, reply) -> str:
+        return str(reply.reply_context.get("tweet_id") or reply.recipient)
+
+    @inlineCallbacks
     def send(self, reply):
         tweet_id = reply.reply_context.get("tweet_id")
         if not tweet_id:
-            return defer.fail(ReplyRejected("no post to reply to"))
-        d = self._api.post_reply(fit_reply(reply.text), tweet_id)
-        d.addCallbacks(self._posted, _refused_for_good)
-        return d
+            raise ReplyRejected("no post to reply to")
+        wait = self.post_budget.wait_s()
+        if wait > 0:
+            raise ReplyPaused(self._clock.seconds() + wait, "the X post budget is spent")
+        self.post_budget.spend()
+        yield self._intake.save_hint(POSTS_BUDGET_HINT, self.post_budget.state())
+        try:
+            post_id = yield self._api.post_reply(fit_reply(reply.text), tweet_id)
+        except tweepy.TooManyRequests as limited:
+            reset = (limited.reset_time or self._clock.seconds() + self.post_budget.window_s) + 1
+            self.post_budget.block_until(reset)
+            yield self._intake.save_hint(POSTS_BUDGET_HINT, self.post_budget.state())
+            raise ReplyPaused(reset, "X rate limit on posts (429)") from None
+        except tweepy.Forbidden as refused:
+            if "duplicate" not in str(refused).lower():
+                raise ReplyRejected(f"X refused the reply: {refused}"[:300]) from None
+            post_id = yield self._already_posted(reply)   # an earlier attempt got through
+        except (tweepy.BadRequest, tweepy.NotFound) as refused:   # post deleted, replies closed
+            raise ReplyRejected(f"X refused the reply: {refused}"[:300]) from None
+        except requests.RequestException as error:
+            if _never_sent(error):
+                raise
+            raise ReplyUncertain(f"X did not answer the post: {type(error).__name__}") from None
+        return self._posted(post_id)
 
     def _posted(self, post_id: str) -> str:
         self.deliveries.posted(post_id, "POSTED")  # a post is public once X accepts it
         return post_id
+
+    @inlineCallbacks
+    def _already_posted(self, reply):
+        found = yield self._own_reply_to(reply, fresh=True)
+        if found is None:
+            raise ReplyRejected("X calls the reply a duplicate, yet it is not among our posts")
+        return found
+
+    @inlineCallbacks
+    def settle(self, reply):
+        """Look the reply up among the account's latest posts: there, it was sent;
+        not there, X shows it was not, and it is posted again."""
+        found = yield self._own_reply_to(reply)
+        if found is not None:
+            return Settlement.sent(self._posted(found), reason="found among the account's posts")
+        return Settlement.resend("not among the account's posts")
+
+    @inlineCallbacks
+    def _own_reply_to(self, reply, fresh: bool = False):
+        """The id of our post answering the reply's post, or None (one look-up serves
+        every reply in doubt for `LOOKUP_FRESH_S`)."""
+        now = self._clock.seconds()
+        if fresh or self._looked_up is None or now - self._looked_up[0] > LOOKUP_FRESH_S:
+            if self._account_id is None:
+                self._account_id = yield self._api.my_user_id()
+            self._looked_up = (now, (yield self._api.own_replies(self._account_id)))
+        found = self._looked_up[1].get(str(reply.reply_context.get("tweet_id")))
+        return found[0] if found else None
 
     # -- polling ---------------------------------------------------------------------------
     @inlineCallbacks
@@ -101,6 +180,7 @@ class XChannel(Channel):
             if wait > 0:
                 return wait
             self.budget.spend()
+            yield self._intake.save_hint(MENTIONS_BUDGET_HINT, self.budget.state())
             try:
                 page = yield self._api.mentions(self._account_id, since_id=walk.since_id,
                                                 pagination_token=walk.next_token,
@@ -108,6 +188,7 @@ class XChannel(Channel):
             except tweepy.TooManyRequests as limited:
                 reset = limited.reset_time or self._clock.seconds() + self.budget.window_s
                 self.budget.block_until(reset + 1)  # +1: the reset second itself may still be limited
+                yield self._intake.save_hint(MENTIONS_BUDGET_HINT, self.budget.state())
                 log.warning("x rate limit reached; waiting for the reset",
                             wait_s=round(self.budget.wait_s(), 1))
                 return self.budget.wait_s()
@@ -125,6 +206,10 @@ class XChannel(Channel):
         if walk.newest_id:
             yield self._intake.save_cursor(CHANNEL, walk.newest_id)
             self._since_id = walk.newest_id
+        if walk.mentions >= MENTIONS_SERVED:
+            self.missed_polls += 1
+            log.warning("x mentions may have been missed: the poll reached the API's limit of"
+                        " 800 before the last since_id", mentions=walk.mentions, pages=walk.pages)
         if walk.mentions or walk.pages > 1:
             log.info("x mentions taken", mentions=walk.mentions, pages=walk.pages,
                      since_id=self._since_id)
@@ -132,13 +217,11 @@ class XChannel(Channel):
         return self._interval
 
 
-def _refused_for_good(failure):
-    # 400/403/404: X will never take this reply (post deleted, replies restricted, the same
-    # text already posted - which also means an earlier, unanswered attempt got through).
-    # Anything else (network, timeout, 401 until ops fix the keys, 429, 5xx) is retried.
-    if failure.check(tweepy.BadRequest, tweepy.Forbidden, tweepy.NotFound):
-        raise ReplyRejected(f"X refused the reply: {failure.getErrorMessage()}"[:300])
-    return failure
+def _never_sent(error: requests.RequestException) -> bool:
+    """Whether the request surely did not reach X (no connection was made): then it is an
+    ordinary failed attempt; otherwise the post may exist and its send is in doubt."""
+    return isinstance(error, requests.ConnectTimeout) or (
+        isinstance(error, requests.ConnectionError) and "NewConnectionError" in repr(error))
 
 
 def from_settings(settings: XSettings, secrets, reactor) -> XChannel:
@@ -155,4 +238,4 @@ def from_settings(settings: XSettings, secrets, reactor) -> XChannel:
                     poll_interval_s=settings.poll_interval_s,
                     requests_per_15min=settings.requests_per_15min, max_results=settings.max_results,
                     retry_initial_s=settings.retry_initial_s, retry_max_s=settings.retry_max_s,
-                    start_since_id=settings.start_since_id)
+                    start_since_id=settings.start_since_id, posts_per_15min=settings.posts_per_15min)

@@ -33,6 +33,8 @@ class XSettings:
     # Mention requests allowed in any 15 minutes (pages of one poll count one each). Keep it
     # under the plan's limit so that 429 stays the exception.
     requests_per_15min: int = 10
+    # Replies (posts) allowed in any 15 minutes; beyond it replies wait, spending no attempt.
+    posts_per_15min: int = 100
     # Mentions per page, 5-100.
     max_results: int = 100
     # Seconds before an X request is given up (then retried with backoff).
@@ -53,6 +55,8 @@ class XSettings:
             found.append("max_results: must be 5-100")
         if self.requests_per_15min < 1:
             found.append("requests_per_15min: must be at least 1")
+        if self.posts_per_15min < 1:
+            found.append("posts_per_15min: must be at least 1")
         if self.account_id and not self.account_id.isdigit():
             found.append("account_id: must be the numeric user id, not the @handle")
         for key in ("poll_interval_s", "request_timeout_s", "retry_initial_s", "retry_max_s"):
