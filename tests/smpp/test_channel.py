@@ -1,7 +1,7 @@
 """The SMS channel end to end: the bundled SMSC simulator over TCP on 127.0.0.1 →
 the gateway's ESME → store → parser → embedded case store → submit_sm reply → receipt."""
 import pytest_twisted
-from twisted.internet import defer
+from twisted.internet import defer, reactor
 
 from tests.smpp.gateway_harness import gateway, simulator
 
@@ -387,3 +387,26 @@ def test_a_late_copy_of_a_part_after_a_restart_is_not_a_second_complaint(tmp_pat
     finally:
         yield restarted.stop()
         yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_an_alphanumeric_sender_is_a_complaint_but_gets_no_sms_back(tmp_path):
+    from tests.logwatch import LogWatch
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    with LogWatch() as logs:
+        yield service.start()
+        try:
+            sim.enqueue_mo("INFO-PROMO", "Jateng Jalan rusak")
+            yield sim.wait_until_acknowledged(1)
+            refused = yield logs.wait_for("reply failed for good; `replies resend` sends it again") \
+                .addTimeout(10, reactor)
+            assert "no SMS reply possible" in refused["reason"]
+            (complaint,) = yield service.store.list_complaints()
+            detail = yield service.store.show_complaint(complaint["id"])
+            assert detail["state"] == "forwarded"                 # still a complaint
+            assert [r["state"] for r in detail["replies"]] == ["failed"]
+            assert sim.submitted == []                            # nothing sent to a name
+        finally:
+            yield service.stop()
+            yield sim.stop()

@@ -20,6 +20,7 @@ from twisted.internet import defer
 
 from gateway.channels.base import Channel, Intake, Settlement
 from gateway.channels.smpp import codec
+from gateway.channels.smpp.addresses import reply_address
 from gateway.channels.smpp.dlr import is_receipt
 from gateway.channels.smpp.inbound import CHANNEL, InboundSms
 from gateway.channels.smpp.outbound import RateLimit, ReplySender
@@ -88,7 +89,8 @@ class SmppChannel(Channel):
         """A parked receipt proves the reply went out; none within the receipt window of
         the intent means it did not (sent again once); after a resend, it stays in doubt."""
         since = (reply.sending_at or utcnow()) - timedelta(seconds=1)
-        parked = yield self._intake.find_parked_report(CHANNEL, reply_address(reply), since,
+        parked = yield self._intake.find_parked_report(CHANNEL, reply_address(reply.recipient,
+                                                                              reply.reply_context), since,
                                                        receipt_snippet(reply.text))
         if parked is not None:
             return Settlement.sent(parked_report=parked, reason="a delivery receipt names it")
@@ -115,12 +117,6 @@ class SmppChannel(Channel):
             self.inbound.stop()
         if self.receipts is not None:
             self.receipts.stop()
-
-
-def reply_address(reply: Reply) -> str:
-    """The number a reply goes to, as submit_sm's destination_addr and a receipt's
-    source_addr carry it."""
-    return str(reply.reply_context.get("reply_to") or reply.recipient).strip().lstrip("+")
 
 
 def receipt_snippet(text: str) -> str:

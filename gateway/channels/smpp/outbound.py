@@ -17,6 +17,7 @@ from twisted.internet import defer, error, task
 
 from gateway.backoff import backoff_delay
 from gateway.channels.base import ChannelNotReady, ReplyPaused, ReplyRejected, ReplyUncertain
+from gateway.channels.smpp.addresses import reply_address, reply_address_problem
 from gateway.channels.smpp.constants import ESME_RMSGQFUL, ESME_ROK, ESME_RTHROTTLED
 from gateway.channels.smpp.dlr import normalise_message_id
 from gateway.channels.smpp.framing import ResponseTimeout
@@ -80,12 +81,15 @@ class ReplySender:
     @defer.inlineCallbacks
     def send(self, reply: Reply):
         """Fires with the SMSC's message id of the last part (the one receipts follow)."""
+        problem = reply_address_problem(reply.recipient, reply.reply_context)
+        if problem is not None:   # an empty, over-long or alphanumeric sender: no reply
+            raise ReplyRejected(f"no SMS reply possible: {problem}")
         session = self._session(reply)
         encoded = encode_text(reply.text, next(self._references))
         context = reply.reply_context
         fields = dict(source_addr=context.get("source_addr") or self._sources[session.name],
                       source_addr_ton=0, source_addr_npi=0,
-                      destination_addr=str(context.get("reply_to") or reply.recipient).strip().lstrip("+"),
+                      destination_addr=reply_address(reply.recipient, context),
                       dest_addr_ton=context.get("dest_addr_ton", 1),
                       dest_addr_npi=context.get("dest_addr_npi", 1),
                       esm_class=encoded.esm_class, data_coding=encoded.data_coding,
