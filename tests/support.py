@@ -56,15 +56,17 @@ mapping = "{mapping}"
 {sections}""")
 
 
-def simulator_process(tmp_path: Path, mos: list[dict]):
+def simulator_process(tmp_path: Path, mos: list[dict], *options: str):
     """`lapor-gateway smsc-sim` as a subprocess delivering `mos` ({"from", "text"}) and
-    logging each acknowledged MO to tmp_path/acks.jsonl; returns (process, port)."""
+    logging each acknowledged MO to tmp_path/acks.jsonl and each accepted submit_sm to
+    tmp_path/submits.jsonl; `options` are more smsc-sim flags. Returns (process, port)."""
     burst = tmp_path / "burst.jsonl"
     burst.write_text("".join(json.dumps(mo) + "\n" for mo in mos), encoding="utf-8")
     sim = subprocess.Popen(
         [sys.executable, "-m", "gateway", "smsc-sim", "--port", "0", "--mo-file", str(burst),
-         "--ack-log", str(tmp_path / "acks.jsonl"), "--redelivery-delay", "0.5",
-         "--window", "50", "--receipt-delay", "0", "--status-interval", "0"],
+         "--ack-log", str(tmp_path / "acks.jsonl"), "--submit-log", str(tmp_path / "submits.jsonl"),
+         "--redelivery-delay", "0.5", "--window", "50", "--receipt-delay", "0",
+         "--status-interval", "0", *options],
         cwd=REPO, stdout=subprocess.PIPE, text=True)
     listening = json.loads(sim.stdout.readline())
     assert listening["event"] == "smsc-sim listening"
@@ -111,6 +113,19 @@ class Daemon:
             if entry.get("event") == event:
                 return entry
 
+    def wait_for_count(self, events: set[str], count: int, timeout: float = 60) -> None:
+        """Until `count` more log lines whose event is one of `events` have come."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while seen < count:
+            entry = self._incoming.get(timeout=max(0.01, deadline - time.monotonic())) \
+                if time.monotonic() < deadline else None
+            if entry is None:
+                raise AssertionError(f"only {seen} of {count} {sorted(events)} within {timeout}s:\n"
+                                     f"{self.log_text()[-3000:]}")
+            self.lines.append(entry)
+            seen += entry.get("event") in events
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
@@ -136,3 +151,17 @@ def _parse(line: str) -> dict:
         return json.loads(line)
     except ValueError:
         return {"event": "<not json>", "raw": line.rstrip("\n")}
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.2):
+    """Poll `condition()` until it returns a truthy value (returned), at most `timeout`
+    seconds: for state another process writes (a database, a log file), where there is
+    no event to wait on. Fails naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        time.sleep(interval)

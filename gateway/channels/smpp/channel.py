@@ -50,6 +50,7 @@ class SmppChannel(Channel):
         self.inbound: InboundSms | None = None
         self.receipts: ReceiptDesk | None = None
         self._intake: Intake | None = None
+        self._receiving_since = None   # since when a bind has been up to receive receipts
         #: called when a bind that can send comes up (the outbox sends what waited)
         self.ready_listeners: list = []
         for session in self.sessions:
@@ -74,6 +75,11 @@ class SmppChannel(Channel):
         return [s for s in self.sessions if s.bound and s.can_transmit]
 
     def _session_event(self, event: str, session: SmppSession) -> None:
+        receiving = self.is_up()
+        if not receiving:
+            self._receiving_since = None
+        elif self._receiving_since is None:
+            self._receiving_since = utcnow()
         if event == "bound" and session.can_transmit:
             for listener in list(self.ready_listeners):
                 listener()
@@ -94,7 +100,11 @@ class SmppChannel(Channel):
                                                        receipt_snippet(reply.text))
         if parked is not None:
             return Settlement.sent(parked_report=parked, reason="a delivery receipt names it")
-        waited = (utcnow() - since).total_seconds()
+        if self._receiving_since is None:
+            return Settlement.wait(1.0, "no bind to receive a delivery receipt on")
+        # The window counts while receipts can reach us: the SMSC delivers them again on
+        # the next bind, so time spent down (a restart) does not count.
+        waited = (utcnow() - max(since, self._receiving_since)).total_seconds()
         window = self.settings.receipt_window_s
         if waited < window:
             return Settlement.wait(min(window - waited, 10.0), "waiting for a delivery receipt")
