@@ -160,7 +160,8 @@ class Outbox:
     @inlineCallbacks
     def _sent(self, reply: Reply, channel_message_id: str):
         self.sent += 1
-        yield self._store.record_reply_sent(reply.id, channel_message_id)
+        yield self._store.record_reply_sent(reply.id, channel_message_id,
+                                            self._channels[reply.channel].delivered_on_acceptance)
         self._held.discard(reply.id)
         log.info("reply sent", reply=reply.id, complaint=reply.complaint_id, channel=reply.channel,
                  recipient=reply.recipient)
@@ -220,7 +221,9 @@ class Outbox:
             if settlement.parked_report is not None:
                 yield self._store.settle_reply(reply.id, settlement.parked_report)
             else:
-                yield self._store.record_reply_sent(reply.id, settlement.channel_message_id or "")
+                yield self._store.record_reply_sent(
+                    reply.id, settlement.channel_message_id or "",
+                    self._channels[reply.channel].delivered_on_acceptance)
             self._held.discard(reply.id)
             log.info("reply in doubt had gone out", reply=reply.id, channel=reply.channel,
                      how=settlement.reason)

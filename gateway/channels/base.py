@@ -78,6 +78,11 @@ class Channel(abc.ABC):
     #: how many sends may be under way at once (one per conversation at most, see `conversation`)
     send_slots: int = 8
 
+    #: the delivery status a reply has once the channel accepted it, for a channel where
+    #: that is the delivery (a post on X, a Telegram message): recorded with the send
+    #: itself, so a crash cannot leave it `sent`; None where a receipt tells (SMS)
+    delivered_on_acceptance: str | None = None
+
     @abc.abstractmethod
     def send(self, reply: Reply) -> Deferred[str]:
         """Send a reply to the citizen; fire with the channel's id for it.

@@ -30,6 +30,7 @@ log = get_logger(__name__)
 
 
 class LocalChannel(Channel):
+    delivered_on_acceptance = "DELIVRD"
     name = "local"
 
     def __init__(self, reactor, listen: str = "127.0.0.1", port: int = 8708, token: str | None = None):

@@ -36,6 +36,7 @@ class FakeTelegram:
         self.pending: list[dict] = []          # updates not yet confirmed
         self.offsets: list[int | None] = []    # the offset of every getUpdates, in order
         self.sent: list[dict] = []             # sendMessage calls that succeeded
+        self.on_sent: list = []                # called with each of them (serve.py's log)
         self.calls: list[str] = []             # every method called, in order
         self.webhook: dict = {"url": "", "secret_token": None}
         self.blocked: set[int] = set()         # chats whose users blocked the bot (403)
@@ -205,6 +206,8 @@ class FakeTelegram:
                    "from": self.bot_user, "text": params["text"]}
         self.sent.append({"chat_id": chat_id, "text": params["text"], "reply_to_message_id": reply_to,
                           "message_id": message["message_id"]})
+        for listener in self.on_sent:
+            listener(self.sent[-1])
         ready = [d for n, d in self._sent_waiters if n <= len(self.sent)]
         self._sent_waiters = [(n, d) for n, d in self._sent_waiters if n > len(self.sent)]
         for d in ready:

@@ -33,6 +33,7 @@ class FakeX:
         self.posts: dict[str, dict] = {}
         self.mention_ids: list[str] = []          # posts that mention the account, oldest first
         self.replies: list[dict] = []             # posts the account made through POST /2/tweets
+        self.on_posted: list = []                 # called with each of them (serve.py's log)
         self.requests: list[dict] = []            # every request: method, path, params
         self._ids = itertools.count(1_860_000_000_000_000_001)
         self._failures: list[tuple] = []
@@ -182,6 +183,8 @@ class FakeX:
             post["referenced_tweets"] = [{"type": "replied_to", "id": reply_to}]
             post["conversation_id"] = self.posts[reply_to]["conversation_id"]
         self.replies.append({"id": post["id"], "text": text, "in_reply_to_tweet_id": reply_to})
+        for listener in self.on_posted:
+            listener(self.replies[-1])
         ready = [d for n, d in self._reply_waiters if n <= len(self.replies)]
         self._reply_waiters = [(n, d) for n, d in self._reply_waiters if n > len(self.replies)]
         for d in ready:

@@ -55,8 +55,11 @@ class Store:
         """Commit the intent to send; False if the reply is no longer queued."""
         return self.committer.submit_bulk(bulk.mark_replies_sending, reply_id)
 
-    def record_reply_sent(self, reply_id: int, channel_message_id: str) -> Deferred[None]:
-        return self.committer.submit_bulk(bulk.record_replies_sent, (reply_id, channel_message_id))
+    def record_reply_sent(self, reply_id: int, channel_message_id: str,
+                          delivered: str | None = None) -> Deferred[None]:
+        """`delivered`: the delivery status, when the channel taking it is the delivery."""
+        return self.committer.submit_bulk(bulk.record_replies_sent,
+                                          (reply_id, channel_message_id, delivered))
 
     def record_reply_uncertain(self, reply_id: int, reason: str) -> Deferred[None]:
         return self.committer.submit(partial(reply_journal.mark_uncertain, reply_id=reply_id,

@@ -157,15 +157,18 @@ def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) 
     return [made.pop(cid, None) for cid, *_ in items]
 
 
-def record_replies_sent(conn: Connection, items: list[tuple[int, str]]) -> list[None]:
+def record_replies_sent(conn: Connection, items: list[tuple[int, str, str | None]]) -> list[None]:
+    """(reply id, channel's id, delivery status when the channel's acceptance is the
+    delivery itself — a post, a chat message — else None: a receipt will tell)."""
     # Only a reply still being sent (or in doubt): a settled one keeps its outcome.
     conn.execute(update(replies).where(
         replies.c.id == bindparam("rid"),
         replies.c.state.in_([ReplyState.SENDING.value, ReplyState.UNCERTAIN.value,
                              ReplyState.QUEUED.value]),
-    ).values(state=ReplyState.SENT.value, channel_message_id=bindparam("mid"),
+    ).values(state=bindparam("st"), channel_message_id=bindparam("mid"), delivery_status=bindparam("ds"),
              attempts=replies.c.attempts + 1, last_error=None, updated_at=utcnow()),
-        [{"rid": rid, "mid": mid} for rid, mid in items])
+        [{"rid": rid, "mid": mid, "ds": status,
+          "st": (ReplyState.DELIVERED if status else ReplyState.SENT).value} for rid, mid, status in items])
     return [None] * len(items)
 
 

@@ -70,6 +70,7 @@ def as_deferred(coro) -> Deferred:
 class TelegramChannel(Channel):
     name = CHANNEL
     required = False  # Telegram being unreachable must not make the gateway unready
+    delivered_on_acceptance = "DELIVERED"
 
     def __init__(self, application: Application, reactor, *, mode: str = "polling",
                  poll_timeout_s: int = 30, retry_initial_s: float = 1.0, retry_max_s: float = 300.0,

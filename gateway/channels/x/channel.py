@@ -62,6 +62,7 @@ class XChannel(Channel):
     # One post at a time: the post budget (~100 per 15 min) is far below what one
     # connection can do, and a 429 then stops the very next post, not a handful in flight.
     send_slots = 1
+    delivered_on_acceptance = "POSTED"
 
     def __init__(self, api: XApi, reactor, *, account_id: str = "", poll_interval_s: float = 60.0,
                  requests_per_15min: int = 10, max_results: int = 100, retry_initial_s: float = 5.0,
