@@ -21,6 +21,7 @@ most `duplicate_max_replies` times (see `DuplicatePolicy` in the store).
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Mapping
 
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
@@ -29,7 +30,7 @@ from gateway.backoff import backoff_delay
 from gateway.channels.base import (Channel, ChannelNotReady, ReplyPaused, ReplyRejected,
                                    ReplyUncertain, Settlement)
 from gateway.logging import get_logger
-from gateway.model import Reply
+from gateway.model import Reply, utcnow
 from gateway.pauses import ChannelPauses
 from gateway.pending import PendingWork
 from gateway.reply_lanes import ReplyLane
@@ -144,6 +145,7 @@ class Outbox:
         if not (yield self._store.record_reply_sending(reply.id)):
             self._held.discard(reply.id)   # settled or cancelled meanwhile
             return
+        reply = dataclasses.replace(reply, sending_at=utcnow())   # as committed, near enough
         try:
             channel_message_id = yield channel.send(reply)
         except (ReplyPaused, ChannelNotReady) as wait:

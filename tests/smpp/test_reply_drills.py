@@ -119,3 +119,37 @@ def test_restarts_while_replies_wait_for_a_bind_spend_no_attempts(tmp_path):
     with sqlite3.connect(db) as conn:
         assert conn.execute("select max(attempts) from replies").fetchone()[0] == 1
     assert replies_at_the_smsc(tmp_path) == Counter({s: 1 for s in SENDERS[:n]})
+
+
+def run_with_faults(tmp_path, n, *faults):
+    sim, port = simulator_process(tmp_path, mixed_burst()[:n], *faults)
+    db = tmp_path / "state" / "gateway.db"
+    try:
+        daemon = Daemon(config(tmp_path, port), env=ENV).start()
+        try:
+            wait_until(lambda: all_settled(db, n), 120, "every complaint forwarded and every reply settled")
+        finally:
+            assert daemon.terminate() == 0
+            (tmp_path / "daemon.log").write_text(daemon.log_text())
+    finally:
+        sim.kill()
+        sim.wait(10)
+    assert replies_at_the_smsc(tmp_path) == Counter({s: 1 for s in SENDERS[:n]})
+    assert reply_states(db) == Counter({"delivered": n})
+    return daemon
+
+
+def test_the_smsc_dropping_the_link_mid_burst_costs_no_reply_and_doubles_none(tmp_path):
+    daemon = run_with_faults(tmp_path, 1000, "--drop-after", "700")
+    drops = sum(line.get("event") == "SMPP connection lost" for line in daemon.lines)
+    assert drops >= 3
+
+
+def test_every_fault_the_simulator_can_inject_at_once_costs_no_reply_and_doubles_none(tmp_path):
+    daemon = run_with_faults(tmp_path, 1000, "--drop-after", "900", "--drop-submit-resp-every", "97",
+                             "--throttle", "100", "--response-delay", "0.002",
+                             "--receipt-before-response", "--receipt-id-decimal")
+    events = Counter(line.get("event") for line in daemon.lines)
+    assert events["SMPP connection lost"] >= 3
+    assert events["reply may or may not have gone out; settling it"] >= 5   # the withheld responses
+    assert events["server asked us to wait; channel sends paused"] >= 1     # the throttling

@@ -9,8 +9,9 @@ submit_sm and its response) is settled by the delivery receipts: the SMSC delive
 receipt for every submit it took, again until we acknowledge it, and a receipt that
 names no known reply is parked in the store with the citizen's number and the start
 of the text it quotes. A parked receipt to the same number, since the intent, that fits
-the reply's text proves it went out. None within `receipt_window_s` of the intent: it
-did not, and it is sent again — once; a second doubt stays uncertain for an admin.
+the reply's text proves it went out. None within `receipt_window_s` of the intent (while
+a bind could receive it): it did not, and it is sent again — each doubt once, at most
+`MAX_RESENDS_IN_DOUBT` times in all; after that it stays uncertain for an admin.
 """
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ from gateway.logging import get_logger
 from gateway.model import Reply, utcnow
 
 log = get_logger(__name__)
+
+#: a reply whose every send was in doubt with no receipt to show for it is sent again at
+#: most this often; each resend waits out its own receipt window, so only an SMSC that
+#: drops receipts as well as links could make a double of it
+MAX_RESENDS_IN_DOUBT = 3
 
 ROLES = {"transceiver": ("transceiver",), "pair": ("receiver", "transmitter"),
          "receiver": ("receiver",), "transmitter": ("transmitter",)}
@@ -108,9 +114,9 @@ class SmppChannel(Channel):
         window = self.settings.receipt_window_s
         if waited < window:
             return Settlement.wait(min(window - waited, 10.0), "waiting for a delivery receipt")
-        if reply.resends == 0:
+        if reply.resends < MAX_RESENDS_IN_DOUBT:
             return Settlement.resend(f"no delivery receipt within {window:g} s")
-        return Settlement.keep(f"no delivery receipt within {window:g} s after a resend")
+        return Settlement.keep(f"no delivery receipt within {window:g} s, {reply.resends} times")
 
     def is_up(self) -> bool:
         """Bound for receiving on at least one bind."""

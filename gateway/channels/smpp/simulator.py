@@ -282,7 +282,9 @@ class SmscSimulator(Factory):
 
     def _delivery_failed(self, failure: Failure, delivery: Delivery) -> None:
         if failure.check(error.ConnectionLost, error.ConnectionDone, error.NotConnectingError):
-            self._deliver(delivery)   # waits in _pending for the next bind
+            # Next turn, not now: the lost connection is still listed while it fails its
+            # requests, and delivering at once would pick it again (endless recursion).
+            self.clock.callLater(0, self._deliver, delivery)   # or waits for the next bind
         else:
             self.clock.callLater(self.redelivery_delay, self._deliver, delivery)
 
