@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_db_upgrade)
 
     from gateway.admin import register as register_admin
+    from gateway.admin_replies import register as register_replies
     register_admin(sub, _add_config)
+    register_replies(sub, _add_config)
 
     p = sub.add_parser("demo", help="run the gateway on its embedded defaults with sample messages")
     p.add_argument("--state-directory", default="state/demo", help="where the demo keeps its database")
