@@ -17,6 +17,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 from twisted.internet import defer
 
+from gateway.model import ReplyState
+
 #: forward latency: submit to the case store → its answer (or the timeout)
 FORWARD_SECONDS = Histogram(
     "lapor_forward_seconds", "Seconds from submitting a complaint to the case store to its answer,"
@@ -116,7 +118,10 @@ class GatewayCollector:
                  "Complaints per routing status (routed, ambiguous, unrouted; None: not parsed yet)."),
                 ("replies", "lapor_replies", "state", "Replies in each state.")):
             family = GaugeMetricFamily(name, text, labels=[label])
-            for value, n in sorted(counts[key].items()):
+            # Every reply state, 0 included: an alert on uncertain or failed replies must
+            # see 0, not an absent series.
+            present = ({s.value: 0 for s in ReplyState} if key == "replies" else {}) | counts[key]
+            for value, n in sorted(present.items()):
                 family.add_metric([value], n)
             yield family
 
@@ -135,6 +140,21 @@ class GatewayCollector:
         yield _gauge("lapor_case_store_up", "1 while the case store counts as up.",
                      1 if fwd.health.state.name == "UP" else 0)
         yield _counter("lapor_replies_sent", "Replies handed to their channel since start.", s.outbox.sent)
+        yield _counter("lapor_replies_in_doubt", "Sends that may or may not have gone out (a"
+                       " dropped link, no answer) since start; each is settled by its channel.",
+                       s.outbox.uncertain)
+        yield _counter("lapor_replies_given_up", "Replies failed for good since start (refused, or"
+                       " out of attempts); `replies resend` sends them again.", s.outbox.given_up)
+        yield self._paused(s)
+
+    @staticmethod
+    def _paused(service):
+        family = GaugeMetricFamily("lapor_replies_paused_seconds", "Seconds until each channel may"
+                                   " send again after a server's hint (429, retry_after, SMPP"
+                                   " throttling); 0 when not paused.", labels=["channel"])
+        for name in sorted(service.channels):
+            family.add_metric([name], round(service.outbox.pauses.remaining(name), 1))
+        return family
 
     def _channels(self):
         family = GaugeMetricFamily("lapor_channel_up", "1 while a channel can receive.",
@@ -142,6 +162,11 @@ class GatewayCollector:
         for name, channel in sorted(self._service.channels.items()):
             family.add_metric([name, str(channel.required).lower()], 1 if channel.is_up() else 0)
         yield family
+        x = self._service.channels.get("x")
+        if x is not None and hasattr(x, "missed_polls"):
+            yield _counter("lapor_x_polls_possibly_missed", "Mention polls that reached the API's"
+                           " 800 newest mentions before the stored since_id: older ones may be lost.",
+                           x.missed_polls)
 
     def _smpp(self):
         channel = self._service.channels.get("sms")

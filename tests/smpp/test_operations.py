@@ -76,6 +76,12 @@ def test_metrics_count_what_went_through_and_readyz_follows_the_bind(tmp_path):
         assert m[("lapor_smpp_reconnects_total", bind)] == 0
         assert m[("lapor_store_up", ())] == 1
         assert ("lapor_smpp_receipts_unmatched_total", ()) in m
+        # every reply state is a series, 0 included (alerts on uncertain/failed see a 0)
+        assert m[("lapor_replies", (("state", "uncertain"),))] == 0
+        assert m[("lapor_replies", (("state", "failed"),))] == 0
+        assert m[("lapor_replies_in_doubt_total", ())] == 0
+        assert m[("lapor_replies_given_up_total", ())] == 0
+        assert m[("lapor_replies_paused_seconds", (("channel", "sms"),))] == 0
         assert "62816" not in text                       # no phone number in any label
 
         sim.kill()
