@@ -28,19 +28,27 @@ def _engine(args):
     return engine
 
 
-def cmd_list(args) -> int:
-    with _engine(args).connect() as conn:
-        rows = journal.list_complaints(conn, args.state, args.limit)
-    if args.json:
+def print_rows(rows: list[dict], as_json: bool, header: str, line) -> int:
+    """Rows as JSON lines, or as a table: `header`, then `line(row, error)` per row (the
+    row's last_error on one line)."""
+    if as_json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    print(f"{'ID':36}  {'CHANNEL':8}  {'STATE':9}  {'ROUTING':9}  {'REGION':7}  {'TRACKING':12}  ERROR")
-    for r in rows:
-        error = " ".join((r["last_error"] or "-").split())
-        print(f"{r['id']:36}  {r['channel']:8}  {r['state']:9}  {r['routing'] or '-':9}  "
-              f"{r['region'] or '-':7}  {r['tracking_id'] or '-':12}  {error[:80]}")
+    print(header)
+    for row in rows:
+        print(line(row, " ".join((row["last_error"] or "-").split())))
     return 0
+
+
+def cmd_list(args) -> int:
+    with _engine(args).connect() as conn:
+        rows = journal.list_complaints(conn, args.state, args.limit)
+    return print_rows(
+        rows, args.json,
+        f"{'ID':36}  {'CHANNEL':8}  {'STATE':9}  {'ROUTING':9}  {'REGION':7}  {'TRACKING':12}  ERROR",
+        lambda r, error: (f"{r['id']:36}  {r['channel']:8}  {r['state']:9}  {r['routing'] or '-':9}  "
+                          f"{r['region'] or '-':7}  {r['tracking_id'] or '-':12}  {error[:80]}"))
 
 
 def cmd_retry(args) -> int:

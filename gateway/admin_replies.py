@@ -9,7 +9,6 @@ message is better than none.
 """
 from __future__ import annotations
 
-import json
 import sys
 
 from gateway.model import ReplyState
@@ -19,19 +18,14 @@ RESENDABLE = (ReplyState.FAILED.value, ReplyState.UNCERTAIN.value)
 
 
 def cmd_list(args) -> int:
-    from gateway.admin import _engine
+    from gateway.admin import _engine, print_rows
     with _engine(args).connect() as conn:
         rows = reply_journal.list_replies(conn, args.state, args.limit)
-    if args.json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-        return 0
-    print(f"{'ID':>7}  {'CHANNEL':8}  {'KIND':9}  {'STATE':9}  {'TRIES':>5}  {'RESENT':>6}  {'UPDATED':25}  ERROR")
-    for r in rows:
-        error = " ".join((r["last_error"] or "-").split())
-        print(f"{r['id']:>7}  {r['channel']:8}  {r['kind']:9}  {r['state']:9}  {r['attempts']:>5}  "
-              f"{r['resends']:>6}  {r['updated_at'][:25]:25}  {error[:70]}")
-    return 0
+    return print_rows(
+        rows, args.json,
+        f"{'ID':>7}  {'CHANNEL':8}  {'KIND':9}  {'STATE':9}  {'TRIES':>5}  {'RESENT':>6}  {'UPDATED':25}  ERROR",
+        lambda r, error: (f"{r['id']:>7}  {r['channel']:8}  {r['kind']:9}  {r['state']:9}  "
+                          f"{r['attempts']:>5}  {r['resends']:>6}  {r['updated_at'][:25]:25}  {error[:70]}"))
 
 
 def cmd_resend(args) -> int:
