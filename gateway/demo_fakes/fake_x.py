@@ -25,6 +25,10 @@ from twisted.web import resource, server
 from gateway.web import quiet_site
 
 
+#: how many of the newest mentions the mentions timeline serves at all
+MENTIONS_SERVED = 800
+
+
 class FakeX:
     def __init__(self, reactor, account_id: str = "1708000000000000000", username: str = "lapor1708"):
         self._reactor = reactor
@@ -144,7 +148,8 @@ class FakeX:
         since = int(params.get("since_id") or 0)
         token = params.get("pagination_token")
         until = int(token.removeprefix("p1"), 16) if token else None
-        ids = sorted((int(i) for i in self.mention_ids if int(i) > since and (until is None or int(i) < until)),
+        served = self.mention_ids[-MENTIONS_SERVED:]   # X serves only the newest 800 mentions
+        ids = sorted((int(i) for i in served if int(i) > since and (until is None or int(i) < until)),
                      reverse=True)
         page, more = ids[:max_results], len(ids) > max_results
         if not page:

@@ -8,7 +8,7 @@ from twisted.internet import reactor
 from gateway.demo_fakes.fake_telegram import FakeTelegram
 from gateway.demo_fakes.fake_x import FakeX
 from gateway.service import GatewayService
-from gateway.store.tables import hints, replies
+from gateway.store.tables import hints, messages, replies
 from tests.channels.helpers import epoch_clock, run_until_waiting, step
 from tests.channels.test_telegram_channel import telegram_channel
 from tests.channels.test_x_channel import burst, x_channel
@@ -156,6 +156,27 @@ def test_a_telegram_retry_after_pauses_the_bot_and_nothing_is_answered_twice(tmp
             rows = yield table(service, replies)
             assert sorted((r["kind"], r["state"], r["attempts"]) for r in rows) == [
                 ("answer", "delivered", 1), ("routed", "delivered", 1), ("routed", "delivered", 1)]
+        finally:
+            yield service.stop()
+            yield fake.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_poll_that_reaches_the_apis_800_mentions_says_some_may_be_missed(tmp_path):
+    fake, clock = FakeX(reactor).listen(), epoch_clock()
+    burst(fake, 5)
+    with LogWatch() as logs:
+        service, channel = yield x_service(tmp_path, fake, clock, False, max_results=100,
+                                           requests_per_15min=100)
+        try:
+            yield run_until_waiting(channel.loop, clock)         # the first 5: since_id stored
+            burst(fake, 850, first=5)                             # more than X serves
+            yield run_until_waiting(channel.loop, clock)
+            warned = yield logs.wait_for("x mentions may have been missed: the poll reached the API's"
+                                         " limit of 800 before the last since_id").addTimeout(10, reactor)
+            assert warned["mentions"] == 800 and channel.missed_polls == 1
+            stored = yield table(service, messages)
+            assert len(stored) == 805              # the 5, and the 800 the API still served
         finally:
             yield service.stop()
             yield fake.stop()
