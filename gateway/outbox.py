@@ -57,6 +57,7 @@ class Outbox:
         self._lanes = {name: ReplyLane(name) for name in channels}
         self._held: set[int] = set()       # queued here, in flight, or waiting to be settled
         self._wakes: dict[str, object] = {}
+        self._unknown_channels: set[str] = set()
         self._pending = PendingWork(reactor)
         self._rescan_interval = rescan_interval_s
         self._rescan_timer = None
@@ -83,7 +84,10 @@ class Outbox:
             return  # stopping: still queued in the store, sent at the next start
         lane = self._lanes.get(reply.channel)
         if lane is None:
-            log.warning("no channel for reply; it stays queued", reply=reply.id, channel=reply.channel)
+            if reply.channel not in self._unknown_channels:   # once, not at every rescan
+                self._unknown_channels.add(reply.channel)
+                log.warning("replies for a channel that is not enabled stay queued",
+                            channel=reply.channel)
             return
         self._held.add(reply.id)
         lane.add(self._channels[reply.channel].conversation(reply), reply)
