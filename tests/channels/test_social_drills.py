@@ -82,12 +82,14 @@ def test_five_sigkills_during_a_thousand_mentions_and_messages_nothing_twice(tmp
     with sqlite3.connect(db) as conn:
         keys = Counter(conn.execute("select channel, dedup_key from messages").fetchall())
         states = Counter(conn.execute("select channel, state from replies").fetchall())
+        most_attempts = conn.execute("select max(attempts) from replies").fetchone()[0]
         uncertain_chats = {json.loads(c)["chat_id"] for (c,) in conn.execute(
             "select reply_context from replies where state = 'uncertain'")}
     assert max(keys.values()) == 1 and len(keys) == 2 * N          # nothing stored twice
     assert max(posts.values()) == 1 and len(posts) == N            # every mention one reply
     assert max(answers.values()) == 1                              # no chat answered twice
     assert set(answers) | uncertain_chats == {FIRST_CHAT + n for n in range(N)}
+    assert most_attempts == 1          # restarts spent no attempts: sends waited for the bot
     assert states[("x", "delivered")] == N
     assert states[("telegram", "delivered")] + len(uncertain_chats) == N
     print(f"\nTelegram replies in doubt after 5 kills (kept, not resent): {len(uncertain_chats)};"
