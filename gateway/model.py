@@ -185,11 +185,3 @@ class DeliveryReport:
     address: str | None = None
     snippet: str | None = None
 
-
-@dataclass(frozen=True)
-class ParkedReport:
-    """A delivery report stored before any reply was known to have its id."""
-
-    id: int
-    report: DeliveryReport
-    received_at: datetime

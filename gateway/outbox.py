@@ -22,6 +22,7 @@ most `duplicate_max_replies` times (see `DuplicatePolicy` in the store).
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Callable, Mapping
 
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
@@ -39,6 +40,9 @@ log = get_logger(__name__)
 
 #: how often a channel that cannot send is looked at again (it also wakes us when it binds)
 NOT_READY_RECHECK_S = 0.5
+#: parked delivery reports older than this name no reply of ours and are dropped, hourly
+PARKED_REPORTS_KEPT_S = 86400.0
+PURGE_EVERY_S = 3600.0
 
 
 class Outbox:
@@ -58,6 +62,7 @@ class Outbox:
         self._held: set[int] = set()       # queued here, in flight, or waiting to be settled
         self._wakes: dict[str, object] = {}
         self._unknown_channels: set[str] = set()
+        self._last_purge = float("-inf")
         self._pending = PendingWork(reactor)
         self._rescan_interval = rescan_interval_s
         self._rescan_timer = None
@@ -255,10 +260,21 @@ class Outbox:
         self._rescan_timer = None
         if self._pending.stopping:
             return
+        self._forget_old_reports()
         d = self._store.replies_not_held(sorted(self._held))
         d.addCallback(lambda replies: [self.send(r) for r in replies])
         d.addErrback(lambda f: log.error("could not look for queued replies", error=f.getErrorMessage()))
         d.addBoth(lambda _: self.start_rescan_timer())
+
+    def _forget_old_reports(self) -> None:
+        """Hourly: delivery reports parked for a day named no reply of ours (another
+        system's, or one whose reply was settled otherwise): they only take space."""
+        now = self._reactor.seconds()
+        if now - self._last_purge < PURGE_EVERY_S:
+            return
+        self._last_purge = now
+        d = self._store.forget_parked_reports(utcnow() - timedelta(seconds=PARKED_REPORTS_KEPT_S))
+        d.addErrback(lambda f: log.warning("could not purge old parked reports", error=f.getErrorMessage()))
 
     def start_rescan_timer(self) -> None:
         if self._rescan_interval and not self._pending.stopping:

@@ -160,3 +160,36 @@ def test_delivery_reports_match_alternate_ids_and_late_ones_do_not_undo_final(st
         assert [(r["state"], r["delivery_status"]) for r in detail["replies"]] == [("delivered", "DELIVRD")]
     finally:
         store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_reply_in_doubt_is_settled_by_a_parked_report_and_resumes_as_uncertain(store_url):
+    from datetime import timedelta
+
+    from gateway.model import DeliveryReport, utcnow
+    store = yield open_store(store_url, reactor)
+    try:
+        accepted = yield store.accept(sms(1))
+        yield store.record_routing(accepted.complaint_id, Routing(RoutingStatus.UNROUTED, "x"))
+        reply = yield store.record_forwarded(accepted.complaint_id, "1000001", "unrouted", "LAPOR! nomor #1000001")
+        assert (yield store.record_reply_sending(reply.id)) is True
+        assert (yield store.record_reply_sending(reply.id)) is False      # not queued any more
+        (resumed,) = yield store.resume_replies()                          # as after a crash
+        assert resumed.id == reply.id and resumed.sending_at is not None
+        # A receipt naming an id no reply has is parked, with whom it is about.
+        report = DeliveryReport("sms", "beef", "DELIVRD", True, address="6281200000001",
+                                snippet="LAPOR! nomor #100000")
+        assert (yield store.record_delivery(report)) is False
+        yield store.record_delivery(report)                                # again: parked once
+        since = resumed.sending_at - timedelta(seconds=1)
+        assert (yield store.find_parked_report("sms", "6281299999999", since, "LAPOR! nomor #100000")) is None
+        assert (yield store.find_parked_report("sms", "6281200000001", since, "Lain teks")) is None
+        parked = yield store.find_parked_report("sms", "6281200000001", since, "LAPOR! nomor #100000")
+        assert (yield store.settle_reply(reply.id, parked)) is True
+        detail = yield store.show_complaint(accepted.complaint_id)
+        assert [(r["state"], r["channel_message_id"]) for r in detail["replies"]] == [("delivered", "beef")]
+        assert (yield store.find_parked_report("sms", "6281200000001", since, None)) is None  # used up
+        yield store.record_delivery(DeliveryReport("sms", "cafe", "DELIVRD", True, address="62899"))
+        assert (yield store.forget_parked_reports(utcnow() + timedelta(seconds=1))) == 1
+    finally:
+        store.close()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 
-from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, ParkedReport,
-                           PartOutcome, Reply, Routing)
+from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
+                           Reply, Routing)
 from gateway.store import bulk, journal, migrate, reply_journal
 from gateway.store.database import Database, GroupCommitter, make_engine
 
@@ -125,10 +125,6 @@ class Store:
                            snippet: str | None) -> Deferred[int | None]:
         return self.database.transact(partial(reply_journal.find_parked_report, channel=channel,
                                               address=address, since=since, snippet=snippet))
-
-    def parked_reports(self, channel: str, since: datetime) -> Deferred[list[ParkedReport]]:
-        return self.database.transact(partial(reply_journal.parked_reports, channel=channel,
-                                              since=since))
 
     def load_hints(self) -> Deferred[dict[str, dict]]:
         return self.database.transact(reply_journal.load_hints)

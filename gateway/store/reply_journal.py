@@ -7,12 +7,12 @@ return records from `gateway.model`, never ORM objects.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from gateway.model import DeliveryReport, ParkedReport, Reply, ReplyState, utcnow
+from gateway.model import Reply, ReplyState, utcnow
 from gateway.store.tables import hints, parked_receipts, replies
 from gateway.store.timestamps import as_utc
 
@@ -95,15 +95,6 @@ def find_parked_report(conn: Connection, channel: str, address: str, since: date
     return None
 
 
-def parked_reports(conn: Connection, channel: str, since: datetime) -> list[ParkedReport]:
-    rows = conn.execute(select(parked_receipts).where(
-        parked_receipts.c.channel == channel, parked_receipts.c.received_at >= since)
-        .order_by(parked_receipts.c.id))
-    return [ParkedReport(r.id, DeliveryReport(r.channel, r.channel_message_id, r.status, r.delivered,
-                                              r.final, tuple(r.alternate_ids), r.address, r.snippet),
-                         as_utc(r.received_at)) for r in rows]
-
-
 def forget_parked_reports(conn: Connection, older_than: datetime) -> int:
     return conn.execute(delete(parked_receipts).where(parked_receipts.c.received_at < older_than)).rowcount
 
@@ -148,6 +139,3 @@ def count_replies_by_state(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(replies.c.state, func.count()).group_by(replies.c.state))
     return {state: n for state, n in rows}
 
-
-def receipt_window_start(window_s: float) -> datetime:
-    return utcnow() - timedelta(seconds=window_s)
