@@ -94,7 +94,9 @@ def _run_locked(settings: Settings, reactor) -> int:
             return
         notifier.reloading()
         reloaded = service.reload()
-        notifier.ready(status_line(service) + ("" if reloaded else "; last reload refused (see log)"))
+        # A refused mapping is in the status line itself; other refusals (config) only here.
+        refused = not reloaded and not service.mapping_reload_refused
+        notifier.ready(status_line(service) + ("; last reload refused (see log)" if refused else ""))
 
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", drain)
@@ -116,7 +118,8 @@ def ops_server(settings: Settings, service: GatewayService, reactor) -> Operatio
 
 
 def status_line(service: GatewayService) -> str:
-    """One line for `systemctl status`: each channel's state and the counts so far."""
+    """One line for `systemctl status`: each channel's state, the counts so far, and a refused
+    mapping reload until a later reload succeeds."""
     parts = []
     for name, channel in sorted(service.channels.items()):
         parts.append(f"{name} {channel.status()}")
@@ -125,4 +128,6 @@ def status_line(service: GatewayService) -> str:
                      f" forwarded {service.forwarder.forwarded}, backlog {service.forwarder.backlog}")
     else:
         parts.append("starting")
+    if service.mapping_reload_refused:
+        parts.append("mapping reload refused (see log)")
     return "; ".join(parts)

@@ -101,6 +101,9 @@ class GatewayCollector:
 
     def collect(self):
         yield from self._store()
+        yield _counter("lapor_mapping_reload_failures", "Reloads (SIGHUP) whose region mapping was"
+                       " refused since start; the old mapping stays in force (see the log).",
+                       self._service.mapping_reload_failures)
         yield from self._pipeline()
         yield from self._channels()
         yield from self._smpp()

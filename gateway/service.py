@@ -87,6 +87,10 @@ class GatewayService:
         self._parse = load_parser(settings)  # fails fast, before anything is opened
         self._replies = ReplyWriter(settings.replies.templates)
         self.stopping = False
+        #: reloads whose region mapping was refused since start (lapor_mapping_reload_failures_total)
+        self.mapping_reload_failures = 0
+        #: True while the last reload's mapping was refused: the status line says so
+        self.mapping_reload_refused = False
 
     @inlineCallbacks
     def start(self):
@@ -157,7 +161,10 @@ class GatewayService:
             parse = load_parser(self.settings)
         except Exception as error:  # noqa: BLE001 - any failure keeps the old mapping
             log.error("region mapping not reloaded; the old one stays in force", error=str(error))
+            self.mapping_reload_failures += 1
+            self.mapping_reload_refused = True
             return False
+        self.mapping_reload_refused = False
         # Both in one reactor turn: no complaint sees the new mapping with the old templates.
         self._parse, self._replies = parse, ReplyWriter(templates)
         self.settings = dataclasses.replace(
