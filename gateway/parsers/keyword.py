@@ -1,8 +1,15 @@
 """The keyword parser: which region a complaint's first words name, and what the complaint says.
 
-Grammar: `[@mention ...] [#] KEYWORD (whitespace | : , . -) BODY`. Inside the keyword, case,
-spaces, dots, hyphens and apostrophes do not matter (`Kab. Toli-Toli` = `KabTolitoli`); the
-longest keyword that ends on a boundary wins (`Papua Barat Daya` over `Papua`).
+Grammar: `[@mention | mark ...] KEYWORD [marks] BODY`. Inside the keyword, case, spaces, dots,
+hyphens and apostrophes do not matter (`Kab. Toli-Toli` = `KabTolitoli`); the longest keyword
+that ends on a boundary (whitespace, punctuation, an emoji) wins (`Papua Barat Daya` over
+`Papua`). Citizens decorate the opening (`🙏 PekalonganKota`, `KOTA PEKALONGAN!!!`,
+`"Solo":`, `*Kab Siak*`), so marks before the keyword are skipped and the marks between it
+and the body are not part of the body. A mark never joins the words of a name: when the words
+after it would continue the keyword into a longer name (`Kab Buru!!! Selatan`), the message
+routes nowhere.
+A name several regions share routes only where that cannot reach the wrong agency
+(`names.shared_name_region`: `Jambi` goes to the province, `Pekalongan` stays ambiguous).
 
 Misspelt keywords are corrected only when the intent is clear, because a complaint sent to
 the wrong agency is far worse than one left for the national desk. A correction must be one
@@ -17,17 +24,23 @@ import re
 
 from gateway.model import Routing, RoutingStatus
 from gateway.parsers.common_words import COMMON_WORDS
-from gateway.parsers.names import MARKER_WORDS
-from gateway.parsers.normalise import SEPARATORS
+from gateway.parsers.names import MARKER_WORDS, shared_name_region
+from gateway.parsers.normalise import APOSTROPHES
 from gateway.parsers.regions import FormTarget, RegionDirectory
 
 _MENTIONS = re.compile(r"\s*(?:@\w+\s*)*")
-_HASH = re.compile(r"#\s*")
+# Before the keyword: mentions, and any run of marks (emoji, quotes, #, *, !, ...). Digits
+# and letters are never skipped: "1. Solo" is not a keyword message.
+_OPENING = re.compile(r"(?:@\w*|[\W_])*")
 _PIECE = re.compile(r"[^\W_]+")
+_MARKS = re.compile(r"[\W_]*")
 _SPACES = re.compile(r"\s*")
-_INLINE_JOINERS = frozenset(".-'\u2019")
+_INLINE_JOINERS = frozenset(".-") | APOSTROPHES
 _MARKER_ABBREVIATIONS = frozenset({"kec", "kep", "kab", "prov", "adm"})
-_BODY_START = re.compile(r"[\s:,.\-]*")
+_JOINING_MARKS = APOSTROPHES | frozenset("_/\\&+|")
+# Marks that open the body's first word and belong to it: `Solo "jalan rusak"`, `(mohon)`,
+# `#banjir`, `@bupati`.
+_OPENERS = frozenset("\"'\u201c\u2018\u00ab([{#@")
 
 MIN_BARE_TYPO_NAME = 8
 MIN_BARE_FIRST_LETTER_TYPO = 10
@@ -47,8 +60,7 @@ class KeywordParser:
     def parse(self, text: str) -> Routing:
         """The routing of `text`: routed, ambiguous (with candidates) or unrouted; never raises."""
         start = _MENTIONS.match(text).end()
-        hashed = _HASH.match(text, start)
-        pos = hashed.end() if hashed else start
+        pos = start if text[start:start + 1].isalnum() else _OPENING.match(text, start).end()
         found = self._exact(text, pos)
         typos = self.directory.typos
         if found is None:
@@ -61,7 +73,8 @@ class KeywordParser:
             pieces = _pieces(text, more, typos, found[0], MAX_EXTRA_WORDS) if more else []
             longer = self._typo(pieces, after=found)
             found = found if longer is _NOTHING_NEAR else longer
-        if found is None or found is _NOTHING_NEAR:
+        if found is None or found is _NOTHING_NEAR or self._split_by_marks(text, *found):
+            # The last: "Kab Buru!!! Selatan", the mark may end Buru or sit inside Buru Selatan.
             return Routing(RoutingStatus.UNROUTED, text[start:].strip())
         form, end = found
         return _routing(self.directory.lookup(form), text, end)
@@ -80,12 +93,41 @@ class KeywordParser:
             end = piece.end()
             if end >= length:
                 return (squashed, end) if directory.lookup(squashed) else best
-            char = text[end]
-            if (char.isspace() or char in SEPARATORS) and directory.lookup(squashed):
+            if directory.lookup(squashed) and _ends_keyword(text, end):
                 best = (squashed, end)
             pos = _gap_end(text, end, word)
             if pos is None:
                 return best
+
+    def _split_by_marks(self, text: str, form: str, end: int) -> bool:
+        """True if marks end the keyword `form` but the words after them continue it into a
+        longer name, exactly or with one slip ("Kab Buru!!! Selatan", "Papua. Barat Daya").
+
+        Whitespace alone never splits a name (the longest name is read across it), so only
+        a mark can; whether it closes the keyword or was typed inside the name is then
+        unclear, and a wrong guess sends the complaint to the wrong agency.
+        """
+        if text[end:end + 1].isspace() and text[end + 1:end + 2].isalnum():
+            return False  # the common case, "KabSiak Jalan", made cheap
+        pos = _MARKS.match(text, end).end()
+        if end == pos or text[end:pos].isspace():
+            return False
+        directory, squashed = self.directory, form
+        piece = _PIECE.match(text, pos)
+        if piece is None:
+            return False
+        word = piece.group().lower()
+        if not directory.is_prefix(form + word) and not directory.typos.near_name_word(word):
+            return False  # "Kab Siak: Guru honorer": the body, not more of a name
+        while piece is not None:
+            squashed += piece.group().lower()
+            if not directory.is_prefix(squashed):
+                break
+            if directory.lookup(squashed) is not None:
+                return True
+            piece = _PIECE.match(text, _SPACES.match(text, piece.end()).end())
+        pieces = _pieces(text, pos, directory.typos, form, MAX_EXTRA_WORDS)
+        return self._typo(pieces, after=(form, end)) is not _NOTHING_NEAR
 
     def _may_continue(self, text: str, end: int) -> bool:
         """True if the word after an exact match could be part of a longer name (one slip
@@ -139,6 +181,19 @@ def _one_intent(near) -> tuple[str, int] | None:
     return None
 
 
+def _ends_keyword(text: str, end: int) -> bool:
+    """True if a keyword may end before `text[end]`, the character after a word.
+
+    Anything but a letter or digit ends it (whitespace, punctuation, an emoji), except an
+    apostrophe or a joining mark between two words: "Solo's" is not "Solo" + "'s", and
+    "Siak/Kampar" or "Jogja&Solo" name two regions, so neither is chosen.
+    """
+    if text[end] not in _JOINING_MARKS:
+        return True
+    following = text[end + 1:end + 2]
+    return not following or not (following.isalnum() or following == "_")
+
+
 def _gap_end(text: str, end: int, word: str) -> int | None:
     """Where the next piece of a keyword may start after `word`, or None if the keyword ends here.
 
@@ -181,7 +236,7 @@ def _pieces(text: str, pos: int, index, squashed: str, max_words: int) -> list[t
         if end >= len(text):
             pieces.append((squashed, end, list(words)))
             break
-        if text[end].isspace() or text[end] in SEPARATORS:
+        if _ends_keyword(text, end):
             pieces.append((squashed, end, list(words)))
         pos = _gap_end(text, end, word)
         if pos is None and len(words) == 1 and len(word) <= 4 and text[end] == ".":
@@ -218,8 +273,23 @@ def _name_part(query: str, marker: str, marker_first: bool) -> str:
     return query
 
 
+def _body_start(text: str, end: int) -> int:
+    """Where the body begins after a keyword ending at `end`: at the next letter or digit, so
+    the marks around the keyword (`!!!`, `":`, ` - `, emoji) go, but an opening quote, bracket,
+    # or @ glued to the first word stays with it. One glued to the keyword closes it instead
+    (`"Solo"jalan`)."""
+    words = _MARKS.match(text, end).end()
+    start = words
+    while start > end and text[start - 1] in _OPENERS:
+        start -= 1
+    return start if end < start < words < len(text) else words
+
+
 def _routing(target: FormTarget, text: str, end: int) -> Routing:
-    body = text[_BODY_START.match(text, end).end():].rstrip()
-    if len(target.regions) == 1:
-        return Routing(RoutingStatus.ROUTED, body, region=target.regions[0])
-    return Routing(RoutingStatus.AMBIGUOUS, body, candidates=target.regions)
+    """Routed to the target's region, or ambiguous if it is a name shared without a safe reading."""
+    body = text[_body_start(text, end):].rstrip()
+    regions = target.regions
+    region = regions[0] if len(regions) == 1 else shared_name_region(regions)
+    if region is not None:
+        return Routing(RoutingStatus.ROUTED, body, region=region)
+    return Routing(RoutingStatus.AMBIGUOUS, body, candidates=regions)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-# Characters that may end a keyword: whitespace or a separator before the body.
-SEPARATORS = frozenset(":,.-")
+# Apostrophes join the parts of a name ("Solo's" is one word); any other mark ends a keyword.
+APOSTROPHES = frozenset("'\u2019")
 
 _SQUASH_DROP = re.compile(r"[\s.\-'\u2019]+")
 _KEYWORD_TEXT = re.compile(r"[^\W_][\w .\-'\u2019]*\Z")

@@ -100,7 +100,7 @@ def test_ambiguous_reply_names_keywords_that_route_to_each_candidate():
     parse = KeywordParser(load_directory(MAPPING)).parse
     writer = ReplyWriter(ReplyTemplates())
     seen = 0
-    for shared in ("Pekalongan", "Gorontalo", "Tasikmalaya", "Bengkulu", "Malang"):
+    for shared in ("Pekalongan", "Solok", "Tasikmalaya", "Banjar", "Malang"):
         routing = parse(f"{shared} Jalan rusak")
         assert routing.status is RoutingStatus.AMBIGUOUS, shared
         kind, text = writer.for_complaint(complaint(routing), "1234567")

@@ -7,7 +7,7 @@ import string
 import pytest
 
 from gateway.model import RegionLevel, RoutingStatus
-from gateway.parsers.names import base_name
+from gateway.parsers.names import base_name, shared_name_region
 from gateway.parsers.normalise import squash
 
 ROUTED = [
@@ -74,8 +74,10 @@ def test_unrouted_body_is_text_without_mentions(parser):
     assert parser.parse("@lapor1708 @dinas  Pasar becek ").body == "Pasar becek"
 
 
-@pytest.mark.parametrize("name, count", [("Pekalongan", 2), ("Gorontalo", 3), ("Jambi", 2),
-                                         ("Bengkulu", 2), ("Tangerang", 2), ("Bandung", 2)])
+# Names shared by a province and regions inside it (Jambi, Gorontalo) route to the province:
+# see test_everyday_names.py. These have no safe reading.
+@pytest.mark.parametrize("name, count", [("Pekalongan", 2), ("Banjar", 2), ("Solok", 2),
+                                         ("Jayapura", 2), ("Tangerang", 2), ("Bandung", 2)])
 def test_ambiguous(parser, name, count):
     routing = parser.parse(f"{name}: jalan rusak")
     assert routing.status == RoutingStatus.AMBIGUOUS and routing.region is None
@@ -97,14 +99,22 @@ def _styles(region):
     return ["Prov " + name, "Provinsi" + fused]
 
 
+def _reading(directory, text):
+    """The region a correctly written form routes to: its own, the province for a name the
+    province shares with regions inside it, None for an ambiguous name."""
+    regions = directory.lookup(squash(text)).regions
+    return regions[0] if len(regions) == 1 else shared_name_region(regions)
+
+
 def test_every_region_answers_to_its_forms(directory, parser):
     for region in directory:
         for text in _styles(region) + [base_name(region)]:
             routing = parser.parse(f"{text}: Jalan rusak")
-            shared = len(directory.lookup(squash(text)).regions) > 1
-            expected = RoutingStatus.AMBIGUOUS if shared else RoutingStatus.ROUTED
+            reading = _reading(directory, text)
+            expected = RoutingStatus.AMBIGUOUS if reading is None else RoutingStatus.ROUTED
             assert routing.status == expected, text
-            assert shared or routing.region == region, text
+            assert routing.region == reading, text
+            assert reading is None or reading == region or reading.code == region.code[:2], text
             assert routing.body == "Jalan rusak"
 
 
@@ -119,8 +129,9 @@ def _typo(text, rng):
 
 
 def test_typos_never_route_to_another_region(directory, parser):
-    """Over every region and form, a single slip routes right or nowhere. A slip that spells
-    another region's name exactly (Bandung -> Badung) cannot be told apart and is skipped."""
+    """Over every region and form, a single slip routes right (the region, or the province
+    a shared bare name means) or nowhere. A slip that spells another region's name exactly
+    (Bandung -> Badung) cannot be told apart and is skipped."""
     rng, hits, total = random.Random(1708), 0, 0
     for region in directory:
         for text in _styles(region) + [base_name(region)]:
@@ -130,8 +141,9 @@ def test_typos_never_route_to_another_region(directory, parser):
                 if exact is not None and region not in exact.regions:
                     continue
                 routing = parser.parse(f"{typo} Jalan rusak")
-                assert routing.region in (None, region), (text, typo, routing.region)
-                hits += routing.region == region
+                right = (region, _reading(directory, text))
+                assert routing.region in (None, *right), (text, typo, routing.region)
+                hits += routing.region is not None
                 total += 1
     print(f"\nsingle-slip typos routed: {hits}/{total}")
     assert hits > total * 0.8
