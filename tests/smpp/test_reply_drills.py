@@ -31,7 +31,7 @@ def config(tmp_path, port, mode="transceiver", max_attempts=20):
 max_attempts = {max_attempts}
 [channels.smpp]
 enabled = true
-receipt_window_s = 3.0
+receipt_window_s = 10.0
 [[channels.smpp.binds]]
 port = {port}
 mode = "{mode}"
