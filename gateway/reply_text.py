@@ -37,7 +37,8 @@ PLACEHOLDERS = {
 #: this true for the shipped mapping
 LONGEST_REGION_NAME = "Kabupaten Administrasi Kepulauan Seribu"
 #: the worst ambiguous name: longer than any shared one (Tasikmalaya, Probolinggo: 11
-#: letters), shared by a provinsi, a kabupaten and a kota (the most any name has: Gorontalo)
+#: letters), shared by a provinsi, a kabupaten and a kota (the most any name has: Gorontalo,
+#: which now routes to its province; the bound stays, for a mapping that differs)
 _WORST_SHARED = "Tanjungbalaii"
 WORST_CANDIDATES = (Region("99", _WORST_SHARED, RegionLevel.PROVINSI),
                     Region("99.01", f"Kabupaten {_WORST_SHARED}", RegionLevel.KABUPATEN),

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from gateway.model import RegionLevel
+from gateway.parsers.names import shared_name_region
 from gateway.parsers import importer
 from gateway.parsers.keyword import KeywordParser
 from gateway.parsers.mapping_file import MappingEditor, MappingError, write_atomically
@@ -157,7 +158,15 @@ def run_show(args) -> int:
     print("          (case, spaces, dots, hyphens and apostrophes ignored)")
     shared = directory.shared_forms(region.code)
     if shared:
-        print(f"shared:   {', '.join(shared)} (ambiguous: also other regions' names)")
+        owners = {f: directory.lookup(f).regions for f in shared}
+        to_province = [f for f in shared if shared_name_region(owners[f]) is not None]
+        ambiguous = [f for f in shared if f not in to_province]
+        if ambiguous:
+            print(f"shared:   {', '.join(ambiguous)} (ambiguous: also other regions' names)")
+        for form in to_province:
+            province = shared_name_region(owners[form])
+            print(f"shared:   {form} (routes to the province {province.code} {province.name},"
+                  " which holds every region of that name)")
     return OK
 
 

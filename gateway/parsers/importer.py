@@ -33,7 +33,8 @@ HEADER = """\
 #   kabupaten X  KabX, XKab, Kab X, Kab. X, Kabupaten X, and X alone
 #   provinsi P   P, Prov P, Provinsi P
 # (case, spaces, dots, hyphens and apostrophes never matter; X alone routes only when no
-# other region has the same name, e.g. "Pekalongan" stays ambiguous).
+# other region has the same name, e.g. "Pekalongan" stays ambiguous — or when the others
+# all lie inside a province of that name: "Jambi" alone is the province, "Kota Jambi" the kota).
 #
 # Add only what those rules cannot guess, under `keywords:`: abbreviations (Sumut, Jabar)
 # and operator codes (TANGKAB). One keyword per line, a comment after it if you like:
