@@ -193,3 +193,26 @@ def test_a_reply_in_doubt_is_settled_by_a_parked_report_and_resumes_as_uncertain
         assert (yield store.forget_parked_reports(utcnow() + timedelta(seconds=1))) == 1
     finally:
         store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_replies_sent_together_are_one_statement_not_one_transaction_each(store_url):
+    """Several replies recorded sent in one group commit take one executemany (an
+    expanding IN in it would fail the batch, which then runs one transaction per reply)."""
+    from gateway.store import bulk
+    store = yield open_store(store_url, reactor)
+    try:
+        ids = []
+        for n in range(3):
+            accepted = yield store.accept(sms(n))
+            yield store.record_routing(accepted.complaint_id, Routing(RoutingStatus.UNROUTED, "x"))
+            reply = yield store.record_forwarded(accepted.complaint_id, f"100000{n}", "unrouted", "t")
+            ids.append(reply.id)
+
+        def together(conn):
+            return bulk.record_replies_sent(conn, [(i, f"m{i}", None) for i in ids])
+        yield store.database.transact(together)
+        states = yield store.count_replies_by_state()
+        assert states == {"sent": 3}
+    finally:
+        store.close()

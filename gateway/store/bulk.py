@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import (AcceptResult, ComplaintState, DeliveryReport, HeldPart, Message,
@@ -161,10 +161,11 @@ def record_replies_sent(conn: Connection, items: list[tuple[int, str, str | None
     """(reply id, channel's id, delivery status when the channel's acceptance is the
     delivery itself — a post, a chat message — else None: a receipt will tell)."""
     # Only a reply still being sent (or in doubt): a settled one keeps its outcome.
+    # or_ of equalities, not in_: an "expanding" IN cannot be part of an executemany.
     conn.execute(update(replies).where(
         replies.c.id == bindparam("rid"),
-        replies.c.state.in_([ReplyState.SENDING.value, ReplyState.UNCERTAIN.value,
-                             ReplyState.QUEUED.value]),
+        or_(*(replies.c.state == s.value for s in (ReplyState.SENDING, ReplyState.UNCERTAIN,
+                                                   ReplyState.QUEUED))),
     ).values(state=bindparam("st"), channel_message_id=bindparam("mid"), delivery_status=bindparam("ds"),
              attempts=replies.c.attempts + 1, last_error=None, updated_at=utcnow()),
         [{"rid": rid, "mid": mid, "ds": status,
