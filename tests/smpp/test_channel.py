@@ -267,18 +267,30 @@ def test_throttled_submits_back_off_and_all_replies_go_out_once(tmp_path):
         yield sim.stop()
 
 
+def gateway_in_doubt(tmp_path, sim, receipt_window_s: float):
+    """A gateway whose submit_sm times out fast (0.3 s), with the given receipt window."""
+    import dataclasses
+
+    from tests.smpp.gateway_harness import smpp_settings
+    smpp = dataclasses.replace(smpp_settings(sim, response_timeout_s=0.3, enquire_link_s=60.0),
+                               receipt_window_s=receipt_window_s)
+    return gateway(tmp_path, sim, smpp=smpp)
+
+
+@pytest_twisted.inlineCallbacks
+def the_only_reply(service):
+    (complaint,) = yield service.store.list_complaints()
+    (reply,) = (yield service.store.show_complaint(complaint["id"]))["replies"]
+    return reply
+
+
 @pytest_twisted.inlineCallbacks
 def test_a_submit_without_response_is_settled_by_its_receipt_not_resent(tmp_path):
     """The SMSC took the submit but its response came too late: the reply is in doubt,
     and the delivery receipt (parked: it names no id we know) proves it went out."""
-    import dataclasses
-
     from tests.logwatch import LogWatch
-    from tests.smpp.gateway_harness import smpp_settings
     sim = simulator(receipt_delay=0.0)
-    smpp = dataclasses.replace(smpp_settings(sim, response_timeout_s=0.3, enquire_link_s=60.0),
-                               receipt_window_s=30.0)
-    service = gateway(tmp_path, sim, smpp=smpp)
+    service = gateway_in_doubt(tmp_path, sim, receipt_window_s=30.0)
     with LogWatch() as logs:
         yield service.start()
         try:
@@ -289,9 +301,7 @@ def test_a_submit_without_response_is_settled_by_its_receipt_not_resent(tmp_path
             settled = yield logs.wait_for("reply in doubt had gone out")
             assert settled["how"] == "a delivery receipt names it"
             assert len(sim.submitted) == 1    # never sent twice
-            (complaint,) = yield service.store.list_complaints()
-            detail = yield service.store.show_complaint(complaint["id"])
-            (reply,) = detail["replies"]
+            reply = yield the_only_reply(service)
             assert (reply["state"], reply["delivery_status"], reply["resends"]) == (
                 "delivered", "DELIVRD", 0)
         finally:
@@ -301,14 +311,9 @@ def test_a_submit_without_response_is_settled_by_its_receipt_not_resent(tmp_path
 
 @pytest_twisted.inlineCallbacks
 def test_a_submit_the_smsc_never_saw_is_sent_again_once_after_the_receipt_window(tmp_path):
-    import dataclasses
-
     from tests.logwatch import LogWatch
-    from tests.smpp.gateway_harness import smpp_settings
     sim = simulator()
-    smpp = dataclasses.replace(smpp_settings(sim, response_timeout_s=0.3, enquire_link_s=60.0),
-                               receipt_window_s=1.0)
-    service = gateway(tmp_path, sim, smpp=smpp)
+    service = gateway_in_doubt(tmp_path, sim, receipt_window_s=1.0)
     with LogWatch() as logs:
         yield service.start()
         try:
@@ -322,9 +327,7 @@ def test_a_submit_the_smsc_never_saw_is_sent_again_once_after_the_receipt_window
             assert "no delivery receipt within 1 s" in resent["how"]
             yield sim.wait_until_receipts_acknowledged(1)
             assert len(sim.submitted) == 1
-            (complaint,) = yield service.store.list_complaints()
-            detail = yield service.store.show_complaint(complaint["id"])
-            (reply,) = detail["replies"]
+            reply = yield the_only_reply(service)
             assert (reply["resends"], reply["attempts"]) == (1, 1)
         finally:
             yield service.stop()
