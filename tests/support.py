@@ -118,9 +118,13 @@ class Daemon:
         deadline = time.monotonic() + timeout
         seen = 0
         while seen < count:
-            entry = self._incoming.get(timeout=max(0.01, deadline - time.monotonic())) \
-                if time.monotonic() < deadline else None
-            if entry is None:
+            try:
+                entry = self._incoming.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                entry = {}      # out of time
+            if not entry:       # out of time, or the daemon's output ended
+                if entry is None:
+                    self._incoming.put(None)   # the end, kept for _drain
                 raise AssertionError(f"only {seen} of {count} {sorted(events)} within {timeout}s:\n"
                                      f"{self.log_text()[-3000:]}")
             self.lines.append(entry)
