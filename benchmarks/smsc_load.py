@@ -13,8 +13,8 @@ from twisted.internet import asyncioreactor
 asyncioreactor.install()
 from twisted.internet import defer, reactor  # noqa: E402
 
-from gateway.channels.smpp.simulator import SmscSimulator  # noqa: E402
-from gateway.channels.smpp.simulator_mo import ComplaintGenerator  # noqa: E402
+from gateway.smsc_sim.simulator import SmscSimulator  # noqa: E402
+from gateway.smsc_sim.mo import ComplaintGenerator  # noqa: E402
 
 
 def percentile(values, q):

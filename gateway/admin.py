@@ -18,8 +18,8 @@ from gateway.store.database import make_engine
 
 def _engine(args):
     """The database, read-only in spirit: never created or upgraded by an admin look-up."""
-    from gateway.cli import load_settings
-    url = load_settings(args).store_url
+    from gateway.config import settings_for_command
+    url = settings_for_command(args.config).store_url
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
         raise migrate.SchemaMismatch(f"no database at {url[len('sqlite:///'):]}; run"
                                      " `lapor-gateway db upgrade` or start the gateway first")

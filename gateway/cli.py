@@ -11,13 +11,12 @@ import json
 import os
 import sys
 
-from gateway.config import ConfigError, Settings, load_config
+from gateway.config import DEFAULT_CONFIG, ConfigError, Settings, settings_for_command
 from gateway.parsers.mapping_file import MappingError
 from gateway.store.migrate import SchemaMismatch
 
 EX_CONFIG = 78
 EX_SOFTWARE = 70
-DEFAULT_CONFIG = "config/gateway.toml"
 
 
 def install_reactor():
@@ -28,13 +27,8 @@ def install_reactor():
     return reactor
 
 
-def _config_path(args) -> str | None:
-    return args.config or os.environ.get("LAPOR_CONFIG") or (
-        DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
-
-
 def load_settings(args) -> Settings:
-    return load_config(_config_path(args))
+    return settings_for_command(args.config)
 
 
 def cmd_run(args) -> int:
@@ -121,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     # Rooms that bring their own commands.
-    for module in ("gateway.parsers.commands", "gateway.channels.smpp.sim_command"):
+    for module in ("gateway.parsers.commands", "gateway.smsc_sim.command"):
         try:
             importlib.import_module(module).register(sub)
         except ModuleNotFoundError as e:

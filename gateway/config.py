@@ -18,6 +18,7 @@ from gateway.channels.smpp.settings import SmppSettings
 from gateway.channels.telegram.settings import TelegramSettings
 from gateway.channels.x.settings import XSettings
 from gateway.config_schema import ConfigError, build
+from gateway.reply_text import ReplyTemplates  # the [replies.templates] section lives with its writer
 
 __all__ = ["ConfigError", "Settings", "Secret", "load_config"]
 
@@ -89,22 +90,6 @@ class ForwarderSettings:
     local: LocalCaseStoreSettings = field(default_factory=LocalCaseStoreSettings)
     http: HttpCaseStoreSettings = field(default_factory=HttpCaseStoreSettings)
     lapor_xml: LaporXmlCaseStoreSettings = field(default_factory=LaporXmlCaseStoreSettings)
-
-
-@dataclass(frozen=True)
-class ReplyTemplates:
-    """What the citizen reads, per outcome; each must fit one SMS (checked at load)."""
-
-    routed: str = ("LAPOR! Aduan Anda untuk {region} diterima, nomor #{tracking}. Simpan nomor"
-                   " ini untuk memantau tindak lanjutnya.")
-    ambiguous: str = ("LAPOR! Aduan diterima, nomor #{tracking}. {name} ada beberapa; lain kali"
-                      " awali dengan {keywords}.")
-    unrouted: str = ("LAPOR! Aduan diterima, nomor #{tracking}, diteruskan ke admin nasional."
-                     " Lain kali awali dengan daerah, mis. PekalonganKota Jalan rusak.")
-    empty: str = ("LAPOR! Pesan Anda tanpa isi aduan, dicatat dengan nomor #{tracking}. Kirim"
-                  " lagi dengan isinya, mis. PekalonganKota Jalan rusak.")
-    duplicate: str = ("LAPOR! Pesan ini sudah kami terima sebagai aduan nomor #{tracking}."
-                      " Tidak perlu dikirim ulang.")
 
 
 @dataclass(frozen=True)
@@ -322,3 +307,15 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         secrets=dataclasses.replace(settings.secrets, directory=rel(settings.secrets.directory),
                                     files={k: rel(v) for k, v in settings.secrets.files.items()}),
     )
+
+
+#: the config a command reads when neither --config nor $LAPOR_CONFIG names one
+DEFAULT_CONFIG = "config/gateway.toml"
+
+
+def settings_for_command(explicit: str | None) -> "Settings":
+    """The settings a command works with: `--config`, else `$LAPOR_CONFIG`, else
+    config/gateway.toml in the working directory if present, else the built-in defaults."""
+    path = explicit or os.environ.get("LAPOR_CONFIG") or (
+        DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
+    return load_config(path)

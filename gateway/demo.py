@@ -21,7 +21,7 @@ from twisted.internet.task import react
 from gateway import logging as gwlog
 from gateway.channels.smpp.channel import SmppChannel
 from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
-from gateway.channels.smpp.simulator import SmscSimulator
+from gateway.smsc_sim.simulator import SmscSimulator
 from gateway.config import load_config
 from gateway.demo_fakes.social import SocialDemo
 from gateway.service import GatewayService, load_pseudonym_key

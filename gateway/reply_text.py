@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 import string
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from gateway.logging import get_logger
 from gateway.model import Complaint, Region, RegionLevel, RoutingStatus
 from gateway.parsers.names import base_name
 
-if TYPE_CHECKING:
-    from gateway.config import ReplyTemplates
 
 log = get_logger(__name__)
 
@@ -94,7 +92,24 @@ def render_ambiguous(template: str, tracking: str, candidates: tuple[Region, ...
     return None
 
 
-def template_problems(templates: "ReplyTemplates", tracking_length: int) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class ReplyTemplates:
+    """What the citizen reads, per outcome; each must fit one SMS (checked at load)."""
+
+    routed: str = ("LAPOR! Aduan Anda untuk {region} diterima, nomor #{tracking}. Simpan nomor"
+                   " ini untuk memantau tindak lanjutnya.")
+    ambiguous: str = ("LAPOR! Aduan diterima, nomor #{tracking}. {name} ada beberapa; lain kali"
+                      " awali dengan {keywords}.")
+    unrouted: str = ("LAPOR! Aduan diterima, nomor #{tracking}, diteruskan ke admin nasional."
+                     " Lain kali awali dengan daerah, mis. PekalonganKota Jalan rusak.")
+    empty: str = ("LAPOR! Pesan Anda tanpa isi aduan, dicatat dengan nomor #{tracking}. Kirim"
+                  " lagi dengan isinya, mis. PekalonganKota Jalan rusak.")
+    duplicate: str = ("LAPOR! Pesan ini sudah kami terima sebagai aduan nomor #{tracking}."
+                      " Tidak perlu dikirim ulang.")
+
+
+
+def template_problems(templates: ReplyTemplates, tracking_length: int) -> list[tuple[str, str]]:
     """(key, problem) for every template that is malformed or does not fit one SMS at worst."""
     tracking = "9" * tracking_length
     worst = {"tracking": tracking, "region": LONGEST_REGION_NAME, "name": _WORST_SHARED,
@@ -132,7 +147,7 @@ def template_problems(templates: "ReplyTemplates", tracking_length: int) -> list
 class ReplyWriter:
     """Renders the citizen's reply for a forwarded complaint, or for a repeated message."""
 
-    def __init__(self, templates: "ReplyTemplates"):
+    def __init__(self, templates: ReplyTemplates):
         self._templates = templates
 
     def for_complaint(self, complaint: Complaint, tracking_id: str) -> tuple[str, str]:

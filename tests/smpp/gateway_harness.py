@@ -7,7 +7,7 @@ from twisted.internet import reactor
 
 from gateway.channels.smpp.channel import SmppChannel
 from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
-from gateway.channels.smpp.simulator import SmscSimulator
+from gateway.smsc_sim.simulator import SmscSimulator
 from gateway.service import GatewayService
 from tests.support import settings_for
 

@@ -88,7 +88,7 @@ def test_reconnects_after_the_smsc_drops_and_nothing_is_lost(tmp_path):
 
 @pytest_twisted.inlineCallbacks
 def test_long_messages_from_two_senders_with_one_reference_never_mix(tmp_path):
-    from gateway.channels.smpp.simulator_mo import MoSpec, deliver_sm_fields
+    from gateway.smsc_sim.mo import MoSpec, deliver_sm_fields
     sim = simulator()
     service = gateway(tmp_path, sim)
     yield service.start()
@@ -365,7 +365,7 @@ def test_receiver_and_transmitter_pair_and_a_second_smsc(tmp_path):
 
 @pytest_twisted.inlineCallbacks
 def test_a_late_copy_of_a_part_after_a_restart_is_not_a_second_complaint(tmp_path):
-    from gateway.channels.smpp.simulator_mo import MoSpec, deliver_sm_fields
+    from gateway.smsc_sim.mo import MoSpec, deliver_sm_fields
     sim = simulator()
     service = gateway(tmp_path, sim)
     yield service.start()

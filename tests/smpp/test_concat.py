@@ -1,6 +1,6 @@
 """Long-message reassembly: every way of signalling parts, any order, two senders."""
 from gateway.channels.smpp.concat import GAP_MARKER, Reassembler, segment_of
-from gateway.channels.smpp.simulator_mo import MoSpec, deliver_sm_fields
+from gateway.smsc_sim.mo import MoSpec, deliver_sm_fields
 
 LONG = ("PekalonganKota Jalan rusak di Jl. Merdeka. Mohon segera ditindaklanjuti karena "
         "sudah berbulan-bulan tidak ada perbaikan dan membahayakan pengendara motor "

@@ -7,7 +7,7 @@ import sys
 import pytest_twisted
 from twisted.internet import defer, protocol, reactor
 
-from gateway.channels.smpp import sim_command
+from gateway.smsc_sim import command as sim_command
 
 from .esme import connect
 
@@ -44,7 +44,7 @@ def test_subprocess_generates_mos(tmp_path):
     mo_file.write_text('{"from": "+6281200001", "to": "1708", "text": "Malang Jalan rusak"}\n'
                        '# a comment\n\n', encoding="utf-8")
     lines = _Lines()
-    argv = [sys.executable, "-m", "gateway.channels.smpp.sim_command", "--port", "0",
+    argv = [sys.executable, "-m", "gateway.smsc_sim.command", "--port", "0",
             "--count", "3", "--rate", "200", "--seed", "1", "--mo-file", str(mo_file)]
     process = reactor.spawnProcess(lines, sys.executable, argv, env=dict(os.environ),
                                    path=os.getcwd())

@@ -7,7 +7,7 @@ from gateway.channels.smpp.concat import Reassembler, segment_of
 from gateway.channels.smpp.constants import (
     ESME_RINVBNDSTS, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RTHROTTLED, ESME_RX_T_APPN)
 from gateway.channels.smpp.dlr import ids_match, is_receipt, parse_receipt
-from gateway.channels.smpp.simulator import SmscSimulator
+from gateway.smsc_sim.simulator import SmscSimulator
 
 from .esme import connect
 

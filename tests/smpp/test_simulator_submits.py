@@ -9,10 +9,10 @@ import pytest
 import pytest_twisted
 from twisted.internet import error, reactor
 
-from gateway.channels.smpp import sim_command
+from gateway.smsc_sim import command as sim_command
 from gateway.channels.smpp.constants import ESM_UDHI, ESME_ROK
 from gateway.channels.smpp.dlr import ids_match, parse_receipt
-from gateway.channels.smpp.simulator import SmscSimulator
+from gateway.smsc_sim.simulator import SmscSimulator
 from gateway.channels.smpp.text import concat_udh, encode_ucs2
 
 from .esme import connect
@@ -93,7 +93,7 @@ def test_cli_options_reach_the_simulator():
 def test_subprocess_writes_the_submit_log_while_running(tmp_path):
     path = tmp_path / "submits.jsonl"
     lines = _Lines()
-    argv = [sys.executable, "-m", "gateway.channels.smpp.sim_command", "--port", "0",
+    argv = [sys.executable, "-m", "gateway.smsc_sim.command", "--port", "0",
             "--submit-log", str(path), "--drop-submit-resp-every", "2", "--status-interval", "0"]
     process = reactor.spawnProcess(lines, sys.executable, argv, env=dict(os.environ),
                                    path=os.getcwd())

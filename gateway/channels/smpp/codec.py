@@ -1,7 +1,7 @@
 """PDU bytes <-> `Pdu` records, using smpplib's command tables as the codec.
 
 smpplib knows every SMPP 3.4 command's fields, but its parser has traps that lose or
-garble messages (DESIGN.md §4). This module keeps smpplib's tables and generator and
+garble messages (docs/architecture.md, and the traps listed below). This module keeps smpplib's tables and generator and
 replaces the parsing edge cases:
 
 - `parse_pdu` wants a client object and consumes a sequence number from it: we build

@@ -3,7 +3,7 @@ the parts once all have arrived (or what arrived, flagged partial, on timeout).
 
 A short code receives every MO on the same recipient, so parts are keyed on
 (bind, sender, recipient, reference, total): two senders using the same reference
-never mix (Jasmin's fatal bug, DESIGN.md §5). Concatenation can be signalled by an
+never mix (Jasmin's fatal bug, which ignores the sender). Concatenation can be signalled by an
 8-bit (IEI 0x00) or 16-bit (IEI 0x08) UDH, by SAR TLVs, or not at all because the
 whole text came in `message_payload`. Parts may arrive in any order and more than
 once. Raw bytes are joined per data_coding before decoding, so a GSM escape or a

@@ -4,7 +4,7 @@ A receipt says what became of a reply we submitted. SMSCs report it in TLVs
 (`receipted_message_id`, `message_state`), in the de-facto text form
 ``id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…``, or both, and
 not always consistently: keys in either case, fields missing, extra spaces, and the
-message id in decimal when `submit_sm_resp` gave it in hex (DESIGN.md §5). TLVs are
+message id in decimal when `submit_sm_resp` gave it in hex (seen in the field). TLVs are
 trusted first, the text fills what they lack.
 """
 from __future__ import annotations

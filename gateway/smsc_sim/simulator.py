@@ -5,7 +5,7 @@ accepts submit_sm (a message id, then a delivery receipt after a delay), and del
 MOs as deliver_sm. Like a real SMSC it keeps every deliver_sm until it is answered
 with ESME_ROK and delivers again after an error, a timeout or a lost connection; it
 records what was acknowledged so a test can check that every MO the SMSC considers
-delivered is in the gateway's store (the commit-then-ack contract, DESIGN.md §2).
+delivered is in the gateway's store (the commit-then-ack contract, docs/architecture.md "Durability").
 
 Misbehaviour is opt-in, per constructor option: drop the connection after N PDUs,
 throttle submits, delay responses, send receipts before submit_sm_resp, report
@@ -36,8 +36,8 @@ from gateway.channels.smpp.constants import (
     REGISTERED_DELIVERY_FINAL,
 )
 from gateway.channels.smpp.concat import segment_of
-from gateway.channels.smpp.simulator_mo import MoSpec, deliver_sm_fields
-from gateway.channels.smpp.simulator_protocol import SmscProtocol
+from gateway.smsc_sim.mo import MoSpec, deliver_sm_fields
+from gateway.smsc_sim.protocol import SmscProtocol
 from gateway.channels.smpp.text import decode_text
 
 log = Logger()

@@ -7,7 +7,7 @@ records of what was submitted and acknowledged.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from twisted.python.failure import Failure
 
@@ -20,8 +20,28 @@ from gateway.channels.smpp.constants import (
 )
 from gateway.channels.smpp.framing import SmppProtocol
 
-if TYPE_CHECKING:
-    from gateway.channels.smpp.simulator import SmscSimulator
+
+
+class SmscCore(Protocol):
+    """What one connection asks of the SMSC behind it (`SmscSimulator` is the one):
+    typed here, not imported, so the two modules do not import each other."""
+
+    clock: Any
+    window: int
+    response_timeout: float
+    connections: list
+    submitted: list
+    drop_after_pdus: int | None
+    black_hole: bool
+    response_delay: float
+
+    def connection_lost(self, proto: "SmscProtocol") -> None: ...
+    def check_bind(self, system_id: str, password: str) -> int: ...
+    def receiver_bound(self, proto: "SmscProtocol") -> None: ...
+    def _check_waiters(self) -> None: ...
+    def throttled(self) -> bool: ...
+    def accept_submit(self, pdu) -> str: ...
+    def withholds_submit_resp(self) -> bool: ...
 
 SMSC_SYSTEM_ID = "LAPORSIM"
 _BIND_MODES = {"bind_transceiver": "transceiver", "bind_receiver": "receiver",
@@ -31,7 +51,7 @@ _BIND_MODES = {"bind_transceiver": "transceiver", "bind_receiver": "receiver",
 class SmscProtocol(SmppProtocol):
     """One ESME connected to the simulator."""
 
-    def __init__(self, sim: "SmscSimulator"):
+    def __init__(self, sim: SmscCore):
         super().__init__(clock=sim.clock, window=sim.window,
                          response_timeout=sim.response_timeout,
                          enquire_link_interval=None, inactivity_timeout=None)

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Sequence
 
-from gateway.channels.smpp.simulator_mo import CONCAT_MODES, ComplaintGenerator, load_jsonl, spec_from_json
+from gateway.smsc_sim.mo import CONCAT_MODES, ComplaintGenerator, load_jsonl, spec_from_json
 
 HELP = "run the bundled SMSC simulator (SMPP 3.4 on 127.0.0.1)"
 
@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_simulator(args: argparse.Namespace):
-    from gateway.channels.smpp.simulator import SmscSimulator
+    from gateway.smsc_sim.simulator import SmscSimulator
     return SmscSimulator(
         args.system_id, args.password, receipt_delay=args.receipt_delay,
         receipt_status=args.receipt_status, redelivery_delay=args.redelivery_delay,
