@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 
+class StoreUnavailable(Exception):
+    """Our database could not commit: acknowledge nothing, let the upstream deliver again.
+    (Here, among the records every room shares, so that the store raises it and the
+    channels catch it without either importing the other.)"""
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -86,3 +86,39 @@ def test_the_bundled_smsc_is_not_part_of_the_gateway():
                    if any(d.startswith("gateway.smsc_sim") for d in deps)
                    and not m.startswith("gateway.smsc_sim"))
     assert users == ["gateway.demo"]   # the demo runs it (the CLI loads its command by name)
+
+
+#: The floors of the house, lowest first: a module imports from its own floor or below,
+#: never from above. Records, logging and instruments at the bottom; the rooms (store,
+#: parsers, channels, forwarder, replies' parts); what joins rooms (config reads every
+#: room's settings, pipeline, outbox, metrics, the ops server); the service that
+#: assembles them; the process and the admin commands; the command line on top.
+FLOORS = (
+    ("gateway.model", "gateway.logging", "gateway.instruments", "gateway.backoff", "gateway.pending",
+     "gateway.web", "gateway.config_schema", "gateway.notify", "gateway.state_lock"),
+    ("gateway.store", "gateway.parsers", "gateway.channels", "gateway.forwarder", "gateway.reply_text",
+     "gateway.reply_lanes", "gateway.pauses", "gateway.smsc_sim", "gateway.demo_fakes"),
+    ("gateway.config", "gateway.pipeline", "gateway.outbox", "gateway.metrics", "gateway.http_server"),
+    ("gateway.service",),
+    ("gateway.daemon", "gateway.demo", "gateway.admin", "gateway.admin_replies"),
+    ("gateway.cli", "gateway.__main__"),
+)
+
+
+def floor_of(module: str) -> int | None:
+    """The floor whose longest prefix names `module` (None for the package itself)."""
+    matches = [(len(prefix), floor) for floor, prefixes in enumerate(FLOORS) for prefix in prefixes
+               if module == prefix or module.startswith(prefix + ".")]
+    return max(matches)[1] if matches else None
+
+
+def test_every_module_has_a_floor():
+    assert [m for m in import_graph() if m != "gateway" and floor_of(m) is None] == []
+
+
+def test_no_module_imports_from_a_higher_floor():
+    upward = [f"{module} -> {imported}" for module, deps in sorted(import_graph().items())
+              for imported in sorted(deps)
+              if floor_of(module) is not None and floor_of(imported) is not None
+              and floor_of(imported) > floor_of(module)]
+    assert upward == []

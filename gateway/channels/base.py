@@ -15,11 +15,11 @@ from typing import Protocol
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from gateway.model import AcceptResult, DeliveryReport, HeldPart, Message, PartOutcome, Reply
+from gateway.model import (AcceptResult, DeliveryReport, HeldPart, Message, PartOutcome, Reply,
+                           StoreUnavailable)
 
-
-class StoreUnavailable(Exception):
-    """The store could not commit: acknowledge nothing, let the upstream deliver again."""
+__all__ = ["Channel", "Intake", "StoreUnavailable", "ReplyRejected", "ReplyUncertain", "ReplyPaused",
+           "ChannelNotReady", "Settlement"]
 
 
 class Intake(Protocol):

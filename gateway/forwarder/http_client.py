@@ -52,7 +52,7 @@ class Answer:
 
 
 class CaseStoreClient:
-    """POSTs to one case store over a pool of kept-alive connections (treq)."""
+    """POSTs to one case store over a pool of kept-alive connections (twisted.web's Agent)."""
 
     def __init__(self, reactor, *, connections: int, connect_timeout_s: float, user_agent: str):
         self._reactor = reactor

@@ -31,7 +31,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from twisted.internet.defer import TimeoutError as DeferredTimeout
 from twisted.internet.task import LoopingCall
 
-from gateway import metrics
+from gateway import instruments
 from gateway.backoff import backoff_delay
 from gateway.forwarder.base import CaseStore, PermanentFailure, TemporaryFailure
 from gateway.forwarder.store_health import StoreHealth, StoreState
@@ -159,15 +159,15 @@ class ForwardingWorker:
             receipt = yield d
         except PermanentFailure as refusal:
             self._store_answered()
-            metrics.observe_forward("refused", self._reactor.seconds() - started)
+            instruments.observe_forward("refused", self._reactor.seconds() - started)
             yield self._give_up(complaint, str(refusal))
             return
         except Exception as error:  # noqa: BLE001 - every other failure is worth a retry
-            metrics.observe_forward("failed", self._reactor.seconds() - started)
+            instruments.observe_forward("failed", self._reactor.seconds() - started)
             yield self._retry_later(complaint, error, store_failed=True)
             return
         self._store_answered()
-        metrics.observe_forward("forwarded", self._reactor.seconds() - started)
+        instruments.observe_forward("forwarded", self._reactor.seconds() - started)
         kind, text = self._reply_for(complaint, receipt.tracking_id)
         try:
             reply = yield self._store.record_forwarded(complaint.id, receipt.tracking_id, kind, text)

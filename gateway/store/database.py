@@ -18,7 +18,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from gateway.channels.base import StoreUnavailable
+from gateway.model import StoreUnavailable
 from gateway.logging import get_logger
 
 T = TypeVar("T")

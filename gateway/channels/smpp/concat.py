@@ -9,7 +9,8 @@ whole text came in `message_payload`. Parts may arrive in any order and more tha
 once. Raw bytes are joined per data_coding before decoding, so a GSM escape or a
 UTF-16 surrogate pair that a sloppy sender split across parts survives.
 
-This module holds parts in memory only; the ESME persists them (see `Reassembler`).
+This module holds parts in memory only; `inbound.py` stores each part before it is
+acknowledged and restores the reassemblers from the store after a restart.
 """
 from __future__ import annotations
 

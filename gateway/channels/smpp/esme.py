@@ -15,7 +15,7 @@ from typing import Callable
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from gateway import metrics
+from gateway import instruments
 from gateway.channels.base import StoreUnavailable
 from gateway.channels.smpp import codec
 from gateway.channels.smpp.constants import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN
@@ -67,7 +67,7 @@ class EsmeProtocol(SmppProtocol):
         self._answering.add(d)
         d.addErrback(self._not_committed, pdu)
         d.addCallback(self._answer, pdu)
-        d.addBoth(metrics.observe_ack, self.clock, self.clock.seconds())
+        d.addBoth(instruments.observe_ack, self.clock, self.clock.seconds())
         d.addBoth(self._answered, d)
 
     def _not_committed(self, failure: Failure, pdu: codec.Pdu) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from twisted.internet import defer
 
-from gateway import metrics
+from gateway import instruments
 from gateway.channels.smpp import codec
 from gateway.channels.smpp.constants import ESME_ROK
 from gateway.channels.smpp.dlr import (message_id_keys, normalise_message_id, parse_receipt,
@@ -42,7 +42,7 @@ class ReceiptDesk:
         if receipt is None:
             log.warning("delivery receipt without a message id ignored", bind=bind)
             return defer.succeed(ESME_ROK)
-        metrics.observe_receipt(receipt.status)
+        instruments.observe_receipt(receipt.status)
         canonical = normalise_message_id(receipt.message_id)
         report = DeliveryReport(self._channel, canonical, receipt.status, receipt.delivered,
                                 receipt.final, tuple(sorted(message_id_keys(canonical) - {canonical})),
