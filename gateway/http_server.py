@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from twisted.internet import defer
 from twisted.web import resource, server
 
@@ -101,7 +100,7 @@ class _Health(resource.Resource):
         store = self._service.store
         if store is None:
             return _json(request, 503, {"status": "starting", "store": "not open"})
-        d = store.database.transact(lambda conn: conn.execute(text("SELECT 1")).scalar())
+        d = store.ping()
         d.addTimeout(STORE_TIMEOUT_S, self._reactor)
         d.addCallbacks(lambda _: (200, {"status": "ok", "store": "ok"}),
                        lambda f: (503, {"status": "unhealthy", "store": f.getErrorMessage()[:200]}))

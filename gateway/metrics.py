@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
 from twisted.internet import defer
 
 from gateway.instruments import (ACK_SECONDS, FORWARD_SECONDS, MESSAGES_IN, RECEIPTS, observe_ack,
@@ -41,19 +40,9 @@ class CountedIntake:
         return getattr(self._intake, name)
 
 
-def _store_counts(conn) -> dict:
-    """Complaints per state and per routing status, replies per state: one read transaction."""
-    from gateway.store.tables import complaints, replies
-
-    def grouped(column):
-        return {str(k): n for k, n in conn.execute(select(column, func.count()).group_by(column))}
-    return {"complaints": grouped(complaints.c.state), "routing": grouped(complaints.c.routing_status),
-            "replies": grouped(replies.c.state)}
-
-
 def snapshot(store, reactor, timeout_s: float = 5.0) -> defer.Deferred:
     """The store's counts for one scrape; None when the store does not answer in time."""
-    d = store.database.transact(_store_counts)
+    d = store.queue_depths()
     d.addTimeout(timeout_s, reactor)
     return d.addErrback(lambda _: None)
 

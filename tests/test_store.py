@@ -58,7 +58,7 @@ def test_one_bad_write_does_not_fail_its_batch(store_url):
         def broken(conn):
             raise RuntimeError("bad write")
         outcomes = yield defer.DeferredList(
-            [store.accept(sms(1)), store.submit(broken), store.accept(sms(2))], consumeErrors=True)
+            [store.accept(sms(1)), store.committer.submit(broken), store.accept(sms(2))], consumeErrors=True)
         assert [ok for ok, _ in outcomes] == [True, False, True]
         assert (yield store.count_by_state()) == {"received": 2}
     finally:

@@ -13,7 +13,6 @@ from twisted.internet.task import deferLater
 from gateway.forwarder.base import CaseStore
 from gateway.forwarder.payload import case_payload
 from gateway.model import Complaint, Receipt
-from gateway.store.bulk import create_local_cases
 
 
 class LocalCaseStore(CaseStore):
@@ -31,7 +30,7 @@ class LocalCaseStore(CaseStore):
         payload = case_payload(complaint, self._anonymous)
         item = (complaint.id, payload, self._first)
         if self._latency:
-            d = deferLater(self._reactor, self._latency, self._store.submit_bulk, create_local_cases, item)
+            d = deferLater(self._reactor, self._latency, self._store.create_local_case, *item)
         else:
-            d = self._store.submit_bulk(create_local_cases, item)
+            d = self._store.create_local_case(*item)
         return d.addCallback(lambda number: Receipt(complaint.id, str(number)))

@@ -97,13 +97,10 @@ class Store:
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:
         return self.committer.submit(partial(journal.save_cursor, channel=channel, value=value))
 
-    def submit_bulk(self, bulk_fn, item) -> Deferred:
-        """A bulk write of another room's own (see `GroupCommitter.submit_bulk`)."""
-        return self.committer.submit_bulk(bulk_fn, item)
-
-    def submit(self, fn) -> Deferred:
-        """A write of another room's own (e.g. the local case store), group-committed too."""
-        return self.committer.submit(fn)
+    def create_local_case(self, idempotency_key: str, payload: dict, first_number: int) -> Deferred[int]:
+        """The embedded case store's tracking number for `idempotency_key` (the same one
+        again for a key seen before), group-committed with everything else."""
+        return self.committer.submit_bulk(bulk.create_local_cases, (idempotency_key, payload, first_number))
 
     # -- reads ---------------------------------------------------------------------------
     def load_cursor(self, channel: str) -> Deferred[str | None]:
@@ -128,6 +125,15 @@ class Store:
 
     def load_hints(self) -> Deferred[dict[str, dict]]:
         return self.database.transact(reply_journal.load_hints)
+
+    def queue_depths(self) -> Deferred[dict[str, dict[str, int]]]:
+        """Complaints per state and per routing status, replies per state, in one read:
+        what /metrics shows as queue depths."""
+        return self.database.transact(journal.queue_depths)
+
+    def ping(self) -> Deferred[None]:
+        """Fires when the database answers a trivial query (what /healthz asks)."""
+        return self.database.transact(journal.ping)
 
     def count_replies_by_state(self) -> Deferred[dict[str, int]]:
         return self.database.transact(reply_journal.count_replies_by_state)

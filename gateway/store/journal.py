@@ -172,3 +172,14 @@ def _complaint(row) -> Complaint:
                            for c in (row.candidates or []))
         routing = Routing(RoutingStatus(row.routing_status), row.body or "", region, candidates)
     return Complaint(row.id, message, ComplaintState(row.state), routing, row.tracking_id)
+
+
+def queue_depths(conn: Connection) -> dict[str, dict[str, int]]:
+    def grouped(column):
+        return {str(k): n for k, n in conn.execute(select(column, func.count()).group_by(column))}
+    return {"complaints": grouped(complaints.c.state), "routing": grouped(complaints.c.routing_status),
+            "replies": grouped(replies.c.state)}
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(select(1)).scalar()
