@@ -20,6 +20,10 @@ from gateway.instruments import (ACK_SECONDS, FORWARD_SECONDS, MESSAGES_IN, RECE
                                  observe_forward, observe_receipt)
 from gateway.model import ReplyState
 
+#: "store" meant our database; the case store is theirs (lapor_case_store_up). The old
+#: name stays one release beside the new one.
+DEPRECATED_DATABASE_UP = "lapor_store_up"
+
 class CountedIntake:
     """The pipeline as the channels see it, counting each committed message per channel."""
 
@@ -65,9 +69,12 @@ class GatewayCollector:
 
     def _store(self):
         counts = self.store_counts
-        up = GaugeMetricFamily("lapor_store_up", "1 when the store answered this scrape's counts.")
-        up.add_metric([], 1 if counts is not None else 0)
-        yield up
+        for name, text in (("lapor_database_up", "1 when our database answered this scrape's counts."),
+                           (DEPRECATED_DATABASE_UP, "Old name of lapor_database_up, kept for one"
+                            " release so dashboards and alerts can move (docs/operations.md).")):
+            up = GaugeMetricFamily(name, text)
+            up.add_metric([], 1 if counts is not None else 0)
+            yield up
         if counts is None:
             return
         for key, name, label, text in (

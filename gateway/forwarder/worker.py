@@ -2,11 +2,11 @@
 
 Complaints wait in a backlog, oldest first, and up to `concurrency` submissions run at
 once. A temporary failure is retried with backoff for as long as it takes; a run of
-them means the store is down (`StoreHealth`): then nothing is submitted but one probe
-at a time, and when the store answers again the backlog drains oldest first.
+them means the case store is down (`CaseStoreHealth`): then nothing is submitted but one probe
+at a time, and when the case store answers again the backlog drains oldest first.
 
 A Retry-After pauses all submissions — the probe included — until the latest moment
-any answer named (`StoreHealth.quiet_until`), and is not counted as a failed attempt.
+any answer named (`CaseStoreHealth.quiet_until`), and is not counted as a failed attempt.
 Since each complaint's own hint ends no later than that, none is retried before its
 own answer time + Retry-After. The pause is handed to `remember_pause`, and a restart
 starts from `paused_until`, so that it holds across restarts too.
@@ -34,7 +34,7 @@ from twisted.internet.task import LoopingCall
 from gateway import instruments
 from gateway.backoff import backoff_delay
 from gateway.forwarder.base import CaseStore, PermanentFailure, TemporaryFailure
-from gateway.forwarder.store_health import StoreHealth, StoreState
+from gateway.forwarder.case_store_health import CaseStoreHealth, CaseStoreState
 from gateway.logging import get_logger
 from gateway.model import Complaint, Reply, utcnow
 from gateway.pending import PendingWork
@@ -60,7 +60,7 @@ class Backlog:
 
 
 class ForwardingWorker:
-    def __init__(self, case_store: CaseStore, store, reactor, *, concurrency: int, timeout_s: float,
+    def __init__(self, case_store: CaseStore, database, reactor, *, concurrency: int, timeout_s: float,
                  retry_initial_s: float, retry_max_s: float,
                  reply_for: Callable[[Complaint, str], tuple[str, str]],
                  on_reply: Callable[[Reply], None], outage_after_failures: int = 5,
@@ -69,7 +69,7 @@ class ForwardingWorker:
         """`paused_until` (a pause remembered before a restart) and the argument of
         `remember_pause` are reactor seconds: Unix time on a real reactor."""
         self._case_store = case_store
-        self._store = store
+        self._database = database   # ours: the journal of every complaint
         self._reactor = reactor
         self._concurrency = concurrency
         self._timeout = timeout_s
@@ -78,7 +78,7 @@ class ForwardingWorker:
         self._reply_for = reply_for   # (complaint, tracking id) -> (reply kind, reply text)
         self._on_reply = on_reply
         self._remember_pause = None  # set below: a restored pause need not be written back
-        self.health = StoreHealth(outage_after_failures, retry_initial_s, retry_max_s, rng)
+        self.health = CaseStoreHealth(outage_after_failures, retry_initial_s, retry_max_s, rng)
         self._backlog = Backlog()
         self._held: set[str] = set()          # in the backlog, waiting for a retry, or in flight
         self._attempts: dict[str, int] = {}
@@ -158,21 +158,21 @@ class ForwardingWorker:
             d.addTimeout(self._timeout, self._reactor)
             receipt = yield d
         except PermanentFailure as refusal:
-            self._store_answered()
+            self._case_store_answered()
             instruments.observe_forward("refused", self._reactor.seconds() - started)
             yield self._give_up(complaint, str(refusal))
             return
         except Exception as error:  # noqa: BLE001 - every other failure is worth a retry
             instruments.observe_forward("failed", self._reactor.seconds() - started)
-            yield self._retry_later(complaint, error, store_failed=True)
+            yield self._retry_later(complaint, error, case_store_failed=True)
             return
-        self._store_answered()
+        self._case_store_answered()
         instruments.observe_forward("forwarded", self._reactor.seconds() - started)
         kind, text = self._reply_for(complaint, receipt.tracking_id)
         try:
-            reply = yield self._store.record_forwarded(complaint.id, receipt.tracking_id, kind, text)
+            reply = yield self._database.record_forwarded(complaint.id, receipt.tracking_id, kind, text)
         except Exception as error:  # noqa: BLE001 - our database failed; the resubmit is idempotent
-            yield self._retry_later(complaint, error, store_failed=False)
+            yield self._retry_later(complaint, error, case_store_failed=False)
             return
         self._finished(complaint.id)
         self.forwarded += 1
@@ -186,19 +186,19 @@ class ForwardingWorker:
         self._finished(complaint.id)
         log.warning("complaint refused by the case store; now a dead letter",
                     complaint=complaint.id, reason=reason)
-        return self._store.record_forward_failure(complaint.id, reason, dead=True, next_attempt_at=None)
+        return self._database.record_forward_failure(complaint.id, reason, dead=True, next_attempt_at=None)
 
-    def _retry_later(self, complaint: Complaint, error: Exception, store_failed: bool) -> Deferred:
+    def _retry_later(self, complaint: Complaint, error: Exception, case_store_failed: bool) -> Deferred:
         # The answer's time: a Retry-After counts from when it arrived, not from the request.
         now = self._reactor.seconds()
         retry_after = error.retry_after if isinstance(error, TemporaryFailure) else None
         reason = _reason(error, self._timeout)
-        if store_failed and retry_after:
-            # A pause the store asked for, not a failed attempt: no backoff grows from it.
+        if case_store_failed and retry_after:
+            # A pause the case store asked for, not a failed attempt: no backoff grows from it.
             self._pause(now + retry_after)
         else:
-            self._failed(complaint, store_failed, reason)
-        if self.health.state is StoreState.UP:
+            self._failed(complaint, case_store_failed, reason)
+        if self.health.state is CaseStoreState.UP:
             delay = backoff_delay(self._attempts[complaint.id], *self._retry, rng=self._rng)
             self._pending.later(complaint.id, delay, self._due, complaint)
         else:
@@ -208,13 +208,13 @@ class ForwardingWorker:
         log.warning("forwarding failed; will retry", complaint=complaint.id,
                     attempt=self._attempts.get(complaint.id, 0), retry_in_s=round(delay, 2),
                     reason=reason)
-        return self._store.record_forward_failure(complaint.id, reason, dead=False,
+        return self._database.record_forward_failure(complaint.id, reason, dead=False,
                                                   next_attempt_at=utcnow() + timedelta(seconds=delay))
 
-    def _failed(self, complaint: Complaint, store_failed: bool, reason: str) -> None:
-        """Count a failed attempt; take the store down after a run of them."""
+    def _failed(self, complaint: Complaint, case_store_failed: bool, reason: str) -> None:
+        """Count a failed attempt; take the case store down after a run of them."""
         self._attempts[complaint.id] = self._attempts.get(complaint.id, 0) + 1
-        if store_failed and self.health.failed():
+        if case_store_failed and self.health.failed():
             delay = self.health.probe_delay()
             self._schedule_probe(self._reactor.seconds() + delay)
             log.warning("case store unavailable; forwarding paused", failures_in_row=
@@ -235,7 +235,7 @@ class ForwardingWorker:
                 waiter.callback(None)
 
     # -- the store's health --------------------------------------------------------------
-    def _store_answered(self) -> None:
+    def _case_store_answered(self) -> None:
         if self.health.answered(self._reactor.seconds()):
             if self._probe_timer is not None and self._probe_timer.active():
                 self._probe_timer.cancel()
@@ -296,7 +296,7 @@ class ForwardingWorker:
         if self._pending.stopping:
             return None
         self._finished_since_scan = set()
-        d = self._store.due_complaints(utcnow(), self._rescan_batch)
+        d = self._database.due_complaints(utcnow(), self._rescan_batch)
         d.addCallback(self._picked_up)
         d.addErrback(lambda f: log.error("could not look for complaints to forward",
                                          error=f.getErrorMessage()))

@@ -74,7 +74,7 @@ def test_metrics_count_what_went_through_and_readyz_follows_the_bind(tmp_path):
         assert m[("lapor_smpp_window_size", bind)] == 50
         assert 0 <= m[("lapor_smpp_window_outstanding", bind)] <= 50
         assert m[("lapor_smpp_reconnects_total", bind)] == 0
-        assert m[("lapor_store_up", ())] == 1
+        assert m[("lapor_database_up", ())] == 1 and m[("lapor_store_up", ())] == 1   # old name, one release
         assert ("lapor_smpp_receipts_unmatched_total", ()) in m
         # every reply state is a series, 0 included (alerts on uncertain/failed see a 0)
         assert m[("lapor_replies", (("state", "uncertain"),))] == 0

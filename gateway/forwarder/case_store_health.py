@@ -25,36 +25,36 @@ import random
 from gateway.backoff import backoff_delay
 
 
-class StoreState(str, enum.Enum):
+class CaseStoreState(str, enum.Enum):
     UP = "up"            # submit freely, up to the concurrency limit
     DOWN = "down"        # submit nothing; a probe is scheduled
     PROBING = "probing"  # one submission at a time until the store answers
 
 
-class StoreHealth:
+class CaseStoreHealth:
     def __init__(self, failures_to_trip: int, retry_initial_s: float, retry_max_s: float,
                  rng=random.random):
         self._trip = failures_to_trip
         self._backoff = (retry_initial_s, retry_max_s)
         self._rng = rng
-        self.state = StoreState.UP
+        self.state = CaseStoreState.UP
         self.failures_in_row = 0
         self.quiet_until = float("-inf")  # reactor seconds
 
     def answered(self, now: float) -> bool:
         """The store answered (a case or a refusal); True if that ends an outage."""
         self.failures_in_row = 0
-        if self.state is StoreState.UP or self.quiet(now):
+        if self.state is CaseStoreState.UP or self.quiet(now):
             return False
-        self.state = StoreState.UP
+        self.state = CaseStoreState.UP
         return True
 
     def failed(self) -> bool:
         """A temporary failure; True if it takes the store down (a probe must be scheduled)."""
         self.failures_in_row += 1
-        if self.state is StoreState.PROBING or (
-                self.state is StoreState.UP and self.failures_in_row >= self._trip):
-            self.state = StoreState.DOWN
+        if self.state is CaseStoreState.PROBING or (
+                self.state is CaseStoreState.UP and self.failures_in_row >= self._trip):
+            self.state = CaseStoreState.DOWN
             return True
         return False
 
@@ -62,8 +62,8 @@ class StoreHealth:
         """The store said Retry-After: nothing before `until`. True if that takes the store
         down now (a probe must be scheduled; it was already when the store was down)."""
         self.quiet_until = max(self.quiet_until, until)
-        was, self.state = self.state, StoreState.DOWN
-        return was is not StoreState.DOWN
+        was, self.state = self.state, CaseStoreState.DOWN
+        return was is not CaseStoreState.DOWN
 
     def quiet(self, now: float) -> bool:
         """Whether the store asked for a pause that is still running at `now`."""
@@ -71,8 +71,8 @@ class StoreHealth:
 
     def probe(self) -> None:
         """The wait is over: let one submission through."""
-        if self.state is StoreState.DOWN:
-            self.state = StoreState.PROBING
+        if self.state is CaseStoreState.DOWN:
+            self.state = CaseStoreState.PROBING
 
     def probe_delay(self) -> float:
         """Seconds until the next probe, growing with each failed probe."""
@@ -81,4 +81,4 @@ class StoreHealth:
 
     def slots(self, concurrency: int) -> int:
         """How many submissions may be under way now."""
-        return {StoreState.UP: concurrency, StoreState.DOWN: 0, StoreState.PROBING: 1}[self.state]
+        return {CaseStoreState.UP: concurrency, CaseStoreState.DOWN: 0, CaseStoreState.PROBING: 1}[self.state]
