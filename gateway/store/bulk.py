@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.model import (AcceptResult, ComplaintState, DeliveryReport, HeldPart, Message,
                            PartOutcome, Reply, ReplyState, Routing, utcnow)
+from gateway.store.reply_journal import queue_replies
 from gateway.store.timestamps import as_utc
 from gateway.store.tables import (complaints, local_cases, message_parts, messages,
                                   parked_receipts, replies)
@@ -90,15 +91,9 @@ def _queue_answers(conn: Connection, stored: list[tuple[Message, int]], now: dat
     """Queue the channel's own answers in the transaction that records their messages, so a
     redelivered message is never answered twice; returns {position in `stored`: Reply}."""
     todo = [(i, m, mid) for i, (m, mid) in enumerate(stored) if m.answer is not None]
-    if not todo:
-        return {}
-    reply_ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True), [
-        dict(complaint_id=None, message_id=mid, kind="answer", channel=m.channel, recipient=m.sender,
-             text=m.answer, reply_context=m.reply_context, state=ReplyState.QUEUED.value,
-             attempts=0, resends=0, created_at=now, updated_at=now)
-        for _, m, mid in todo]).scalars().all()
-    return {i: Reply(rid, None, m.channel, m.sender, m.answer, m.reply_context)
-            for (i, m, _), rid in zip(todo, reply_ids)}
+    queued = queue_replies(conn, [dict(message_id=mid, kind="answer", channel=m.channel, recipient=m.sender,
+                                       text=m.answer, reply_context=m.reply_context) for _, m, mid in todo])
+    return {i: reply for (i, _, _), reply in zip(todo, queued)}
 
 
 def _delete_parts(conn: Connection, completing: list[Message]) -> None:
@@ -148,12 +143,9 @@ def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) 
     conn.execute(update(complaints).where(complaints.c.id == bindparam("cid")).values(
         state=ComplaintState.FORWARDED.value, tracking_id=bindparam("t"), last_error=None,
         next_attempt_at=None, updated_at=now), [{"cid": c, "t": t} for c, t, *_ in todo])
-    reply_ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True), [
-        dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender, text=x,
-             reply_context=r.reply_context, state=ReplyState.QUEUED.value, attempts=0, resends=0,
-             created_at=now, updated_at=now) for c, _, k, x, r in todo]).scalars().all()
-    made = {c: Reply(rid, c, r.channel, r.sender, x, r.reply_context)
-            for (c, _, _, x, r), rid in zip(todo, reply_ids)}
+    queued = queue_replies(conn, [dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender,
+                                       text=x, reply_context=r.reply_context) for c, _, k, x, r in todo])
+    made = {reply.complaint_id: reply for reply in queued}
     return [made.pop(cid, None) for cid, *_ in items]
 
 

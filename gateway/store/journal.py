@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import (Complaint, ComplaintState, HeldPart, Message, Region, RegionLevel, Reply, ReplyState, Routing, RoutingStatus, utcnow)
+from gateway.store.reply_journal import queue_replies
 from gateway.store.timestamps import as_utc
 from gateway.store.tables import complaints, cursors, message_parts, messages, replies
 
@@ -100,12 +101,9 @@ def queue_duplicate_reply(conn: Connection, complaint_id: str, text: str, quiet_
         return None
     msg = conn.execute(select(messages).join(complaints, complaints.c.message_id == messages.c.id)
                        .where(complaints.c.id == complaint_id)).one()
-    reply_id = conn.execute(replies.insert().values(
-        complaint_id=complaint_id, kind="duplicate", channel=msg.channel, recipient=msg.sender,
-        text=text, reply_context=msg.reply_context, state=ReplyState.QUEUED.value,
-        attempts=0, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
-    return Reply(reply_id, complaint_id, msg.channel, msg.sender, text, msg.reply_context)
+    (reply,) = queue_replies(conn, [dict(complaint_id=complaint_id, kind="duplicate", channel=msg.channel,
+                                         recipient=msg.sender, text=text, reply_context=msg.reply_context)])
+    return reply
 
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import Reply, ReplyState, utcnow
@@ -18,6 +18,21 @@ from gateway.store.timestamps import as_utc
 
 #: what a restart carries on with: waiting to be sent, or in doubt
 RESUMABLE = (ReplyState.QUEUED.value, ReplyState.UNCERTAIN.value)
+
+
+def queue_replies(conn: Connection, new: list[dict]) -> list[Reply]:
+    """Insert queued replies — the one place a reply row is written first. Each of `new`
+    names `kind`, `channel`, `recipient`, `text`, `reply_context` and either
+    `complaint_id` or (a channel's own answer) `message_id`. Returns them, in order."""
+    if not new:
+        return []
+    now = utcnow()
+    rows = [{"complaint_id": None, "message_id": None, **r, "state": ReplyState.QUEUED.value,
+             "attempts": 0, "resends": 0, "created_at": now, "updated_at": now} for r in new]
+    ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True),
+                       rows).scalars().all()
+    return [Reply(rid, r["complaint_id"], r["channel"], r["recipient"], r["text"], r["reply_context"])
+            for r, rid in zip(rows, ids)]
 
 
 def reply_record(row) -> Reply:

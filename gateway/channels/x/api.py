@@ -76,7 +76,7 @@ class XApi:
             params["pagination_token"] = pagination_token
         return self._in_thread(self._client.get_users_mentions, account_id, **params)
 
-    def own_replies(self, account_id: str) -> "Deferred[dict[str, tuple[str, str]]]":
+    def own_replies(self, account_id: str):
         """The account's latest posts that reply to a post: {replied-to id: (post id, text)}
         — how a reply whose answer was lost is found to have been posted."""
         d = self._in_thread(self._client.get_users_tweets, account_id, max_results=100,

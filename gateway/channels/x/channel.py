@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import requests
 import tweepy
-from twisted.internet import defer
 from twisted.internet.defer import inlineCallbacks
 
 from gateway.channels.base import (Channel, Intake, ReplyPaused, ReplyRejected, ReplyUncertain,
