@@ -130,6 +130,13 @@ class Daemon:
             self.lines.append(entry)
             seen += entry.get("event") in events
 
+    def kill_if_running(self) -> None:
+        """For a test's `finally`: a daemon a failed assertion left running is killed, so
+        it cannot hold ports and CPU for the tests after it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)

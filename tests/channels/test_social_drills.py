@@ -74,6 +74,8 @@ def test_five_sigkills_during_a_thousand_mentions_and_messages_nothing_twice(tmp
         wait_until(lambda: settled(db), 180, "every message stored, complaint forwarded, reply settled")
         assert last.terminate() == 0
     finally:
+        for run in runs:
+            run.kill_if_running()
         fakes_proc.kill()
         fakes_proc.wait(10)
     sent = [json.loads(line) for line in (tmp_path / "sent.jsonl").read_text().splitlines()]

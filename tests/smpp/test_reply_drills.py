@@ -78,6 +78,8 @@ def test_sigkill_ten_times_mid_burst_every_citizen_gets_exactly_one_reply(tmp_pa
         wait_until(lambda: all_settled(db, N), 240, "every complaint forwarded and every reply settled")
         assert last.terminate() == 0
     finally:
+        for run in runs:
+            run.kill_if_running()
         sim.kill()
         sim.wait(10)
     with sqlite3.connect(db) as conn:
@@ -100,19 +102,25 @@ def test_restarts_while_replies_wait_for_a_bind_spend_no_attempts(tmp_path):
     n = 200
     sim, port = simulator_process(tmp_path, mixed_burst()[:n])
     db = tmp_path / "state" / "gateway.db"
+    runs = []
     try:
         # A receiver-only bind: complaints flow in, replies cannot go out.
-        first = Daemon(config(tmp_path, port, mode="receiver", max_attempts=1), env=ENV).start()
-        first.wait_for_count({"complaint forwarded"}, n, timeout=60)
+        first = Daemon(config(tmp_path, port, mode="receiver", max_attempts=1), env=ENV)
+        runs.append(first)
+        first.start().wait_for_count({"complaint forwarded"}, n, timeout=60)
         assert first.terminate() == 0
         for _ in range(10):
-            again = Daemon(config(tmp_path, port, mode="receiver", max_attempts=1), env=ENV).start()
-            assert again.terminate() == 0
+            runs.append(Daemon(config(tmp_path, port, mode="receiver", max_attempts=1), env=ENV))
+            assert runs[-1].start().terminate() == 0
         assert reply_states(db) == Counter({"queued": n})              # none given up
-        last = Daemon(config(tmp_path, port, max_attempts=1), env=ENV).start()
+        last = Daemon(config(tmp_path, port, max_attempts=1), env=ENV)
+        runs.append(last)
+        last.start()
         wait_until(lambda: all_settled(db, n), 60, "every reply delivered")
         assert last.terminate() == 0
     finally:
+        for run in runs:
+            run.kill_if_running()
         sim.kill()
         sim.wait(10)
     assert reply_states(db) == Counter({"delivered": n})
@@ -128,9 +136,9 @@ def run_with_faults(tmp_path, n, *faults):
         daemon = Daemon(config(tmp_path, port), env=ENV).start()
         try:
             wait_until(lambda: all_settled(db, n), 120, "every complaint forwarded and every reply settled")
-        finally:
             assert daemon.terminate() == 0
-            (tmp_path / "daemon.log").write_text(daemon.log_text())
+        finally:
+            daemon.kill_if_running()
     finally:
         sim.kill()
         sim.wait(10)
