@@ -39,9 +39,12 @@ def cmd_run(args) -> int:
 
 def cmd_check_config(args) -> int:
     from gateway.config import SECRET_NAMES
-    from gateway.service import load_parser
+    from gateway.service import build_channels, load_parser
     settings = load_settings(args)
     load_parser(settings)
+    # The channels are built as `run` builds them (nothing connects): whatever refuses to
+    # build refuses here too.
+    build_channels(settings, install_reactor())
     resolver = settings.secrets_resolver()
     for name in settings.required_secrets():
         resolver.get(name)  # a missing one is a ConfigError naming it: exit 78

@@ -266,11 +266,25 @@ def _check_files(settings: Settings) -> None:
     check_forwarding(settings)
     if not 0 <= settings.channels.http.port < 65536:
         raise ConfigError(f"{settings.source}: [channels.http].port must be 0-65535 (0: any free port)")
+    _check_store_url(settings)
     _check_smpp(settings)
     for name in ("x", "telegram"):
         section = getattr(settings.channels, name)
         for problem in section.problems() if section.enabled else ():
             raise ConfigError(f"{settings.source}: [channels.{name}].{problem}")
+
+
+#: the databases the store runs on (psycopg 3 for PostgreSQL: the `postgres` extra)
+STORE_URL_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")
+
+
+def _check_store_url(settings: Settings) -> None:
+    url = settings.store.url
+    if url and not url.startswith(STORE_URL_SCHEMES):
+        scheme = url.split(":", 1)[0]
+        raise ConfigError(f"{settings.source}: [store].url must be sqlite:///PATH or"
+                          f" postgresql://USER@HOST/DB (empty: SQLite in the state directory),"
+                          f" not a {scheme!r} URL")
 
 
 def _check_smpp(settings: Settings) -> None:

@@ -7,6 +7,7 @@ from gateway.channels.telegram import from_settings as telegram_from_settings
 from gateway.channels.x import XSettings
 from gateway.channels.x import from_settings as x_from_settings
 from gateway.config import Secret
+from gateway.config_schema import ConfigError
 
 
 class Secrets:
@@ -43,6 +44,6 @@ def test_telegram_channel_from_its_section_needs_a_valid_webhook_secret_in_webho
                                      Secrets(telegram_token="1:T", telegram_webhook_secret="ok_secret-1"),
                                      reactor)
     assert webhook.webhook_secret == "ok_secret-1"
-    with pytest.raises(ValueError, match="secret"):
+    with pytest.raises(ConfigError, match="telegram_webhook_secret"):
         telegram_from_settings(TelegramSettings(mode="webhook"),
                                Secrets(telegram_token="1:T", telegram_webhook_secret="not allowed!"), reactor)

@@ -41,6 +41,7 @@ from telegram.ext import Application
 from twisted.internet import defer
 from twisted.internet.defer import Deferred, inlineCallbacks
 
+from gateway.config_schema import ConfigError
 from gateway.channels.base import (Channel, ChannelNotReady, Intake, ReplyPaused, ReplyRejected,
                                    ReplyUncertain)
 from gateway.channels.polling import DeliveryNotices, PollLoop, accept_all
@@ -76,7 +77,9 @@ class TelegramChannel(Channel):
                  poll_timeout_s: int = 30, retry_initial_s: float = 1.0, retry_max_s: float = 300.0,
                  webhook_url: str = "", webhook_secret: str | None = None, clock=None):
         if mode == "webhook" and not (webhook_secret and WEBHOOK_SECRET.fullmatch(webhook_secret)):
-            raise ValueError("webhook mode needs a secret of 1-256 characters A-Z a-z 0-9 _ -")
+            # A config error, so check-config (which builds the channels) and run refuse alike.
+            raise ConfigError("[channels.telegram] webhook mode needs the secret telegram_webhook_secret"
+                              " of 1-256 characters A-Z a-z 0-9 _ - (Telegram's rule)")
         self.application = application
         self.bot = application.bot
         self.mode = mode

@@ -1,0 +1,36 @@
+"""`check-config` refuses everything `run` refuses: each broken setting of the table goes
+through both commands (real processes), and both exit 78 (EX_CONFIG) with the same
+message — an ops engineer who ran check-config is not surprised by run."""
+import pytest
+
+from tests.support import MAPPING, cli, write_config
+
+SMPP = "[channels.smpp]\nenabled = true\n"
+WEBHOOK = ('[channels.telegram]\nenabled = true\nmode = "webhook"\n'
+           'webhook_url = "https://lapor.example/telegram"\n')
+BROKEN = {
+    "unknown key": ("[gateway]\nstat_directory = 'x'\n", {}),
+    "unsupported database": ("[store]\nurl = 'mysql://lapor@db/lapor'\n", {}),
+    "missing mapping": ("[parser]\nmapping = '/nonexistent/regions.yaml'\n", {}),
+    "SMS without its password": (SMPP, {}),
+    "SMS without binds": (SMPP + "binds = []\n", {"LAPOR_SMPP_PASSWORD": "x"}),
+    "X polls that cannot fit the budget": (
+        "[channels.x]\nenabled = true\npoll_interval_s = 30.0\nrequests_per_15min = 10\n", {}),
+    "Telegram webhook secret Telegram refuses": (
+        WEBHOOK, {"LAPOR_TELEGRAM_TOKEN": "1:x", "LAPOR_TELEGRAM_WEBHOOK_SECRET": "not allowed!"}),
+    "a reply template longer than one SMS": (
+        "[replies.templates]\nunrouted = '" + "panjang sekali " * 20 + "#{tracking}'\n", {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_check_config_and_run_refuse_the_same(tmp_path, case):
+    sections, env = BROKEN[case]
+    head = f"[gateway]\nstate_directory = '{tmp_path / 'state'}'\n" if "[gateway]" not in sections else ""
+    mapping = f"[parser]\nmapping = '{MAPPING}'\n" if "[parser]" not in sections else ""
+    config = write_config(tmp_path / "gateway.toml", head + mapping + sections)
+    checked = cli("check-config", config, env=env, timeout=60)
+    ran = cli("run", "--config", config, env=env, timeout=60)
+    assert (checked.returncode, ran.returncode) == (78, 78), (checked.stderr, ran.stdout[-2000:], ran.stderr)
+    message = checked.stderr.strip().splitlines()[-1]
+    assert message.startswith("lapor-gateway: ") and message in ran.stderr
