@@ -176,3 +176,13 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.2):
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout}s: {what}")
         time.sleep(interval)
+
+
+def stop_all(daemons: list["Daemon"], *processes: subprocess.Popen) -> None:
+    """For a drill's `finally`: every daemon still running is killed, then each helper
+    process (the SMSC simulator, the fake APIs) — whether the drill passed or failed."""
+    for daemon in daemons:
+        daemon.kill_if_running()
+    for process in processes:
+        process.kill()
+        process.wait(10)

@@ -37,56 +37,60 @@ def test_an_x_429_on_posts_holds_every_reply_until_the_reset_even_across_a_resta
     burst(fake, 3)
     reset = clock.seconds() + 120
     fake.fail_next_post(429, reset_at=reset)
-    with LogWatch() as logs:
-        service, channel = yield x_service(tmp_path, fake, clock)
-        try:
-            yield run_until_waiting(channel.loop, clock)     # the three mentions are taken
-            yield logs.wait_for(PAUSED, channel="x").addTimeout(10, reactor)
-            assert len(fake.post_attempts) == 1               # the one answered 429
-            yield service.store.drain()
-            stored = {h["key"]: h["value"] for h in (yield table(service, hints))}
-            assert stored["pause:x"]["until"] == reset + 1
-            assert stored["x:posts-budget"]["blocked_until"] == reset + 1
-        finally:
-            yield service.stop()
+    try:
+        with LogWatch() as logs:
+            service, channel = yield x_service(tmp_path, fake, clock)
+            try:
+                yield run_until_waiting(channel.loop, clock)     # the three mentions are taken
+                yield logs.wait_for(PAUSED, channel="x").addTimeout(10, reactor)
+                assert len(fake.post_attempts) == 1               # the one answered 429
+                yield service.store.drain()
+                stored = {h["key"]: h["value"] for h in (yield table(service, hints))}
+                assert stored["pause:x"]["until"] == reset + 1
+                assert stored["x:posts-budget"]["blocked_until"] == reset + 1
+            finally:
+                yield service.stop()
 
-        # A restart before the reset sends nothing either: the pause was remembered.
-        service, channel = yield x_service(tmp_path, fake, clock)
-        try:
-            yield logs.wait_for("channel paused by an earlier server hint", channel="x").addTimeout(10, reactor)
-            clock.advance(120)                                # one second short of reset + 1
-            assert len(fake.post_attempts) == 1
-            clock.advance(1.5)
-            yield fake.wait_for_replies(3).addTimeout(20, reactor)
-            yield channel.deliveries.wait_for(3).addTimeout(20, reactor)
-            assert len(fake.post_attempts) == 4               # 1 refused + 3 posted, none twice
-            rows = yield table(service, replies)
-            assert sorted((r["state"], r["attempts"]) for r in rows) == [("delivered", 1)] * 3
-        finally:
-            yield service.stop()
-            yield fake.stop()
+            # A restart before the reset sends nothing either: the pause was remembered.
+            service, channel = yield x_service(tmp_path, fake, clock)
+            try:
+                yield logs.wait_for("channel paused by an earlier server hint", channel="x").addTimeout(10, reactor)
+                clock.advance(120)                                # one second short of reset + 1
+                assert len(fake.post_attempts) == 1
+                clock.advance(1.5)
+                yield fake.wait_for_replies(3).addTimeout(20, reactor)
+                yield channel.deliveries.wait_for(3).addTimeout(20, reactor)
+                assert len(fake.post_attempts) == 4               # 1 refused + 3 posted, none twice
+                rows = yield table(service, replies)
+                assert sorted((r["state"], r["attempts"]) for r in rows) == [("delivered", 1)] * 3
+            finally:
+                yield service.stop()
+    finally:
+        yield fake.stop()   # even when the first run failed
 
 
 @pytest_twisted.inlineCallbacks
 def test_the_mentions_budget_is_respected_across_a_restart(tmp_path):
     fake, clock = FakeX(reactor).listen(), epoch_clock()
     burst(fake, 12)
-    service, channel = yield x_service(tmp_path, fake, clock, False, requests_per_15min=2)
     try:
-        yield step(channel.loop, clock)
-        yield step(channel.loop, clock)                        # two pages: the budget is spent
-        assert len(fake.mention_requests()) == 2
+        service, channel = yield x_service(tmp_path, fake, clock, False, requests_per_15min=2)
+        try:
+            yield step(channel.loop, clock)
+            yield step(channel.loop, clock)                        # two pages: the budget is spent
+            assert len(fake.mention_requests()) == 2
+        finally:
+            yield service.stop()
+        service, channel = yield x_service(tmp_path, fake, clock, False, requests_per_15min=2)
+        try:
+            wait = yield step(channel.loop, clock)                 # the restarted poller waits
+            assert len(fake.mention_requests()) == 2 and 890 <= wait <= 900
+            yield step(channel.loop, clock)
+            assert len(fake.mention_requests()) == 3
+        finally:
+            yield service.stop()
     finally:
-        yield service.stop()
-    service, channel = yield x_service(tmp_path, fake, clock, False, requests_per_15min=2)
-    try:
-        wait = yield step(channel.loop, clock)                 # the restarted poller waits
-        assert len(fake.mention_requests()) == 2 and 890 <= wait <= 900
-        yield step(channel.loop, clock)
-        assert len(fake.mention_requests()) == 3
-    finally:
-        yield service.stop()
-        yield fake.stop()
+        yield fake.stop()   # even when the first run failed
 
 
 @pytest_twisted.inlineCallbacks

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 from gateway.demo_fakes.serve import FIRST_CHAT, is_complaint
-from tests.support import REPO, Daemon, daemon_config, wait_until
+from tests.support import REPO, Daemon, daemon_config, stop_all, wait_until
 
 N = 1000
 COMPLAINTS = N + sum(is_complaint(n) for n in range(N))   # every mention, most bot messages
@@ -64,20 +64,18 @@ def test_five_sigkills_during_a_thousand_mentions_and_messages_nothing_twice(tmp
     runs = []
     try:
         for _ in range(5):
-            run = Daemon(config(tmp_path, fakes), env=env(fakes)).start()
-            runs.append(run)
-            run.wait_for_count({"reply sent"}, 150, timeout=60)
+            run = Daemon(config(tmp_path, fakes), env=env(fakes))
+            runs.append(run)          # before start: stopped in `finally` even if start fails
+            run.start().wait_for_count({"reply sent"}, 150, timeout=60)
             run.kill()
             time.sleep(0.5)              # the drill: restart half a second after each kill
-        last = Daemon(config(tmp_path, fakes), env=env(fakes)).start()
+        last = Daemon(config(tmp_path, fakes), env=env(fakes))
         runs.append(last)
+        last.start()
         wait_until(lambda: settled(db), 180, "every message stored, complaint forwarded, reply settled")
         assert last.terminate() == 0
     finally:
-        for run in runs:
-            run.kill_if_running()
-        fakes_proc.kill()
-        fakes_proc.wait(10)
+        stop_all(runs, fakes_proc)
     sent = [json.loads(line) for line in (tmp_path / "sent.jsonl").read_text().splitlines()]
     posts = Counter(s["in_reply_to"] for s in sent if s["channel"] == "x")
     answers = Counter(s["chat_id"] for s in sent if s["channel"] == "telegram")

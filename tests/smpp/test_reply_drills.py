@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections import Counter
 
-from tests.support import Daemon, daemon_config, simulator_process, wait_until
+from tests.support import Daemon, daemon_config, simulator_process, stop_all, wait_until
 
 N = 3000
 SENDERS = [f"62816{n:07d}" for n in range(N)]
@@ -68,20 +68,18 @@ def test_sigkill_ten_times_mid_burst_every_citizen_gets_exactly_one_reply(tmp_pa
     runs = []
     try:
         for _ in range(10):
-            run = Daemon(config(tmp_path, port), env=ENV).start()
-            runs.append(run)
-            run.wait_for_count({"message accepted", "reply sent"}, 300, timeout=60)
+            run = Daemon(config(tmp_path, port), env=ENV)
+            runs.append(run)          # before start: stopped in `finally` even if start fails
+            run.start().wait_for_count({"message accepted", "reply sent"}, 300, timeout=60)
             run.kill()
             time.sleep(0.5)              # the drill: restart half a second after each kill
-        last = Daemon(config(tmp_path, port), env=ENV).start()
+        last = Daemon(config(tmp_path, port), env=ENV)
         runs.append(last)
+        last.start()
         wait_until(lambda: all_settled(db, N), 240, "every complaint forwarded and every reply settled")
         assert last.terminate() == 0
     finally:
-        for run in runs:
-            run.kill_if_running()
-        sim.kill()
-        sim.wait(10)
+        stop_all(runs, sim)
     with sqlite3.connect(db) as conn:
         senders = Counter(s for (s,) in conn.execute("select sender from messages"))
     assert senders == Counter({f"+{s}": 1 for s in SENDERS})      # every MO one complaint
@@ -119,10 +117,7 @@ def test_restarts_while_replies_wait_for_a_bind_spend_no_attempts(tmp_path):
         wait_until(lambda: all_settled(db, n), 60, "every reply delivered")
         assert last.terminate() == 0
     finally:
-        for run in runs:
-            run.kill_if_running()
-        sim.kill()
-        sim.wait(10)
+        stop_all(runs, sim)
     assert reply_states(db) == Counter({"delivered": n})
     with sqlite3.connect(db) as conn:
         assert conn.execute("select max(attempts) from replies").fetchone()[0] == 1
@@ -132,16 +127,13 @@ def test_restarts_while_replies_wait_for_a_bind_spend_no_attempts(tmp_path):
 def run_with_faults(tmp_path, n, *faults):
     sim, port = simulator_process(tmp_path, mixed_burst()[:n], *faults)
     db = tmp_path / "state" / "gateway.db"
+    daemon = Daemon(config(tmp_path, port), env=ENV)
     try:
-        daemon = Daemon(config(tmp_path, port), env=ENV).start()
-        try:
-            wait_until(lambda: all_settled(db, n), 120, "every complaint forwarded and every reply settled")
-            assert daemon.terminate() == 0
-        finally:
-            daemon.kill_if_running()
+        daemon.start()
+        wait_until(lambda: all_settled(db, n), 120, "every complaint forwarded and every reply settled")
+        assert daemon.terminate() == 0
     finally:
-        sim.kill()
-        sim.wait(10)
+        stop_all([daemon], sim)
     assert replies_at_the_smsc(tmp_path) == Counter({s: 1 for s in SENDERS[:n]})
     assert reply_states(db) == Counter({"delivered": n})
     return daemon
