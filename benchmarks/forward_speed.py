@@ -50,8 +50,9 @@ def main() -> int:
     from twisted.internet.task import react  # noqa: F401 - same reactor, installed above
 
     from gateway import logging as gwlog
-    from gateway.config import ReplyTemplates
+    from gateway.reply_text import ReplyTemplates
     from gateway.forwarder.http_json import HttpJsonCaseStore
+    from gateway.forwarder.settings import ForwarderSettings
     from gateway.forwarder.worker import ForwardingWorker
     from gateway.model import Message, Region, RegionLevel, Routing, RoutingStatus, utcnow
     from gateway.reply_text import ReplyWriter
@@ -76,8 +77,9 @@ def main() -> int:
 
             case_store = HttpJsonCaseStore(reactor, f"http://127.0.0.1:{port}", "test-case-store-token",
                                            connections=args.concurrency)
-            worker = ForwardingWorker(case_store, store, reactor, concurrency=args.concurrency,
-                                      timeout_s=30.0, retry_initial_s=0.1, retry_max_s=1.0,
+            worker = ForwardingWorker(case_store, store, reactor,
+                                      ForwarderSettings(concurrency=args.concurrency, timeout_s=30.0,
+                                                        retry_initial_s=0.1, retry_max_s=1.0),
                                       reply_for=ReplyWriter(ReplyTemplates()).for_complaint,
                                       on_reply=lambda reply: None)
             began, cpu_began = time.perf_counter(), time.process_time()

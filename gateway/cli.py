@@ -38,26 +38,23 @@ def cmd_run(args) -> int:
 
 
 def cmd_check_config(args) -> int:
-    from gateway.config import SECRET_NAMES
-    from gateway.service import build_channels, load_parser
+    from gateway.channels.registry import channel_kinds
+    from gateway.config import secret_names
+    from gateway.service import check_ready_to_run
     settings = load_settings(args)
-    load_parser(settings)
-    # The channels are built as `run` builds them (nothing connects): whatever refuses to
-    # build refuses here too.
-    build_channels(settings, install_reactor())
+    # The checks `run` makes before it opens anything, the channels built (nothing connects).
+    check_ready_to_run(settings, install_reactor())
     resolver = settings.secrets_resolver()
-    for name in settings.required_secrets():
-        resolver.get(name)  # a missing one is a ConfigError naming it: exit 78
     found = {name: resolver.get(name, required=False)
-             for name in dict.fromkeys([*SECRET_NAMES, *settings.required_secrets()])}
+             for name in dict.fromkeys([*secret_names(), *settings.required_secrets()])}
     print(json.dumps({
         "config": settings.source,
         "state_directory": str(settings.state_directory),
         "store": settings.store.url or "sqlite (state directory)",
         "mapping": str(settings.parser.mapping),
         "forwarder": settings.forwarder.adapter,
-        "channels": {"local": settings.channels.http.enabled, "sms": settings.channels.smpp.enabled,
-                     "x": settings.channels.x.enabled, "telegram": settings.channels.telegram.enabled},
+        "channels": {kind.name: settings.channels[section].enabled
+                     for section, kind in channel_kinds().items()},
         "secrets": {n: (s.origin if s else "not set") for n, s in found.items()},
     }, indent=2))
     print(f"{settings.source}: OK", file=sys.stderr)

@@ -26,11 +26,12 @@ def build(cls, table: dict, source: str, where: str = ""):
     # `where` is the dotted path of the table being built ("" for the top level).
     """Build dataclass `cls` from `table`; unknown, missing and mistyped keys raise ConfigError."""
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    # A field marked {"internal": True} is the program's, not the file's (Settings.source).
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
     unknown = sorted(set(table) - set(fields))
     if unknown:
         bad = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise ConfigError(f"{source}: unknown key {_show(bad)}"
+        raise ConfigError(f"{source}: unknown key {show_key(bad)}"
                           f" (known keys: {', '.join(sorted(fields))})")
     values = {}
     for name, field in fields.items():
@@ -38,11 +39,11 @@ def build(cls, table: dict, source: str, where: str = ""):
         if name in table:
             values[name] = _convert(hints[name], table[name], source, path)
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"{source}: missing value for {_show(path)}")
+            raise ConfigError(f"{source}: missing value for {show_key(path)}")
     return cls(**values)
 
 
-def _show(path: str) -> str:
+def show_key(path: str) -> str:
     """Render a dotted path the way the TOML file reads: `[forwarder.local].latency_ms`."""
     section, _, name = path.rpartition(".")
     return f"[{section}].{name}" if section else name
@@ -56,7 +57,7 @@ def _convert(hint, value, source: str, path: str):
             return None
         inner = [a for a in args if a is not type(None)]
         return _convert(inner[0], value, source, path)
-    key = _show(path)
+    key = show_key(path)
     if dataclasses.is_dataclass(hint):
         _expect(dict, value, source, key)
         return build(hint, value, source, path)
@@ -70,7 +71,7 @@ def _convert(hint, value, source: str, path: str):
     if typing.get_origin(hint) is typing.Literal:
         if value not in args:
             choices = ", ".join(repr(a) for a in args)
-            raise ConfigError(f"{source}: {key} must be one of {choices}, got {value!r}")
+            raise ConfigError(f"{source}: {key}: must be one of {choices}, got {value!r}")
         return value
     if hint is Path:
         _expect(str, value, source, key)
@@ -86,5 +87,12 @@ def _expect(kind, value, source: str, key: str) -> None:
     ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
     if not ok:
         got = type(value).__name__
-        raise ConfigError(f"{source}: {key} must be {_TYPE_WORDS.get(kind, kind.__name__)}, got {got}"
+        raise ConfigError(f"{source}: {key}: must be {_TYPE_WORDS.get(kind, kind.__name__)}, got {got}"
                           f" {value!r}")
+
+
+def not_positive(section, *keys: str) -> list[str]:
+    """`key: must be greater than 0, got V` for each of `keys` of `section` that is not:
+    the check most sections' `problems()` share (a window, an interval, a rate)."""
+    return [f"{key}: must be greater than 0, got {getattr(section, key)}" for key in keys
+            if getattr(section, key) <= 0]

@@ -107,13 +107,13 @@ def _run_locked(settings: Settings, reactor) -> int:
 
 
 def ops_server(settings: Settings, service: GatewayService, reactor) -> OperationsServer | None:
-    """The ops HTTP server as configured, with the Telegram webhook mounted in webhook mode."""
+    """The ops HTTP server as configured, serving what each channel mounts (a webhook)."""
     if not settings.http.enabled:
         return None
     ops = OperationsServer(service, reactor, settings.http.listen, settings.http.port)
-    telegram = settings.channels.telegram
-    if "telegram" in service.channels and telegram.mode == "webhook":
-        ops.mount(telegram.webhook_path, service.channels["telegram"].webhook_resource())
+    for channel in service.channels.values():
+        for path, resource in channel.http_resources().items():
+            ops.mount(path, resource)
     return ops
 
 

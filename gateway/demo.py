@@ -19,10 +19,9 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import react
 
 from gateway import logging as gwlog
-from gateway.channels.smpp.channel import SmppChannel
 from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
 from gateway.smsc_sim.simulator import SmscSimulator
-from gateway.config import load_config
+from gateway.config import GivenSecrets, load_config, with_channels
 from gateway.demo_fakes.social import SocialDemo
 from gateway.service import GatewayService, load_pseudonym_key
 
@@ -30,14 +29,16 @@ SAMPLES = Path("config/demo-messages.jsonl")
 DEMO_PASSWORD = "demo"   # the simulator's and the demo bind's; not a secret of any real SMSC
 
 
-def demo_settings(state_directory: str, smsc_port: int):
+def demo_settings(state_directory: str, smsc_port: int, social: SocialDemo):
+    """The config (or the defaults) with the SMS, X and Telegram sections pointing at the
+    simulator and the fakes."""
     base = load_config("config/gateway.toml" if Path("config/gateway.toml").exists() else None)
     smpp = SmppSettings(enabled=True, binds=(SmppBindSettings(name="demo-smsc", port=smsc_port,
                                                               system_id="lapor"),))
+    base = with_channels(base, smpp=smpp, **social.sections())
     return dataclasses.replace(
         base, gateway=dataclasses.replace(base.gateway, state_directory=Path(state_directory)),
-        logging=dataclasses.replace(base.logging, level="warning"),
-        channels=dataclasses.replace(base.channels, smpp=smpp))
+        logging=dataclasses.replace(base.logging, level="warning"))
 
 
 def run_demo(reactor, args) -> int:
@@ -47,20 +48,20 @@ def run_demo(reactor, args) -> int:
     def main(_reactor):
         sim = SmscSimulator("lapor", DEMO_PASSWORD, receipt_delay=0.3, redelivery_delay=2.0)
         sim.start(0)
-        settings = demo_settings(args.state_directory, sim.port)
+        social = SocialDemo(reactor)
+        settings = demo_settings(args.state_directory, sim.port, social)
         gwlog.configure(settings.logging.level, "console")
         # Each demo starts afresh: otherwise every sample would be a duplicate of the last run's.
         for old in settings.state_directory.glob("gateway.db*"):
             old.unlink()
         gwlog.set_pseudonym_key(load_pseudonym_key(settings))
-        channel = SmppChannel(settings.channels.smpp, {"demo-smsc": DEMO_PASSWORD}, reactor)
-        social = SocialDemo(reactor)
-        service = GatewayService(settings, reactor, channels={"sms": channel, **social.channels()})
+        secrets = GivenSecrets({"smpp_password": DEMO_PASSWORD, **social.secrets()})
+        service = GatewayService(settings, reactor, secrets=secrets)
         yield service.start()
         try:
             rows = yield _feed(reactor, sim, service)
             social.post_samples()
-            yield social.wait_for_replies(30)
+            yield social.wait_for_replies(service.channels, 30)
             rows += yield social.rows(service.store)
             _print(rows, service.pipeline.duplicates, settings.state_directory)
             for answer in social.bot_answers():

@@ -20,7 +20,6 @@ from twisted.internet import defer
 from twisted.web import resource, server
 
 from gateway import metrics
-from gateway.config_schema import ConfigError
 from gateway.logging import get_logger
 from gateway.web import json_response, quiet_site
 
@@ -34,8 +33,6 @@ class OperationsServer:
     """The twisted.web site on [http].listen:port, for one `GatewayService`."""
 
     def __init__(self, service, reactor, listen: str = "127.0.0.1", port: int = 8780):
-        if not 0 <= port < 65536:
-            raise ConfigError(f"{service.settings.source}: [http].port must be 0-65535 (0: any free port)")
         self._service = service
         self._reactor = reactor
         self._listen, self._port = listen, port

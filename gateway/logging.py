@@ -14,6 +14,8 @@ import hmac
 import logging
 import re
 import sys
+from dataclasses import dataclass
+from typing import Literal
 
 import structlog
 from twisted.logger import LogLevel, formatEvent, globalLogBeginner
@@ -28,6 +30,15 @@ TEXT_KEYS = frozenset({"text", "body", "raw_text", "reply_text"})
 _PHONE_RE = re.compile(r"(?<![\w.])\+?\d[\d \-]{7,16}\d(?![\w.])")
 
 _key: bytes = b"unset"
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """The `[logging]` config section."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    #: "auto": JSON lines when stdout is not a terminal (journald), readable on a terminal
+    format: Literal["auto", "json", "console"] = "auto"
 
 
 def set_pseudonym_key(key: bytes) -> None:

@@ -65,7 +65,6 @@ class GatewayCollector:
                        self._service.mapping_reload_failures)
         yield from self._pipeline()
         yield from self._channels()
-        yield from self._smpp()
 
     def _store(self):
         counts = self.store_counts
@@ -127,40 +126,8 @@ class GatewayCollector:
         for name, channel in sorted(self._service.channels.items()):
             family.add_metric([name, str(channel.required).lower()], 1 if channel.is_up() else 0)
         yield family
-        x = self._service.channels.get("x")
-        if x is not None and hasattr(x, "missed_polls"):
-            yield _counter("lapor_x_polls_possibly_missed", "Mention polls that reached the API's"
-                           " 800 newest mentions before the stored since_id: older ones may be lost.",
-                           x.missed_polls)
-
-    def _smpp(self):
-        channel = self._service.channels.get("sms")
-        sessions = getattr(channel, "sessions", None)
-        if not sessions:
-            return
-        labels = ["bind", "role"]
-        bound = GaugeMetricFamily("lapor_smpp_bound", "1 while the session is bound.", labels=labels)
-        window = GaugeMetricFamily("lapor_smpp_window_outstanding",
-                                   "Requests awaiting their response (window occupancy).", labels=labels)
-        size = GaugeMetricFamily("lapor_smpp_window_size", "The window: most requests outstanding.",
-                                 labels=labels)
-        reconnects = CounterMetricFamily("lapor_smpp_reconnects", "Reconnects scheduled since start.",
-                                         labels=labels)
-        for session in sessions:
-            key = [session.name, session.role]
-            protocol = session.protocol
-            bound.add_metric(key, 1 if session.bound else 0)
-            window.add_metric(key, protocol.outstanding if protocol is not None else 0)
-            size.add_metric(key, session.settings.window)
-            reconnects.add_metric(key, session.reconnects)
-        yield from (bound, window, size, reconnects)
-        desk = channel.receipts
-        if desk is not None:
-            yield _counter("lapor_smpp_receipts_received", "Delivery receipts received.", desk.received)
-            yield _counter("lapor_smpp_receipts_unmatched",
-                           "Receipts given up: no reply ever had their message id.", desk.unmatched)
-            yield _gauge("lapor_smpp_receipts_parked", "Receipts waiting for their reply's bookkeeping.",
-                         desk.parked)
+        for name, channel in sorted(self._service.channels.items()):
+            yield from channel.metrics()
 
 
 def _counter(name: str, text: str, value: float) -> CounterMetricFamily:

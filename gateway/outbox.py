@@ -35,6 +35,7 @@ from gateway.model import Reply, utcnow
 from gateway.pauses import ChannelPauses
 from gateway.pending import PendingWork
 from gateway.reply_lanes import ReplyLane
+from gateway.reply_settings import RepliesSettings
 
 log = get_logger(__name__)
 
@@ -46,17 +47,16 @@ PURGE_EVERY_S = 3600.0
 
 
 class Outbox:
-    def __init__(self, store, channels: Mapping[str, Channel], reactor, *, retry_initial_s: float,
-                 retry_max_s: float, max_attempts: int, pauses: ChannelPauses | None = None,
-                 duplicate_text: Callable[[str], str] | None = None, duplicate_quiet_s: float = 600.0,
-                 duplicate_max_replies: int = 0, rescan_interval_s: float | None = None):
+    def __init__(self, store, channels: Mapping[str, Channel], reactor, settings: RepliesSettings, *,
+                 pauses: ChannelPauses | None = None, duplicate_text: Callable[[str], str] | None = None,
+                 rescan_interval_s: float | None = None):
         self._store = store
         self._duplicate_text = duplicate_text   # tracking id -> reply text
-        self._duplicate_policy = (duplicate_quiet_s, duplicate_max_replies)
+        self._duplicate_policy = (settings.duplicate_quiet_s, settings.duplicate_max_replies)
         self._channels = channels
         self._reactor = reactor
-        self._retry = (retry_initial_s, retry_max_s)
-        self._max_attempts = max_attempts
+        self._retry = (settings.retry_initial_s, settings.retry_max_s)
+        self._max_attempts = settings.max_attempts
         self.pauses = pauses or ChannelPauses(store, reactor)
         self._lanes = {name: ReplyLane(name) for name in channels}
         self._held: set[int] = set()       # queued here, in flight, or waiting to be settled

@@ -16,7 +16,7 @@ from twisted.internet.defer import inlineCallbacks
 from gateway import logging as gwlog
 from gateway import metrics
 from gateway.config import ConfigError, Settings, load_config
-from gateway.forwarder.local import LocalCaseStore
+from gateway.forwarder.adapters import build_case_store
 from gateway.forwarder.pause_memory import PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.outbox import Outbox
@@ -49,37 +49,41 @@ def load_parser(settings: Settings):
     return KeywordParser(load_directory(settings.parser.mapping)).parse
 
 
-def build_channels(settings: Settings, reactor) -> dict:
+def build_channels(settings: Settings, reactor, secrets=None) -> dict:
+    """Every enabled channel, built by its registered kind, by channel name. `secrets`
+    (default: the config's) gives each the secrets it reads; nothing connects yet."""
+    secrets = secrets or settings.secrets_resolver()
     channels = {}
-    http = settings.channels.http
-    if http.enabled:
-        from gateway.channels.local import LocalChannel
-        token = (settings.secrets_resolver().get("http_intake_token").reveal()
-                 if http.require_token else None)
-        channels["local"] = LocalChannel(reactor, http.listen, http.port, token)
-    smpp = settings.channels.smpp
-    if smpp.enabled:
-        from gateway.channels.smpp.channel import SmppChannel
-        secrets = settings.secrets_resolver()
-        passwords = {b.name: secrets.get(b.password_secret).reveal() for b in smpp.binds}
-        channels["sms"] = SmppChannel(smpp, passwords, reactor)
-    if settings.channels.x.enabled:
-        from gateway.channels.x import from_settings as x_channel
-        channels["x"] = x_channel(settings.channels.x, settings.secrets_resolver(), reactor)
-    if settings.channels.telegram.enabled:
-        from gateway.channels.telegram import from_settings as telegram_channel
-        channels["telegram"] = telegram_channel(settings.channels.telegram, settings.secrets_resolver(),
-                                                reactor)
+    for kind, section in settings.channels.enabled():
+        channel = kind.build(section, secrets, reactor)
+        channels[channel.name] = channel
+    return channels
+
+
+def check_ready_to_run(settings: Settings, reactor) -> dict:
+    """What `run` builds before it opens anything — the parser over the mapping, the
+    channels, every secret needed — without connecting: `check-config`'s whole check, so
+    that it refuses what `run` refuses. The channels built, by name."""
+    load_parser(settings)
+    channels = build_channels(settings, reactor)
+    resolver = settings.secrets_resolver()
+    for name in settings.required_secrets():
+        resolver.get(name)  # a missing one is a ConfigError naming it
     return channels
 
 
 class GatewayService:
-    def __init__(self, settings: Settings, reactor, channels: dict | None = None, clock=None):
+    def __init__(self, settings: Settings, reactor, channels: dict | None = None, clock=None,
+                 secrets=None):
+        """`channels` (default: built from the settings) and `secrets` (default: the
+        config's; the demo hands its fakes' over) are for tests and the demo."""
         self.settings = settings
         self.reactor = reactor
         #: the replies' timers and pauses (a task.Clock in tests that drive rate limits)
         self.clock = clock or reactor
-        self.channels = channels if channels is not None else build_channels(settings, reactor)
+        self._secrets = secrets or settings.secrets_resolver()
+        self.channels = channels if channels is not None else build_channels(settings, reactor,
+                                                                             self._secrets)
         self.store = None
         self.pipeline: Pipeline | None = None
         self.forwarder: ForwardingWorker | None = None
@@ -102,48 +106,23 @@ class GatewayService:
         # Through lambdas, so that a reload's new ReplyWriter takes effect at once.
         pauses = ChannelPauses(self.store, self.clock)
         yield pauses.load()
-        self.outbox = Outbox(self.store, self.channels, self.clock,
-                             retry_initial_s=s.replies.retry_initial_s,
-                             retry_max_s=s.replies.retry_max_s, max_attempts=s.replies.max_attempts,
-                             pauses=pauses,
+        self.outbox = Outbox(self.store, self.channels, self.clock, s.replies, pauses=pauses,
                              duplicate_text=lambda tracking: self._replies.for_duplicate(tracking),
-                             duplicate_quiet_s=s.replies.duplicate_quiet_s,
-                             duplicate_max_replies=s.replies.duplicate_max_replies,
                              rescan_interval_s=s.forwarder.rescan_interval_s)
         case_store_paused = yield load_pause(self.store)
         self.forwarder = ForwardingWorker(
-            self._case_store(), self.store, self.reactor, concurrency=s.forwarder.concurrency,
-            timeout_s=s.forwarder.timeout_s, retry_initial_s=s.forwarder.retry_initial_s,
-            retry_max_s=s.forwarder.retry_max_s,
+            build_case_store(s.forwarder, self._secrets, self.store, self.reactor), self.store,
+            self.reactor, s.forwarder,
             reply_for=lambda complaint, tracking: self._replies.for_complaint(complaint, tracking),
-            on_reply=self.outbox.send, outage_after_failures=s.forwarder.outage_after_failures,
-            rescan_interval_s=s.forwarder.rescan_interval_s, paused_until=case_store_paused,
+            on_reply=self.outbox.send, paused_until=case_store_paused,
             remember_pause=PauseMemory(self.store).remember)
+        self.forwarder.start_rescans()
         self.pipeline = Pipeline(self.store, self.forwarder, self.outbox, self._parse)
         yield self.pipeline.resume()
         for channel in self.channels.values():
             yield channel.start(metrics.CountedIntake(self.pipeline))
         yield self.pipeline.resume_replies()
         log.info("gateway ready", channels=sorted(self.channels))
-
-    def _case_store(self):
-        """The configured case-store adapter ([forwarder].adapter)."""
-        fwd = self.settings.forwarder
-        if fwd.adapter == "local":
-            return LocalCaseStore(self.store, self.reactor, fwd.local.first_tracking_number,
-                                  fwd.local.latency_ms, anonymous=fwd.anonymous)
-        token = self.settings.secrets_resolver().get("case_store_token").reveal()
-        if fwd.adapter == "http":
-            from gateway.forwarder.http_json import HttpJsonCaseStore
-            return HttpJsonCaseStore(self.reactor, fwd.http.base_url, token,
-                                     connections=fwd.concurrency,
-                                     connect_timeout_s=fwd.http.connect_timeout_s,
-                                     anonymous=fwd.anonymous)
-        from gateway.forwarder.lapor_xml import LaporXmlCaseStore
-        xml = fwd.lapor_xml
-        return LaporXmlCaseStore(self.reactor, xml.base_url, token, connections=fwd.concurrency,
-                                 connect_timeout_s=xml.connect_timeout_s, anonymous=fwd.anonymous,
-                                 rahasia=xml.rahasia, reference_element=xml.reference_element)
 
     def reload(self) -> bool:
         """Swap in the region mapping and the config file's [replies.templates], both or

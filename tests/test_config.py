@@ -19,12 +19,12 @@ def test_shipped_config_checks_ok():
 @pytest.mark.parametrize("text, words", [
     ("[store]\ngroup_commit = 5\n", ["unknown key [store].group_commit"]),
     ("colour = 'blue'\n", ["unknown key colour"]),
-    ("[store]\ngroup_commit_max = 'many'\n", ["[store].group_commit_max must be an integer"]),
-    ("[channels.http]\nport = true\n", ["[channels.http].port must be an integer"]),
-    ("[logging]\nlevel = 'loud'\n", ["[logging].level must be one of"]),
+    ("[store]\ngroup_commit_max = 'many'\n", ["[store].group_commit_max: must be an integer"]),
+    ("[channels.http]\nport = true\n", ["[channels.http].port: must be an integer"]),
+    ("[logging]\nlevel = 'loud'\n", ["[logging].level: must be one of"]),
     ("[forwarder.local]\nlatency = 5\n", ["unknown key [forwarder.local].latency"]),
     ("[store\nurl=1", ["not valid TOML"]),
-    ("[secrets.files]\nsmtp_password = '/x'\n", ["unknown key [secrets.files].smtp_password"]),
+    ("[secrets.files]\nsmtp_password = '/x'\n", ["[secrets.files].smtp_password: unknown secret name"]),
 ])
 def test_broken_config_exits_78_naming_file_and_key(tmp_path, text, words):
     path = write_config(tmp_path / "broken.toml", text)

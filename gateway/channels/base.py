@@ -3,14 +3,15 @@
 A channel knows its protocol and nothing else: it turns what arrives into
 `Message` records, hands them to the `Intake`, acknowledges upstream only when the
 intake's Deferred fires (the message is committed by then), and sends the replies
-the pipeline gives it. Adding a channel means one module implementing `Channel`.
+the pipeline gives it. Adding a channel means one folder: a package implementing
+`Channel` and exposing a `ChannelKind` (see `registry.py`).
 """
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Iterable, Protocol
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
@@ -117,6 +118,15 @@ class Channel(abc.ABC):
     def status(self) -> str:
         """A few words for `systemctl status`, e.g. "up" or "1/2 bound"."""
         return "up" if self.is_up() else "down"
+
+    def metrics(self) -> Iterable:
+        """The channel's own figures for /metrics, as Prometheus metric families read at
+        scrape time (labels: never an address). Whether it is up is shown for every channel."""
+        return ()
+
+    def http_resources(self) -> dict[str, Any]:
+        """twisted.web resources to serve on the ops HTTP server, by path (a webhook)."""
+        return {}
 
 
 class ReplyRejected(Exception):

@@ -2,10 +2,11 @@
 at them, citizens' sample messages, and the rows to print once the replies are back.
 
     social = SocialDemo(reactor)                      # fake X and Telegram on 127.0.0.1
-    service = GatewayService(settings, reactor, channels={"local": local, **social.channels()})
+    settings = with_channels(settings, **social.sections())
+    service = GatewayService(settings, reactor, secrets=GivenSecrets(social.secrets()))
     yield service.start()
     social.post_samples()                              # a mention on X, messages to the bot
-    yield social.wait_for_replies(timeout_s=30)        # the answers reached the fakes and the store
+    yield social.wait_for_replies(service.channels, timeout_s=30)
     rows = yield social.rows(service.store)            # same shape as the demo's SMS rows
     yield social.stop()                                # after service.stop()
 """
@@ -14,10 +15,10 @@ from __future__ import annotations
 from twisted.internet import defer
 from twisted.internet.defer import inlineCallbacks
 
-from gateway.channels.telegram import TelegramChannel, build_application
+from gateway.channels.telegram.settings import TelegramSettings
 from gateway.channels.telegram.updates import HELP_TEXT, UNSUPPORTED_TEXT
-from gateway.channels.x import XChannel
-from gateway.channels.x.api import XApi, make_client
+from gateway.channels.x.settings import SECRETS as X_SECRETS
+from gateway.channels.x.settings import XSettings
 from gateway.demo_fakes.fake_telegram import FakeTelegram
 from gateway.demo_fakes.fake_x import FakeX
 
@@ -34,22 +35,20 @@ class SocialDemo:
         self._reactor = reactor
         self.x = FakeX(reactor).listen()
         self.telegram = FakeTelegram(reactor).listen()
-        self._channels: dict = {}
         self._complaints = {"x": 0, "telegram": 0}
 
-    def channels(self) -> dict:
-        """The X and Telegram channels, talking to the fakes, polling briskly."""
-        client = make_client(bearer_token="demo", consumer_key="demo", consumer_secret="demo",
-                             access_token="demo", access_token_secret="demo",
-                             base_url=self.x.base_url, timeout_s=10)
-        self._channels = {
-            "x": XChannel(XApi(client, self._reactor), self._reactor, account_id=self.x.account["id"],
-                          poll_interval_s=0.5, requests_per_15min=10_000),
-            "telegram": TelegramChannel(build_application(self.telegram.token, self.telegram.base_url,
-                                                          request_timeout_s=10),
-                                        self._reactor, poll_timeout_s=10),
-        }
-        return self._channels
+    def sections(self) -> dict:
+        """The `[channels.x]` and `[channels.telegram]` sections pointing at the fakes, polling
+        briskly (the channels are built from them as `run` builds them)."""
+        return {"x": XSettings(enabled=True, account_id=self.x.account["id"], poll_interval_s=0.5,
+                               requests_per_15min=10_000, request_timeout_s=10,
+                               api_base_url=self.x.base_url),
+                "telegram": TelegramSettings(enabled=True, poll_timeout_s=10, request_timeout_s=10,
+                                             api_base_url=self.telegram.base_url)}
+
+    def secrets(self) -> dict[str, str]:
+        """What the fakes take for credentials."""
+        return {**{name: "demo" for name in X_SECRETS}, "telegram_token": self.telegram.token}
 
     def post_samples(self) -> None:
         for i, (channel, text) in enumerate(SAMPLES):
@@ -60,9 +59,10 @@ class SocialDemo:
                 self.telegram.say(880_000 + i, text)
                 self._complaints["telegram"] += 1   # a complaint's reply, or the bot's own answer
 
-    def wait_for_replies(self, timeout_s: float = 30):
-        """Fires once every sample complaint's reply is stored as delivered (and /bantuan answered)."""
-        waits = [self._channels[name].deliveries.wait_for(n) for name, n in self._complaints.items()]
+    def wait_for_replies(self, channels: dict, timeout_s: float = 30):
+        """Fires once every sample complaint's reply is stored as delivered (and /bantuan answered);
+        `channels` are the service's."""
+        waits = [channels[name].deliveries.wait_for(n) for name, n in self._complaints.items()]
         waits.append(self.telegram.wait_for_sent(len([s for s in SAMPLES if s[0] == "telegram"])))
         d = defer.gatherResults(waits, consumeErrors=True)
         d.addTimeout(timeout_s, self._reactor)

@@ -35,6 +35,7 @@ from gateway import instruments
 from gateway.backoff import backoff_delay
 from gateway.forwarder.base import CaseStore, PermanentFailure, TemporaryFailure
 from gateway.forwarder.case_store_health import CaseStoreHealth, CaseStoreState
+from gateway.forwarder.settings import ForwarderSettings
 from gateway.logging import get_logger
 from gateway.model import Complaint, Reply, utcnow
 from gateway.pending import PendingWork
@@ -60,25 +61,25 @@ class Backlog:
 
 
 class ForwardingWorker:
-    def __init__(self, case_store: CaseStore, database, reactor, *, concurrency: int, timeout_s: float,
-                 retry_initial_s: float, retry_max_s: float,
+    def __init__(self, case_store: CaseStore, database, reactor, settings: ForwarderSettings, *,
                  reply_for: Callable[[Complaint, str], tuple[str, str]],
-                 on_reply: Callable[[Reply], None], outage_after_failures: int = 5,
-                 rescan_interval_s: float | None = None, rescan_batch: int = 500, rng=random.random,
+                 on_reply: Callable[[Reply], None], rescan_batch: int = 500, rng=random.random,
                  paused_until: float | None = None, remember_pause: Callable[[float], None] | None = None):
         """`paused_until` (a pause remembered before a restart) and the argument of
         `remember_pause` are reactor seconds: Unix time on a real reactor."""
+        self.settings = settings
         self._case_store = case_store
         self._database = database   # ours: the journal of every complaint
         self._reactor = reactor
-        self._concurrency = concurrency
-        self._timeout = timeout_s
+        self._concurrency = settings.concurrency
+        self._timeout = settings.timeout_s
+        retry_initial_s, retry_max_s = settings.retry_initial_s, settings.retry_max_s
         self._retry = (retry_initial_s, retry_max_s)
         self._rng = rng
         self._reply_for = reply_for   # (complaint, tracking id) -> (reply kind, reply text)
         self._on_reply = on_reply
         self._remember_pause = None  # set below: a restored pause need not be written back
-        self.health = CaseStoreHealth(outage_after_failures, retry_initial_s, retry_max_s, rng)
+        self.health = CaseStoreHealth(settings.outage_after_failures, retry_initial_s, retry_max_s, rng)
         self._backlog = Backlog()
         self._held: set[str] = set()          # in the backlog, waiting for a retry, or in flight
         self._attempts: dict[str, int] = {}
@@ -91,16 +92,20 @@ class ForwardingWorker:
         self._rescan_batch = rescan_batch
         self._finished_since_scan: set[str] | None = None
         self._rescan = None
-        if rescan_interval_s:
-            self._rescan = LoopingCall(self._pick_up_due)
-            self._rescan.clock = reactor
-            self._rescan.start(rescan_interval_s, now=False)
         self.forwarded = 0
         self.dead = 0
         self.submissions = 0
         if paused_until is not None and paused_until > reactor.seconds():
             self._pause(paused_until)
         self._remember_pause = remember_pause
+
+    def start_rescans(self) -> None:
+        """Look for `parsed` complaints this worker does not hold (an admin's retry, a
+        complaint revived) every `rescan_interval_s`."""
+        if self._rescan is None and not self._pending.stopping:
+            self._rescan = LoopingCall(self._pick_up_due)
+            self._rescan.clock = self._reactor
+            self._rescan.start(self.settings.rescan_interval_s, now=False)
 
     # -- intake --------------------------------------------------------------------------
     def enqueue(self, complaint: Complaint) -> None:

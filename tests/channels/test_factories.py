@@ -2,10 +2,10 @@
 import pytest
 from twisted.internet import reactor
 
-from gateway.channels.telegram import TelegramSettings
-from gateway.channels.telegram import from_settings as telegram_from_settings
-from gateway.channels.x import XSettings
-from gateway.channels.x import from_settings as x_from_settings
+from gateway.channels.telegram.channel import from_settings as telegram_from_settings
+from gateway.channels.telegram.settings import TelegramSettings
+from gateway.channels.x.channel import from_settings as x_from_settings
+from gateway.channels.x.settings import XSettings
 from gateway.config import Secret
 from gateway.config_schema import ConfigError
 

@@ -4,8 +4,9 @@ import pytest_twisted
 import treq
 from twisted.internet import reactor
 
-from gateway.channels.local import LocalChannel
+from gateway.channels.local.settings import LocalSettings
 from gateway.channels.telegram.updates import HELP_TEXT
+from gateway.config import GivenSecrets, with_channels
 from gateway.demo_fakes.social import SocialDemo
 from gateway.service import GatewayService
 from tests.support import settings_for
@@ -14,15 +15,17 @@ from tests.support import settings_for
 @pytest_twisted.inlineCallbacks
 def test_the_channels_run_together_and_every_citizen_gets_a_number(tmp_path):
     social = SocialDemo(reactor)
-    local = LocalChannel(reactor, "127.0.0.1", 0)
-    service = GatewayService(settings_for(tmp_path), reactor, channels={"local": local, **social.channels()})
+    settings = with_channels(settings_for(tmp_path), http=LocalSettings(enabled=True, port=0),
+                             **social.sections())
+    service = GatewayService(settings, reactor, secrets=GivenSecrets(social.secrets()))
+    local = service.channels["local"]
     yield service.start()
     try:
         social.post_samples()
         response = yield treq.post(f"http://127.0.0.1:{local.port}/messages",
                                    json={"from": "+6281200000009", "text": "Jateng Bus ngetem"})
         assert response.code == 202
-        yield social.wait_for_replies(timeout_s=20)
+        yield social.wait_for_replies(service.channels, timeout_s=20)
         yield local.deliveries.wait_for(1).addTimeout(20, reactor)
         rows = yield social.rows(service.store)
         # the two pollers race; which complaint is stored first does not matter

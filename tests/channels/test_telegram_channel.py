@@ -6,7 +6,8 @@ from twisted.internet import defer, reactor
 from twisted.web import server
 
 from gateway.channels.base import StoreUnavailable
-from gateway.channels.telegram import TelegramChannel, build_application
+from gateway.channels.telegram.channel import TelegramChannel, build_application
+from gateway.channels.telegram.settings import TelegramSettings
 from gateway.channels.telegram.updates import HELP_TEXT, UNSUPPORTED_TEXT
 from gateway.demo_fakes.fake_telegram import FakeTelegram
 from gateway.service import GatewayService
@@ -19,7 +20,8 @@ SECRET = "s3cret_webhook-token"
 def telegram_channel(fake, clock, **options):
     app = build_application(fake.token, fake.base_url, request_timeout_s=5)
     options = {"poll_timeout_s": 0, "retry_initial_s": 1, "retry_max_s": 30} | options
-    return TelegramChannel(app, reactor, clock=clock, **options)
+    webhook_secret = options.pop("webhook_secret", None)
+    return TelegramChannel(app, reactor, TelegramSettings(enabled=True, **options), webhook_secret, clock=clock)
 
 
 @pytest_twisted.inlineCallbacks

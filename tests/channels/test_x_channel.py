@@ -4,7 +4,8 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from gateway.channels.base import StoreUnavailable
-from gateway.channels.x import XChannel
+from gateway.channels.x.channel import XChannel
+from gateway.channels.x.settings import XSettings
 from gateway.channels.x.api import XApi, make_client
 from gateway.demo_fakes.fake_x import FakeX
 from gateway.service import GatewayService
@@ -18,7 +19,7 @@ def x_channel(fake, clock, **options):
                          timeout_s=5)
     options = {"account_id": fake.account["id"], "poll_interval_s": 60, "requests_per_15min": 100,
                "max_results": 5, "retry_initial_s": 2, "retry_max_s": 64} | options
-    return XChannel(XApi(client, reactor), reactor, clock=clock, **options)
+    return XChannel(XApi(client, reactor), reactor, XSettings(enabled=True, **options), clock=clock)
 
 
 @pytest_twisted.inlineCallbacks

@@ -9,10 +9,11 @@ from twisted.internet.defer import inlineCallbacks
 
 from gateway.forwarder.http_json import HttpJsonCaseStore
 from gateway.forwarder.lapor_xml import LaporXmlCaseStore
+from gateway.forwarder.settings import ForwarderSettings
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.model import Complaint, ComplaintState, Message, Region, RegionLevel, Routing, RoutingStatus
 from gateway.reply_text import ReplyWriter
-from gateway.config import ReplyTemplates
+from gateway.reply_text import ReplyTemplates
 from gateway.store import open_store
 from tests.forwarder.fake_case_store import FakeCaseStore
 
@@ -43,8 +44,11 @@ class Harness:
         self.fake.start()
         self.store = yield open_store(store_url or self.db_url, reactor)
         self.worker = ForwardingWorker(self.case_store(**(adapter_options or {})), self.store, reactor,
+                                       ForwarderSettings(**self.options),
                                        reply_for=ReplyWriter(ReplyTemplates()).for_complaint,
-                                       on_reply=self.replies.append, **self.options)
+                                       on_reply=self.replies.append)
+        if "rescan_interval_s" in self.options:
+            self.worker.start_rescans()
         return self
 
     def case_store(self, **options):

@@ -5,7 +5,8 @@ import dataclasses
 
 import pytest
 
-from gateway.config import ConfigError, ReplyTemplates, load_config
+from gateway.config import ConfigError, load_config
+from gateway.reply_text import ReplyTemplates
 from gateway.model import Complaint, ComplaintState, Message, Region, RegionLevel, Routing, RoutingStatus
 from gateway.reply_text import (LONGEST_REGION_NAME, SMS_SEPTETS, WORST_CANDIDATES, ReplyWriter,
                                 keyword_example, render_ambiguous, septets, template_problems)
@@ -70,17 +71,17 @@ def test_check_config_exits_78_for_a_template_too_long_with_longer_tracking_numb
     path = write_config(tmp_path / "gateway.toml",
                         f"[parser]\nmapping = '{MAPPING}'\n[replies]\ntracking_id_max_length = 40\n")
     result = cli("check-config", path)
-    assert result.returncode == 78 and "[replies.templates].routed needs 172" in result.stderr
+    assert result.returncode == 78 and "[replies.templates].routed: needs 172" in result.stderr
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("[forwarder]\nadapter = 'http'\n", "[forwarder.http].base_url must be an http:// or https:// URL"),
+    ("[forwarder]\nadapter = 'http'\n", "[forwarder.http].base_url: must be an http:// or https:// URL"),
     ("[forwarder]\nadapter = 'lapor-xml'\n[forwarder.lapor_xml]\nbase_url = 'ftp://x'\n",
-     "[forwarder.lapor_xml].base_url must be"),
-    ("[forwarder]\nadapter = 'soap'\n", "[forwarder].adapter must be one of 'local', 'http', 'lapor-xml'"),
-    ("[forwarder]\nrescan_interval_s = 0\n", "[forwarder].rescan_interval_s must be greater than 0"),
+     "[forwarder.lapor_xml].base_url: must be"),
+    ("[forwarder]\nadapter = 'soap'\n", "[forwarder].adapter: must be one of 'local', 'http', 'lapor-xml'"),
+    ("[forwarder]\nrescan_interval_s = 0\n", "[forwarder].rescan_interval_s: must be greater than 0"),
     ("[forwarder.lapor_xml]\nreference_element = 'no spaces'\n",
-     "[forwarder.lapor_xml].reference_element must be an XML element name"),
+     "[forwarder.lapor_xml].reference_element: must be an XML element name"),
     ("[forwarder.http]\nbase_uri = 'https://x'\n", "unknown key [forwarder.http].base_uri"),
 ])
 def test_forwarder_settings_are_checked_at_load(tmp_path, text, problem):

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from gateway.forwarder.base import CaseStore, TemporaryFailure
 from gateway.forwarder.http_json import HttpJsonCaseStore
 from gateway.forwarder.pause_memory import HINT_KEY, PauseMemory, load_pause
+from gateway.forwarder.settings import ForwarderSettings
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.model import Complaint, ComplaintState, Message, Receipt
 from gateway.store import open_store
@@ -135,8 +136,9 @@ def test_503_retry_after_2_on_a_share_of_requests_no_retry_comes_early():
     fake.reject = lambda payload: (503, {"error": "busy"}) if fake.rng.random() < 0.2 else None
     adapter = HttpJsonCaseStore(reactor, fake.base_url, fake.token, connections=8)
     watched, journal = WatchedCaseStore(adapter, clock), Journal()
-    worker = ForwardingWorker(watched, journal, clock, concurrency=8, timeout_s=30.0,
-                              retry_initial_s=0.5, retry_max_s=10.0, outage_after_failures=5,
+    worker = ForwardingWorker(watched, journal, clock,
+                              ForwarderSettings(concurrency=8, timeout_s=30.0, retry_initial_s=0.5,
+                                                retry_max_s=10.0, outage_after_failures=5),
                               reply_for=lambda c, t: ("routed", t), on_reply=lambda r: None)
     complaints = [complaint(n) for n in range(300)]
     try:
@@ -160,9 +162,11 @@ def test_503_retry_after_2_on_a_share_of_requests_no_retry_comes_early():
 
 def clock_worker(cases, clock, **options):
     settings = {"concurrency": 4, "timeout_s": 30.0, "retry_initial_s": 1.0, "retry_max_s": 60.0,
-                "outage_after_failures": 3, "rng": lambda: 1.0} | options
-    return ForwardingWorker(cases, Journal(), clock, reply_for=lambda c, t: ("routed", t),
-                            on_reply=lambda r: None, **settings)
+                "outage_after_failures": 3} | options
+    rest = {key: settings.pop(key) for key in ("rng", "paused_until", "remember_pause") if key in settings}
+    return ForwardingWorker(cases, Journal(), clock, ForwarderSettings(**settings),
+                            reply_for=lambda c, t: ("routed", t), on_reply=lambda r: None,
+                            **({"rng": lambda: 1.0} | rest))
 
 
 def at(clock: Clock, moment: float) -> None:

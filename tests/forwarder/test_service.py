@@ -8,7 +8,7 @@ import pytest_twisted
 import treq
 from twisted.internet import reactor
 
-from gateway.channels.local import LocalChannel
+from gateway.channels.local.channel import LocalChannel
 from gateway.config import ConfigError
 from gateway.service import GatewayService
 from tests.forwarder.fake_case_store import TOKEN, FakeCaseStore

@@ -6,6 +6,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
 
 from gateway.forwarder.base import CaseStore, PermanentFailure, TemporaryFailure
+from gateway.forwarder.settings import ForwarderSettings
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.model import Complaint, ComplaintState, Message, Receipt
 
@@ -56,9 +57,11 @@ def complaint(n: int) -> Complaint:
 
 def worker(case_store, journal, clock, **options):
     settings = {"concurrency": 2, "timeout_s": 30.0, "retry_initial_s": 1.0, "retry_max_s": 60.0,
-                "outage_after_failures": 3, "rng": lambda: 1.0} | options
-    return ForwardingWorker(case_store, journal, clock, reply_for=lambda c, t: ("routed", t),
-                            on_reply=lambda r: None, **settings)
+                "outage_after_failures": 3} | options
+    rest = {key: settings.pop(key) for key in ("rng", "paused_until", "remember_pause") if key in settings}
+    return ForwardingWorker(case_store, journal, clock, ForwarderSettings(**settings),
+                            reply_for=lambda c, t: ("routed", t), on_reply=lambda r: None,
+                            **({"rng": lambda: 1.0} | rest))
 
 
 def test_retry_after_pauses_forwarding_until_the_store_said():

@@ -1,13 +1,12 @@
 """The gateway with its SMPP channel bound to the bundled simulator, in one process."""
 from __future__ import annotations
 
-import dataclasses
 
 from twisted.internet import reactor
 
-from gateway.channels.smpp.channel import SmppChannel
 from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
 from gateway.smsc_sim.simulator import SmscSimulator
+from gateway.config import GivenSecrets, with_channels
 from gateway.service import GatewayService
 from tests.support import settings_for
 
@@ -31,6 +30,6 @@ def gateway(tmp_path, sim: SmscSimulator, password: str = "secret", store_url: s
             smpp: SmppSettings | None = None, **bind) -> GatewayService:
     smpp = smpp or smpp_settings(sim, **bind)
     base = settings_for(tmp_path, store_url)
-    settings = dataclasses.replace(base, channels=dataclasses.replace(base.channels, smpp=smpp))
-    channel = SmppChannel(smpp, {b.name: password for b in smpp.binds}, reactor)
-    return GatewayService(settings, reactor, channels={"sms": channel})
+    secrets = GivenSecrets({b.password_secret: password for b in smpp.binds})
+    # Built as `run` builds it: through the channel registry.
+    return GatewayService(with_channels(base, smpp=smpp), reactor, secrets=secrets)

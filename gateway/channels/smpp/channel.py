@@ -24,6 +24,7 @@ from gateway.channels.smpp import codec
 from gateway.channels.smpp.addresses import reply_address
 from gateway.channels.smpp.dlr import is_receipt
 from gateway.channels.smpp.inbound import CHANNEL, InboundSms
+from gateway.channels.smpp.metrics import smpp_metrics
 from gateway.channels.smpp.outbound import RateLimit, ReplySender
 from gateway.channels.smpp.receipts import ReceiptDesk
 from gateway.channels.smpp.session import SmppSession
@@ -124,6 +125,9 @@ class SmppChannel(Channel):
 
     def status(self) -> str:
         return f"{sum(1 for s in self.sessions if s.bound)}/{len(self.sessions)} bound"
+
+    def metrics(self):
+        return smpp_metrics(self)
 
     @defer.inlineCallbacks
     def stop(self):

@@ -16,6 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from gateway.config_schema import not_positive
+
+#: the secret a bind's password is read from: this, or this + "_" + a name
+PASSWORD_SECRET = "smpp_password"
+
 
 @dataclass(frozen=True)
 class SmppBindSettings:
@@ -44,6 +49,17 @@ class SmppBindSettings:
     # Latin-1 / ASCII
     default_alphabet: Literal["gsm", "latin-1", "ascii"] = "gsm"
 
+    def problems(self) -> list[str]:
+        secret = self.password_secret
+        found = []
+        if secret != PASSWORD_SECRET and not (secret.startswith(PASSWORD_SECRET + "_")
+                                              and secret[len(PASSWORD_SECRET) + 1:].isidentifier()):
+            found.append(f"password_secret: must be {PASSWORD_SECRET} or {PASSWORD_SECRET}_<name>,"
+                         f" got {secret!r}")
+        return found + not_positive(self, "window", "submit_per_second", "enquire_link_s",
+                                    "response_timeout_s", "inactivity_s", "reconnect_initial_s",
+                                    "reconnect_max_s")
+
 
 @dataclass(frozen=True)
 class SmppSettings:
@@ -60,3 +76,14 @@ class SmppSettings:
     # receipt names within this many seconds of the attempt is taken as not sent and
     # sent again, once; longer is safer against a double, shorter answers sooner
     receipt_window_s: float = 600.0
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, as `key: reason` (empty when fine)."""
+        names = [b.name for b in self.binds]
+        found = [] if names else ["binds: [channels.smpp] is enabled but has no [[channels.smpp.binds]]"]
+        if len(set(names)) != len(names):
+            found.append(f"binds: the names of [[channels.smpp.binds]] must differ: {names}")
+        for i, bind in enumerate(self.binds):
+            found += [f"binds[{i}].{problem}" for problem in bind.problems()]
+        return found + not_positive(self, "concat_timeout_s", "dedup_window_s", "receipt_park_s",
+                                    "receipt_window_s")

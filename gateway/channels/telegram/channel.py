@@ -45,7 +45,8 @@ from gateway.config_schema import ConfigError
 from gateway.channels.base import (Channel, ChannelNotReady, Intake, ReplyPaused, ReplyRejected,
                                    ReplyUncertain)
 from gateway.channels.polling import DeliveryNotices, PollLoop, accept_all
-from gateway.channels.telegram.settings import WEBHOOK_SECRET, TelegramSettings
+from gateway.channels.telegram.settings import (TOKEN_SECRET, WEBHOOK_SECRET, WEBHOOK_SECRET_NAME,
+                                               TelegramSettings)
 from gateway.channels.telegram.updates import CHANNEL, read_update
 from gateway.logging import get_logger
 from gateway.model import Message
@@ -73,9 +74,9 @@ class TelegramChannel(Channel):
     required = False  # Telegram being unreachable must not make the gateway unready
     delivered_on_acceptance = "DELIVERED"
 
-    def __init__(self, application: Application, reactor, *, mode: str = "polling",
-                 poll_timeout_s: int = 30, retry_initial_s: float = 1.0, retry_max_s: float = 300.0,
-                 webhook_url: str = "", webhook_secret: str | None = None, clock=None):
+    def __init__(self, application: Application, reactor, settings: TelegramSettings,
+                 webhook_secret: str | None = None, clock=None):
+        mode = settings.mode
         if mode == "webhook" and not (webhook_secret and WEBHOOK_SECRET.fullmatch(webhook_secret)):
             # A config error, so check-config (which builds the channels) and run refuse alike.
             raise ConfigError("[channels.telegram] webhook mode needs the secret telegram_webhook_secret"
@@ -84,10 +85,11 @@ class TelegramChannel(Channel):
         self.bot = application.bot
         self.mode = mode
         self.webhook_secret = webhook_secret
-        self._webhook_url = webhook_url
-        self._poll_timeout = poll_timeout_s
-        self.loop = PollLoop(CHANNEL, self._step, clock or reactor, retry_initial_s=retry_initial_s,
-                             retry_max_s=retry_max_s)
+        self.settings = settings
+        self._webhook_url = settings.webhook_url
+        self._poll_timeout = settings.poll_timeout_s
+        self.loop = PollLoop(CHANNEL, self._step, clock or reactor,
+                             retry_initial_s=settings.retry_initial_s, retry_max_s=settings.retry_max_s)
         self.deliveries = DeliveryNotices(CHANNEL, reactor)
         self._intake: Intake | None = None
         self._offset: int | None = None
@@ -153,6 +155,9 @@ class TelegramChannel(Channel):
         """The twisted.web resource Telegram POSTs updates to (mount it at `webhook_path`)."""
         from gateway.channels.telegram.webhook import TelegramWebhook
         return TelegramWebhook(self)
+
+    def http_resources(self) -> dict:
+        return {self.settings.webhook_path: self.webhook_resource()} if self.mode == "webhook" else {}
 
     # -- taking updates --------------------------------------------------------------------
     @inlineCallbacks
@@ -257,10 +262,7 @@ def build_application(token: str, api_base_url: str = "https://api.telegram.org"
 
 def from_settings(settings: TelegramSettings, secrets, reactor) -> TelegramChannel:
     """The channel as configured; `secrets` is the config's resolver (`Settings.secrets_resolver()`)."""
-    token = secrets.get("telegram_token").reveal()
-    webhook_secret = (secrets.get("telegram_webhook_secret").reveal()
-                      if settings.mode == "webhook" else None)
+    token = secrets.get(TOKEN_SECRET).reveal()
+    webhook_secret = secrets.get(WEBHOOK_SECRET_NAME).reveal() if settings.mode == "webhook" else None
     return TelegramChannel(build_application(token, settings.api_base_url, settings.request_timeout_s),
-                           reactor, mode=settings.mode, poll_timeout_s=settings.poll_timeout_s,
-                           retry_initial_s=settings.retry_initial_s, retry_max_s=settings.retry_max_s,
-                           webhook_url=settings.webhook_url, webhook_secret=webhook_secret)
+                           reactor, settings, webhook_secret)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+TOKEN_SECRET = "telegram_token"
+WEBHOOK_SECRET_NAME = "telegram_webhook_secret"
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,18 @@ is answered by a post in reply, with the tracking number.
     api.py        tweepy's v2 Client in threads, with timeouts and a redirectable base URL
     mentions.py   a page of mentions → complaint messages (the rules, as pure functions)
     channel.py    the poller (paging, since_id after commit, budget, 429) and the replies
+
+Only the settings and this record load with the package: tweepy loads when the channel
+is built.
 """
-
-import importlib
-
-# Lazy, so that the config can import the settings class without loading tweepy or
-# python-telegram-bot.
-_EXPORTS = {'XChannel': 'channel', 'from_settings': 'channel', 'XSettings': 'settings'}
-__all__ = sorted(_EXPORTS)
+from gateway.channels.registry import ChannelKind
+from gateway.channels.x.settings import SECRETS, XSettings
 
 
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(name)
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+def _build(settings: XSettings, secrets, reactor):
+    from gateway.channels.x.channel import from_settings
+    return from_settings(settings, secrets, reactor)
+
+
+CHANNEL = ChannelKind(name="x", section="x", settings=XSettings, build=_build,
+                      required_secrets=lambda settings: list(SECRETS), secret_names=SECRETS)

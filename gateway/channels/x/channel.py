@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import requests
 import tweepy
+from prometheus_client.core import CounterMetricFamily
 from twisted.internet.defer import inlineCallbacks
 
 from gateway.channels.base import (Channel, Intake, ReplyPaused, ReplyRejected, ReplyUncertain,
@@ -63,22 +64,19 @@ class XChannel(Channel):
     send_slots = 1
     delivered_on_acceptance = "POSTED"
 
-    def __init__(self, api: XApi, reactor, *, account_id: str = "", poll_interval_s: float = 60.0,
-                 requests_per_15min: int = 10, max_results: int = 100, retry_initial_s: float = 5.0,
-                 retry_max_s: float = 900.0, start_since_id: str = "", posts_per_15min: int = 100,
-                 clock=None):
+    def __init__(self, api: XApi, reactor, settings: XSettings, clock=None):
         self._api = api
         self._clock = clock or reactor
-        self._account_id = account_id or None
-        self._interval = poll_interval_s
-        self._max_results = max_results
-        self._start_since_id = start_since_id or None
-        self.budget = RequestBudget(self._clock, requests_per_15min)
-        self.post_budget = RequestBudget(self._clock, posts_per_15min)
+        self._account_id = settings.account_id or None
+        self._interval = settings.poll_interval_s
+        self._max_results = settings.max_results
+        self._start_since_id = settings.start_since_id or None
+        self.budget = RequestBudget(self._clock, settings.requests_per_15min)
+        self.post_budget = RequestBudget(self._clock, settings.posts_per_15min)
         self.missed_polls = 0       # polls that reached the API's 800 mentions: some may be lost
         self._looked_up: tuple[float, dict] | None = None
-        self.loop = PollLoop(CHANNEL, self._poll, self._clock, retry_initial_s=retry_initial_s,
-                             retry_max_s=retry_max_s)
+        self.loop = PollLoop(CHANNEL, self._poll, self._clock, retry_initial_s=settings.retry_initial_s,
+                             retry_max_s=settings.retry_max_s)
         self.deliveries = DeliveryNotices(CHANNEL, reactor)
         self._intake: Intake | None = None
         self._since_id: str | None = None
@@ -98,6 +96,11 @@ class XChannel(Channel):
 
     def stop(self):
         return self.loop.stop()
+
+    def metrics(self):
+        yield CounterMetricFamily("lapor_x_polls_possibly_missed", "Mention polls that reached the"
+                                  " API's 800 newest mentions before the stored since_id: older ones"
+                                  " may be lost.", value=self.missed_polls)
 
     def is_up(self) -> bool:
         return self.loop.healthy
@@ -234,8 +237,4 @@ def from_settings(settings: XSettings, secrets, reactor) -> XChannel:
                          access_token=secret("x_access_token"),
                          access_token_secret=secret("x_access_token_secret"),
                          base_url=settings.api_base_url, timeout_s=settings.request_timeout_s)
-    return XChannel(XApi(client, reactor), reactor, account_id=settings.account_id,
-                    poll_interval_s=settings.poll_interval_s,
-                    requests_per_15min=settings.requests_per_15min, max_results=settings.max_results,
-                    retry_initial_s=settings.retry_initial_s, retry_max_s=settings.retry_max_s,
-                    start_since_id=settings.start_since_id, posts_per_15min=settings.posts_per_15min)
+    return XChannel(XApi(client, reactor), reactor, settings)

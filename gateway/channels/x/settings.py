@@ -19,6 +19,10 @@ from dataclasses import dataclass
 #: the window X counts requests in, in seconds
 BUDGET_WINDOW_S = 15 * 60
 
+#: the bearer token reads mentions (app-only); posting needs the user-context OAuth 1.0a four
+SECRETS = ("x_bearer_token", "x_consumer_key", "x_consumer_secret", "x_access_token",
+           "x_access_token_secret")
+
 
 @dataclass(frozen=True)
 class XSettings:

@@ -1,0 +1,35 @@
+"""The `[replies]` config section: how replies are retried and repeated, and what they say
+(`[replies.templates]`, checked to fit one SMS at worst)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.config_schema import not_positive
+from gateway.reply_text import ReplyTemplates, template_problems
+
+
+@dataclass(frozen=True)
+class RepliesSettings:
+    retry_initial_s: float = 5.0
+    retry_max_s: float = 600.0
+    max_attempts: int = 20
+    #: the longest tracking number the case store gives, in characters (template check)
+    tracking_id_max_length: int = 12
+    #: a repeated message is answered again only if its complaint's last reply is older
+    #: than this (an SMSC redelivering after a lost response gets no second reply) ...
+    duplicate_quiet_s: float = 600.0
+    #: ... and at most this many times per complaint (0: never)
+    duplicate_max_replies: int = 2
+    templates: ReplyTemplates = field(default_factory=ReplyTemplates)
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, as `key: reason` (empty when fine)."""
+        found = not_positive(self, "retry_initial_s", "retry_max_s", "max_attempts",
+                             "tracking_id_max_length")
+        for key in ("duplicate_quiet_s", "duplicate_max_replies"):
+            if getattr(self, key) < 0:
+                found.append(f"{key}: must not be negative, got {getattr(self, key)}")
+        if self.tracking_id_max_length > 0:
+            found += [f"templates.{key}: {problem}"
+                      for key, problem in template_problems(self.templates, self.tracking_id_max_length)]
+        return found
