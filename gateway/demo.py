@@ -8,34 +8,32 @@ delivers `config/demo-messages.jsonl` as citizens' SMS to 1708, a citizen mentio
 routing, region, tracking number, the reply the citizen got on their channel, and that
 reply's delivery status. The last SMS repeats the first: the gateway recognises it as
 the same complaint.
+
+Each channel's part of the scenario (its fake upstream, its section, its samples) lives
+in `demo_fakes/`; this module only runs the parts: it names no channel.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import react
 
 from gateway import logging as gwlog
-from gateway.channels.smpp.settings import SmppBindSettings, SmppSettings
-from gateway.smsc_sim.simulator import SmscSimulator
-from gateway.config import GivenSecrets, load_config, with_channels
+from gateway.config import GivenSecrets, Settings, load_config, with_channels
+from gateway.demo_fakes.sms import SmsDemo
 from gateway.demo_fakes.social import SocialDemo
 from gateway.service import GatewayService, load_pseudonym_key
 
 SAMPLES = Path("config/demo-messages.jsonl")
-DEMO_PASSWORD = "demo"   # the simulator's and the demo bind's; not a secret of any real SMSC
 
 
-def demo_settings(state_directory: str, smsc_port: int, social: SocialDemo):
-    """The config (or the defaults) with the SMS, X and Telegram sections pointing at the
-    simulator and the fakes."""
+def demo_settings(state_directory: str, parts) -> Settings:
+    """The config (or the defaults) with each demo part's channel sections (pointing at
+    the simulator and the fakes), the state in `state_directory`, quiet logs."""
     base = load_config("config/gateway.toml" if Path("config/gateway.toml").exists() else None)
-    smpp = SmppSettings(enabled=True, binds=(SmppBindSettings(name="demo-smsc", port=smsc_port,
-                                                              system_id="lapor"),))
-    base = with_channels(base, smpp=smpp, **social.sections())
+    base = with_channels(base, **{k: v for part in parts for k, v in part.sections().items()})
     return dataclasses.replace(
         base, gateway=dataclasses.replace(base.gateway, state_directory=Path(state_directory)),
         logging=dataclasses.replace(base.logging, level="warning"))
@@ -46,55 +44,36 @@ def run_demo(reactor, args) -> int:
 
     @inlineCallbacks
     def main(_reactor):
-        sim = SmscSimulator("lapor", DEMO_PASSWORD, receipt_delay=0.3, redelivery_delay=2.0)
-        sim.start(0)
-        social = SocialDemo(reactor)
-        settings = demo_settings(args.state_directory, sim.port, social)
+        parts = (SmsDemo(reactor, SAMPLES), SocialDemo(reactor))
+        settings = demo_settings(args.state_directory, parts)
         gwlog.configure(settings.logging.level, "console")
         # Each demo starts afresh: otherwise every sample would be a duplicate of the last run's.
         for old in settings.state_directory.glob("gateway.db*"):
             old.unlink()
         gwlog.set_pseudonym_key(load_pseudonym_key(settings))
-        secrets = GivenSecrets({"smpp_password": DEMO_PASSWORD, **social.secrets()})
+        secrets = GivenSecrets({k: v for part in parts for k, v in part.secrets().items()})
+        # The channels are built from the settings, through the registry, as `run` builds them.
         service = GatewayService(settings, reactor, secrets=secrets)
         yield service.start()
         try:
-            rows = yield _feed(reactor, sim, service)
-            social.post_samples()
-            yield social.wait_for_replies(service.channels, 30)
-            rows += yield social.rows(service.store)
+            print("LAPOR! gateway demo: " + ", then ".join(part.intro for part in parts) + "\n")
+            rows = []
+            for part in parts:
+                rows += yield part.feed(service)
             _print(rows, service.pipeline.duplicates, settings.state_directory)
-            for answer in social.bot_answers():
-                print(f"\nThe bot's answer to /bantuan:\n  {answer['text']}")
+            for line in (line for part in parts for line in part.epilogue()):
+                print(f"\n{line}")
             outcome["code"] = 0 if rows and all(r["tracking_id"] for r in rows) else 1
         finally:
             yield service.stop()
-            yield sim.stop()
-            yield social.stop()
+            for part in parts:
+                yield part.stop()
 
     try:
         react(main)
     except SystemExit as done:
         return int(done.code or 0) or outcome["code"]
     return outcome["code"]
-
-
-@inlineCallbacks
-def _feed(reactor, sim, service):
-    samples = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines() if line]
-    print(f"LAPOR! gateway demo: {len(samples)} SMS to 1708 from the bundled SMSC simulator"
-          f" (127.0.0.1:{sim.port}), then a mention of @lapor1708 on a fake X and messages to the"
-          " bot on a fake Telegram (both on 127.0.0.1)\n")
-    for sample in samples:
-        sim.enqueue_mo(sample["from"].lstrip("+"), sample["text"], recipient="1708")
-    yield sim.wait_until_acknowledged(len(samples)).addTimeout(30, reactor)
-    complaints = yield service.store.list_complaints()
-    # One delivery receipt per complaint's reply; the repeated SMS gets no second reply.
-    yield sim.wait_until_receipts_acknowledged(len(complaints)).addTimeout(30, reactor)
-    rows = []
-    for complaint in reversed(complaints):
-        rows.append((yield service.store.show_complaint(complaint["id"])))
-    return rows
 
 
 def _print(rows, duplicates: int, state_directory: Path) -> None:

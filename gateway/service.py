@@ -84,6 +84,8 @@ class GatewayService:
         self._secrets = secrets or settings.secrets_resolver()
         self.channels = channels if channels is not None else build_channels(settings, reactor,
                                                                              self._secrets)
+        for name in settings.forwarder.required_secrets():
+            self._secrets.get(name)  # fails fast (78), before anything is opened
         self.store = None
         self.pipeline: Pipeline | None = None
         self.forwarder: ForwardingWorker | None = None
@@ -167,11 +169,14 @@ class GatewayService:
         if self.store is None:
             return
         yield self.store.drain()
-        yield self.forwarder.stop()
-        yield self.outbox.stop()
+        # A start that failed half-way has opened the database but not built the rest.
+        for part in (self.forwarder, self.outbox):
+            if part is not None:
+                yield part.stop()
         yield self.store.drain()
         self.store.close()
-        log.info("stopped", accepted=self.pipeline.accepted, forwarded=self.forwarder.forwarded)
+        if self.pipeline is not None:
+            log.info("stopped", accepted=self.pipeline.accepted, forwarded=self.forwarder.forwarded)
 
 
 def _safe_url(url: str) -> str:

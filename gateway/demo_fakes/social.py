@@ -50,6 +50,18 @@ class SocialDemo:
         """What the fakes take for credentials."""
         return {**{name: "demo" for name in X_SECRETS}, "telegram_token": self.telegram.token}
 
+    intro = "a mention of @lapor1708 on a fake X and messages to the bot on a fake Telegram (both on 127.0.0.1)"
+
+    @inlineCallbacks
+    def feed(self, service):
+        """Post the samples; once every reply is delivered, their complaints as rows."""
+        self.post_samples()
+        yield self.wait_for_replies(service.channels, 30)
+        return (yield self.rows(service.store))
+
+    def epilogue(self) -> list[str]:
+        return [f"The bot's answer to /bantuan:\n  {answer['text']}" for answer in self.bot_answers()]
+
     def post_samples(self) -> None:
         for i, (channel, text) in enumerate(SAMPLES):
             if channel == "x":

@@ -108,11 +108,10 @@ def test_the_http_adapter_without_its_token_is_a_config_error(tmp_path, monkeypa
     monkeypatch.delenv("LAPOR_CASE_STORE_TOKEN", raising=False)
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     fake = FakeCaseStore(reactor).start()
-    service, _ = gateway(tmp_path, fake)
     try:
+        # Refused when the service is made, before the database is opened.
         with pytest.raises(ConfigError, match="missing secret case_store_token"):
-            yield service.start()
+            gateway(tmp_path, fake)
+        assert not (tmp_path / "gateway.db").exists()
     finally:
-        if service.store is not None:
-            service.store.close()
         yield fake.stop()
