@@ -2,7 +2,7 @@
 import json
 
 from gateway.model import Message
-from gateway.store import bulk
+from gateway.store import intake_journal
 from gateway.store.database import make_engine
 from tests.support import MAPPING, cli, write_config
 
@@ -20,8 +20,9 @@ def test_db_upgrade_then_list_and_show_complaints(tmp_path):
 
     engine = make_engine(f"sqlite:///{tmp_path / 'state' / 'gateway.db'}")
     with engine.begin() as conn:
-        first, _ = bulk.accept_messages(conn, [Message("sms", "+6281200000009", "Jateng Jalan rusak", "k1"),
-                                                Message("sms", "+6281200000010", "Halo", "k2")])
+        first, _ = intake_journal.accept_messages(
+            conn, [Message("sms", "+6281200000009", "Jateng Jalan rusak", "k1"),
+                   Message("sms", "+6281200000010", "Halo", "k2")])
     engine.dispose()
 
     listed = cli("complaints", "list", "--config", config, "--json", "--state", "received")

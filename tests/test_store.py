@@ -199,7 +199,7 @@ def test_a_reply_in_doubt_is_settled_by_a_parked_report_and_resumes_as_uncertain
 def test_replies_sent_together_are_one_statement_not_one_transaction_each(store_url):
     """Several replies recorded sent in one group commit take one executemany (an
     expanding IN in it would fail the batch, which then runs one transaction per reply)."""
-    from gateway.store import bulk
+    from gateway.store import reply_journal
     store = yield open_store(store_url, reactor)
     try:
         ids = []
@@ -210,7 +210,7 @@ def test_replies_sent_together_are_one_statement_not_one_transaction_each(store_
             ids.append(reply.id)
 
         def together(conn):
-            return bulk.record_replies_sent(conn, [(i, f"m{i}", None) for i in ids])
+            return reply_journal.record_replies_sent(conn, [(i, f"m{i}", None) for i in ids])
         yield store.database.transact(together)
         states = yield store.count_replies_by_state()
         assert states == {"sent": 3}

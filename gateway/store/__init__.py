@@ -13,7 +13,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
-from gateway.store import bulk, journal, migrate, reply_journal
+from gateway.store import complaint_journal, health, intake_journal, migrate, reply_journal
 from gateway.store.database import Database, GroupCommitter, make_engine
 
 __all__ = ["Store", "open_store"]
@@ -26,39 +26,39 @@ class Store:
 
     # -- writes (group-committed) ------------------------------------------------------
     def accept(self, message: Message) -> Deferred[AcceptResult]:
-        return self.committer.submit_bulk(bulk.accept_messages, message)
+        return self.committer.submit_bulk(intake_journal.accept_messages, message)
 
     def record_routing(self, complaint_id: str, routing: Routing) -> Deferred[None]:
-        return self.committer.submit_bulk(bulk.record_routings, (complaint_id, routing))
+        return self.committer.submit_bulk(complaint_journal.record_routings, (complaint_id, routing))
 
     def record_forwarded(self, complaint_id: str, tracking_id: str, reply_kind: str,
                          reply_text: str) -> Deferred[Reply | None]:
-        return self.committer.submit_bulk(bulk.record_forwardeds,
+        return self.committer.submit_bulk(complaint_journal.record_forwardeds,
                                           (complaint_id, tracking_id, reply_kind, reply_text))
 
     def record_forward_failure(self, complaint_id: str, error: str, dead: bool,
                                next_attempt_at: datetime | None) -> Deferred[None]:
         return self.committer.submit(partial(
-            journal.record_forward_failure, complaint_id=complaint_id, error=error, dead=dead,
+            complaint_journal.record_forward_failure, complaint_id=complaint_id, error=error, dead=dead,
             next_attempt_at=next_attempt_at))
 
     def revive_dead(self, complaint_id: str | None = None) -> Deferred[list[str]]:
-        return self.committer.submit(partial(journal.revive_dead, complaint_id=complaint_id))
+        return self.committer.submit(partial(complaint_journal.revive_dead, complaint_id=complaint_id))
 
     def queue_duplicate_reply(self, complaint_id: str, text: str, quiet_s: float,
                               max_replies: int) -> Deferred[Reply | None]:
         return self.committer.submit(partial(
-            journal.queue_duplicate_reply, complaint_id=complaint_id, text=text, quiet_s=quiet_s,
+            reply_journal.queue_duplicate_reply, complaint_id=complaint_id, text=text, quiet_s=quiet_s,
             max_replies=max_replies))
 
     def record_reply_sending(self, reply_id: int) -> Deferred[bool]:
         """Commit the intent to send; False if the reply is no longer queued."""
-        return self.committer.submit_bulk(bulk.mark_replies_sending, reply_id)
+        return self.committer.submit_bulk(reply_journal.mark_replies_sending, reply_id)
 
     def record_reply_sent(self, reply_id: int, channel_message_id: str,
                           delivered: str | None = None) -> Deferred[None]:
         """`delivered`: the delivery status, when the channel taking it is the delivery."""
-        return self.committer.submit_bulk(bulk.record_replies_sent,
+        return self.committer.submit_bulk(reply_journal.record_replies_sent,
                                           (reply_id, channel_message_id, delivered))
 
     def record_reply_uncertain(self, reply_id: int, reason: str) -> Deferred[None]:
@@ -85,35 +85,36 @@ class Store:
                                              older_than=older_than))
 
     def record_reply_failure(self, reply_id: int, error: str, final: bool) -> Deferred[int]:
-        return self.committer.submit(partial(journal.record_reply_failure, reply_id=reply_id,
+        return self.committer.submit(partial(reply_journal.record_reply_failure, reply_id=reply_id,
                                              error=error, final=final))
 
     def record_delivery(self, report: DeliveryReport) -> Deferred[bool]:
-        return self.committer.submit_bulk(bulk.record_deliveries, report)
+        return self.committer.submit_bulk(reply_journal.record_deliveries, report)
 
     def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
-        return self.committer.submit_bulk(bulk.hold_parts, part)
+        return self.committer.submit_bulk(intake_journal.hold_parts, part)
 
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:
-        return self.committer.submit(partial(journal.save_cursor, channel=channel, value=value))
+        return self.committer.submit(partial(intake_journal.save_cursor, channel=channel, value=value))
 
     def create_local_case(self, idempotency_key: str, payload: dict, first_number: int) -> Deferred[int]:
         """The embedded case store's tracking number for `idempotency_key` (the same one
         again for a key seen before), group-committed with everything else."""
-        return self.committer.submit_bulk(bulk.create_local_cases, (idempotency_key, payload, first_number))
+        return self.committer.submit_bulk(complaint_journal.create_local_cases,
+                                          (idempotency_key, payload, first_number))
 
     # -- reads ---------------------------------------------------------------------------
     def load_cursor(self, channel: str) -> Deferred[str | None]:
-        return self.database.transact(partial(journal.load_cursor, channel=channel))
+        return self.database.transact(partial(intake_journal.load_cursor, channel=channel))
 
     def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
-        return self.database.transact(partial(journal.held_parts, channel=channel))
+        return self.database.transact(partial(intake_journal.held_parts, channel=channel))
 
     def unfinished_complaints(self) -> Deferred[list[Complaint]]:
-        return self.database.transact(journal.unfinished_complaints)
+        return self.database.transact(complaint_journal.unfinished_complaints)
 
     def due_complaints(self, now: datetime, limit: int = 500) -> Deferred[list[Complaint]]:
-        return self.database.transact(partial(journal.due_complaints, now=now, limit=limit))
+        return self.database.transact(partial(complaint_journal.due_complaints, now=now, limit=limit))
 
     def replies_not_held(self, held: list[int]) -> Deferred[list[Reply]]:
         return self.database.transact(partial(reply_journal.queued_replies_except, held=held))
@@ -129,23 +130,25 @@ class Store:
     def queue_depths(self) -> Deferred[dict[str, dict[str, int]]]:
         """Complaints per state and per routing status, replies per state, in one read:
         what /metrics shows as queue depths."""
-        return self.database.transact(journal.queue_depths)
+        return self.database.transact(health.queue_depths)
 
     def ping(self) -> Deferred[None]:
         """Fires when the database answers a trivial query (what /healthz asks)."""
-        return self.database.transact(journal.ping)
+        return self.database.transact(health.ping)
 
     def count_replies_by_state(self) -> Deferred[dict[str, int]]:
         return self.database.transact(reply_journal.count_replies_by_state)
 
     def list_complaints(self, state: str | None = None, limit: int = 100) -> Deferred[list[dict]]:
-        return self.database.transact(partial(journal.list_complaints, state=state, limit=limit))
+        return self.database.transact(partial(complaint_journal.list_complaints, state=state,
+                                              limit=limit))
 
     def show_complaint(self, complaint_id: str) -> Deferred[dict | None]:
-        return self.database.transact(partial(journal.show_complaint, complaint_id=complaint_id))
+        return self.database.transact(partial(complaint_journal.show_complaint,
+                                              complaint_id=complaint_id))
 
     def count_by_state(self) -> Deferred[dict[str, int]]:
-        return self.database.transact(journal.count_by_state)
+        return self.database.transact(complaint_journal.count_by_state)
 
     # -- lifecycle -----------------------------------------------------------------------
     def drain(self) -> Deferred[None]:

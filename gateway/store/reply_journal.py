@@ -1,19 +1,22 @@
-"""The reply leg's journal: a reply's walk queued → sending → sent | failed | uncertain,
-the delivery reports parked until a reply claims them, and the server hints the
-channels must remember across restarts.
+"""The reply leg's journal: a reply's walk queued → sending → sent | delivered | failed |
+uncertain, the delivery reports parked until a reply claims them, and the server hints
+the channels must remember across restarts.
 
-Plain functions of a Connection, run in the database thread (see `database.py`); they
-return records from `gateway.model`, never ORM objects.
+The one module that writes the `replies`, `parked_receipts` and `hints` tables. Its
+hot-path writes take the bulk form (see `bulk.py`); the rest are plain functions of a
+Connection. All run in the database thread (see `database.py`) and return records from
+`gateway.model` or plain dicts, never ORM objects.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from gateway.model import Reply, ReplyState, utcnow
-from gateway.store.tables import hints, parked_receipts, replies
+from gateway.model import ComplaintState, DeliveryReport, Reply, ReplyState, utcnow
+from gateway.store.bulk import by_channel, chunks
+from gateway.store.tables import complaints, hints, messages, parked_receipts, replies
 from gateway.store.timestamps import as_utc
 
 #: what a restart carries on with: waiting to be sent, or in doubt
@@ -33,6 +36,28 @@ def queue_replies(conn: Connection, new: list[dict]) -> list[Reply]:
                        rows).scalars().all()
     return [Reply(rid, r["complaint_id"], r["channel"], r["recipient"], r["text"], r["reply_context"])
             for r, rid in zip(rows, ids)]
+
+
+def queue_duplicate_reply(conn: Connection, complaint_id: str, text: str, quiet_s: float,
+                          max_replies: int) -> Reply | None:
+    """Queue the reply to a repeated message, unless its complaint was answered within
+    `quiet_s` (an upstream redelivering, not a citizen asking again) or already got
+    `max_replies` such replies. None when nothing is to be sent."""
+    state = conn.execute(select(complaints.c.state).where(complaints.c.id == complaint_id)).scalar()
+    if state != ComplaintState.FORWARDED.value or max_replies <= 0:
+        return None  # not forwarded yet: its first reply, with the number, is still to come
+    last, duplicates = conn.execute(
+        select(func.max(replies.c.created_at),
+               func.count().filter(replies.c.kind == "duplicate"))
+        .where(replies.c.complaint_id == complaint_id)).one()
+    now = utcnow()
+    if duplicates >= max_replies or (last is not None and (now - as_utc(last)).total_seconds() < quiet_s):
+        return None
+    msg = conn.execute(select(messages).join(complaints, complaints.c.message_id == messages.c.id)
+                       .where(complaints.c.id == complaint_id)).one()
+    (reply,) = queue_replies(conn, [dict(complaint_id=complaint_id, kind="duplicate", channel=msg.channel,
+                                         recipient=msg.sender, text=text, reply_context=msg.reply_context)])
+    return reply
 
 
 def reply_record(row) -> Reply:
@@ -60,6 +85,42 @@ def queued_replies_except(conn: Connection, held: list[int], limit: int = 500) -
     return [reply_record(r) for r in conn.execute(query.order_by(replies.c.id).limit(limit))]
 
 
+# -- a send's bookkeeping --------------------------------------------------------------------
+def mark_replies_sending(conn: Connection, ids: list[int]) -> list[bool]:
+    """Bulk: commit the intent to send, queued → sending. False for a reply no longer
+    queued (settled or cancelled meanwhile): it must not be sent."""
+    queued = set(conn.execute(select(replies.c.id).where(
+        replies.c.id.in_(ids), replies.c.state == ReplyState.QUEUED.value)).scalars())
+    if queued:
+        conn.execute(update(replies).where(replies.c.id.in_(queued)).values(
+            state=ReplyState.SENDING.value, sending_at=utcnow(), updated_at=utcnow()))
+    return [rid in queued for rid in ids]
+
+
+def record_replies_sent(conn: Connection, items: list[tuple[int, str, str | None]]) -> list[None]:
+    """Bulk: (reply id, channel's id, delivery status when the channel's acceptance is the
+    delivery itself — a post, a chat message — else None: a receipt will tell)."""
+    # Only a reply still being sent (or in doubt): a settled one keeps its outcome.
+    # or_ of equalities, not in_: an "expanding" IN cannot be part of an executemany.
+    conn.execute(update(replies).where(
+        replies.c.id == bindparam("rid"),
+        or_(*(replies.c.state == s.value for s in (ReplyState.SENDING, ReplyState.UNCERTAIN,
+                                                   ReplyState.QUEUED))),
+    ).values(state=bindparam("st"), channel_message_id=bindparam("mid"), delivery_status=bindparam("ds"),
+             attempts=replies.c.attempts + 1, last_error=None, updated_at=utcnow()),
+        [{"rid": rid, "mid": mid, "ds": status,
+          "st": (ReplyState.DELIVERED if status else ReplyState.SENT).value} for rid, mid, status in items])
+    return [None] * len(items)
+
+
+def record_reply_failure(conn: Connection, reply_id: int, error: str, final: bool) -> int:
+    """Count a failed send (back to queued, or failed when `final`); returns the attempts so far."""
+    conn.execute(update(replies).where(replies.c.id == reply_id).values(
+        attempts=replies.c.attempts + 1, last_error=error[:2000], updated_at=utcnow(), sending_at=None,
+        state=(ReplyState.FAILED if final else ReplyState.QUEUED).value))
+    return conn.execute(select(replies.c.attempts).where(replies.c.id == reply_id)).scalar_one()
+
+
 def mark_uncertain(conn: Connection, reply_id: int, reason: str) -> None:
     conn.execute(update(replies).where(
         replies.c.id == reply_id, replies.c.state == ReplyState.SENDING.value,
@@ -75,6 +136,75 @@ def requeue(conn: Connection, reply_id: int, resend: bool, reason: str | None) -
     ).values(state=ReplyState.QUEUED.value, sending_at=None, updated_at=utcnow(),
              **({"resends": replies.c.resends + 1} if resend else {}),
              **({"last_error": reason[:2000]} if reason else {})))
+
+
+# -- delivery reports -------------------------------------------------------------------------
+def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[bool]:
+    """Bulk: store delivery reports on their replies; False for a report no reply has the
+    id of (parked, when it names an address, for a reply in doubt to claim).
+
+    The exact id is preferred to its alternate forms, so two forms of two different ids
+    cannot be confused; a late, non-final report never undoes a final one."""
+    found = _replies_by_channel_id(conn, reports)
+    updates, matched = [], []
+    for report in reports:
+        hit = next((found[(report.channel, i)] for i in (report.channel_message_id, *report.alternate_ids)
+                    if (report.channel, i) in found), None)
+        final_already = hit is not None and hit[1] in (ReplyState.DELIVERED.value, ReplyState.FAILED.value)
+        if hit is None or (final_already and not report.final):
+            matched.append(False)
+            continue
+        matched.append(True)
+        state = ((ReplyState.DELIVERED if report.delivered else ReplyState.FAILED).value
+                 if report.final else hit[1])
+        updates.append({"rid": hit[0], "st": state, "ds": report.status})
+    if updates:
+        conn.execute(update(replies).where(replies.c.id == bindparam("rid")).values(
+            state=bindparam("st"), delivery_status=bindparam("ds"), updated_at=utcnow()), updates)
+    _unpark(conn, [r for r, hit in zip(reports, matched) if hit])
+    _park(conn, [r for r, hit in zip(reports, matched) if not hit and r.address is not None])
+    return matched
+
+
+def _replies_by_channel_id(conn: Connection, reports: list[DeliveryReport]) -> dict:
+    """{(channel, channel's id): (reply id, state)} for every id the reports name."""
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for channel, ids in by_channel((r.channel, i) for r in reports
+                                   for i in (r.channel_message_id, *r.alternate_ids)):
+        for chunk in chunks(ids):
+            for row in conn.execute(select(replies.c.id, replies.c.channel_message_id, replies.c.state)
+                                    .where(replies.c.channel == channel,
+                                           replies.c.channel_message_id.in_(chunk))):
+                found[(channel, row.channel_message_id)] = (row.id, row.state)
+    return found
+
+
+def _park(conn: Connection, reports: list[DeliveryReport]) -> None:
+    """Keep reports no reply has the id of yet, once each (an SMSC delivers again)."""
+    if not reports:
+        return
+    seen = {(r.channel, r.channel_message_id, r.status) for r in conn.execute(
+        select(parked_receipts.c.channel, parked_receipts.c.channel_message_id, parked_receipts.c.status)
+        .where(parked_receipts.c.channel_message_id.in_({r.channel_message_id for r in reports})))}
+    now, rows = utcnow(), []
+    for r in reports:
+        if (r.channel, r.channel_message_id, r.status) not in seen:
+            seen.add((r.channel, r.channel_message_id, r.status))
+            rows.append(dict(channel=r.channel, channel_message_id=r.channel_message_id,
+                             alternate_ids=list(r.alternate_ids), status=r.status,
+                             delivered=r.delivered, final=r.final, address=r.address,
+                             snippet=r.snippet, received_at=now))
+    if rows:
+        conn.execute(insert(parked_receipts), rows)
+
+
+def _unpark(conn: Connection, reports: list[DeliveryReport]) -> None:
+    """Drop the parked copies of reports a reply has now claimed."""
+    if reports:
+        conn.execute(delete(parked_receipts).where(
+            parked_receipts.c.channel == bindparam("c"),
+            parked_receipts.c.channel_message_id == bindparam("m")),
+            [{"c": r.channel, "m": r.channel_message_id} for r in reports])
 
 
 def settle_with_report(conn: Connection, reply_id: int, parked_id: int) -> bool:
@@ -150,7 +280,16 @@ def resend_replies(conn: Connection, reply_id: int | None, states: tuple[str, ..
     return ids
 
 
+def replies_of_complaint(conn: Connection, complaint_id: str) -> list[dict]:
+    """A complaint's replies, oldest first, as `complaints show` prints them."""
+    return [
+        {"id": r.id, "kind": r.kind, "state": r.state, "delivery_status": r.delivery_status,
+         "channel_message_id": r.channel_message_id, "text": r.text, "attempts": r.attempts,
+         "resends": r.resends, "last_error": r.last_error}
+        for r in conn.execute(select(replies).where(replies.c.complaint_id == complaint_id)
+                              .order_by(replies.c.id))]
+
+
 def count_replies_by_state(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(replies.c.state, func.count()).group_by(replies.c.state))
     return {state: n for state, n in rows}
-

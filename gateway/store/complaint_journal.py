@@ -1,0 +1,211 @@
+"""The complaint journal: a complaint's walk received → parsed → forwarded | dead, the
+embedded case store's tracking numbers, and the reads that follow complaints.
+
+The one module that writes the `complaints` and `local_cases` tables. Its hot-path
+writes take the bulk form (see `bulk.py`); the rest are plain functions of a
+Connection. All run in the database thread (see `database.py`) and return records from
+`gateway.model` or plain dicts, never ORM objects, so the reactor thread never touches
+the database.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLevel, Reply, Routing,
+                           RoutingStatus, utcnow)
+from gateway.store.bulk import chunks
+from gateway.store.reply_journal import queue_replies, replies_of_complaint
+from gateway.store.tables import complaints, local_cases, messages
+from gateway.store.timestamps import as_utc
+
+#: `complaints list --state pending`: everything not yet forwarded nor dead
+PENDING_STATES = (ComplaintState.RECEIVED.value, ComplaintState.PARSED.value)
+
+
+# -- writes ----------------------------------------------------------------------------------
+def open_complaints(conn: Connection, new: list[tuple[str, int]]) -> None:
+    """Insert received complaints, (complaint id, message id) each: part of accepting
+    their messages (see `intake_journal.accept_messages`), in one executemany."""
+    if not new:
+        return
+    now = utcnow()
+    conn.execute(insert(complaints), [
+        dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
+             forward_attempts=0, created_at=now, updated_at=now) for complaint_id, message_id in new])
+
+
+def record_routings(conn: Connection, items: list[tuple[str, Routing]]) -> list[None]:
+    """Bulk: (complaint id, routing) → received complaints become parsed, with their region."""
+    conn.execute(update(complaints).where(
+        complaints.c.id == bindparam("cid"), complaints.c.state == ComplaintState.RECEIVED.value,
+    ).values(state=ComplaintState.PARSED.value, routing_status=bindparam("status"),
+             region_code=bindparam("code"), region_name=bindparam("name"),
+             region_level=bindparam("level"), candidates=bindparam("cands"), body=bindparam("b"),
+             updated_at=utcnow()), [_routing_row(cid, r) for cid, r in items])
+    return [None] * len(items)
+
+
+def _routing_row(complaint_id: str, routing: Routing) -> dict:
+    region = routing.region
+    return {"cid": complaint_id, "status": routing.status.value,
+            "code": region.code if region else None, "name": region.name if region else None,
+            "level": region.level.value if region else None,
+            "cands": [c.to_json() for c in routing.candidates], "b": routing.body}
+
+
+def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) -> list[Reply | None]:
+    """Bulk: (complaint id, tracking id, reply kind, reply text) → the queued reply, or
+    None when the complaint was already forwarded (a retry that raced a success). The
+    state change and its reply share the transaction, so neither exists without the other."""
+    todo = _forwardable(conn, items)
+    if not todo:
+        return [None] * len(items)
+    conn.execute(update(complaints).where(complaints.c.id == bindparam("cid")).values(
+        state=ComplaintState.FORWARDED.value, tracking_id=bindparam("t"), last_error=None,
+        next_attempt_at=None, updated_at=utcnow()), [{"cid": c, "t": t} for c, t, *_ in todo])
+    queued = queue_replies(conn, [dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender,
+                                       text=x, reply_context=r.reply_context) for c, _, k, x, r in todo])
+    made = {reply.complaint_id: reply for reply in queued}
+    return [made.pop(cid, None) for cid, *_ in items]
+
+
+def _forwardable(conn: Connection, items: list[tuple[str, str, str, str]]) -> list[tuple]:
+    """The items whose complaint may still be forwarded (parsed, or dead and revived by a
+    retry), each with its message's channel, sender and reply context appended."""
+    open_states = (ComplaintState.PARSED.value, ComplaintState.DEAD.value)
+    rows = {r.id: r for r in conn.execute(
+        select(complaints.c.id, complaints.c.state, messages.c.channel, messages.c.sender,
+               messages.c.reply_context)
+        .join(messages, messages.c.id == complaints.c.message_id)
+        .where(complaints.c.id.in_([cid for cid, *_ in items])))}
+    todo = []
+    for cid, tracking, kind, text in items:
+        row = rows.get(cid)
+        if row is not None and row.state in open_states:
+            todo.append((cid, tracking, kind, text, row))
+            del rows[cid]  # a complaint twice in one batch is forwarded once
+    return todo
+
+
+def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
+                           next_attempt_at: datetime | None) -> None:
+    """Count a failed forward; `dead` makes it a dead letter (an admin's `retry` revives it)."""
+    # Only a complaint still waiting: a late failure must not undo another attempt's success.
+    conn.execute(update(complaints).where(
+        complaints.c.id == complaint_id, complaints.c.state == ComplaintState.PARSED.value,
+    ).values(
+        forward_attempts=complaints.c.forward_attempts + 1, last_error=error[:2000],
+        next_attempt_at=next_attempt_at, updated_at=utcnow(),
+        **({"state": ComplaintState.DEAD.value} if dead else {}),
+    ))
+
+
+def revive_dead(conn: Connection, complaint_id: str | None) -> list[str]:
+    """Put dead complaints (one, or all when None) back to parsed, for an admin's retry."""
+    where = complaints.c.state == ComplaintState.DEAD.value
+    if complaint_id is not None:
+        where = and_(where, complaints.c.id == complaint_id)
+    ids = [r.id for r in conn.execute(select(complaints.c.id).where(where))]
+    if ids:
+        conn.execute(update(complaints).where(complaints.c.id.in_(ids)).values(
+            state=ComplaintState.PARSED.value, next_attempt_at=None, updated_at=utcnow()))
+    return ids
+
+
+def create_local_cases(conn: Connection, items: list[tuple[str, dict, int]]) -> list[int]:
+    """Bulk, the embedded case store: (idempotency key, payload, first number) → tracking
+    number, the same number again for a key seen before."""
+    numbers: dict[str, int] = {}
+    for chunk in chunks(sorted({k for k, _, _ in items})):
+        numbers |= dict(conn.execute(select(local_cases.c.idempotency_key, local_cases.c.tracking_number)
+                                     .where(local_cases.c.idempotency_key.in_(chunk))).all())
+    # Writes are serialised by the group committer, so max()+1 cannot race here.
+    last = conn.execute(select(func.max(local_cases.c.tracking_number))).scalar() or 0
+    rows, now = [], utcnow()
+    for key, payload, first in items:
+        if key not in numbers:
+            last = max(first, last + 1)
+            numbers[key] = last
+            rows.append(dict(tracking_number=last, idempotency_key=key, payload=payload, created_at=now))
+    if rows:
+        conn.execute(insert(local_cases), rows)
+    return [numbers[k] for k, _, _ in items]
+
+
+# -- reads -----------------------------------------------------------------------------------
+def unfinished_complaints(conn: Connection) -> list[Complaint]:
+    """Complaints a restart must carry on with: received or parsed, oldest first."""
+    rows = conn.execute(_complaint_query().where(complaints.c.state.in_(PENDING_STATES))
+                        .order_by(messages.c.id))
+    return [_complaint(r) for r in rows]
+
+
+def due_complaints(conn: Connection, now: datetime, limit: int) -> list[Complaint]:
+    """Parsed complaints whose next attempt is due or unset, oldest first: what a running
+    forwarder takes on when it does not hold them already (e.g. an admin's retry)."""
+    rows = conn.execute(_complaint_query().where(
+        complaints.c.state == ComplaintState.PARSED.value,
+        or_(complaints.c.next_attempt_at.is_(None), complaints.c.next_attempt_at <= now),
+    ).order_by(messages.c.id).limit(limit))
+    return [_complaint(r) for r in rows]
+
+
+def list_complaints(conn: Connection, state: str | None, limit: int) -> list[dict]:
+    """The newest complaints (in `state`, or "pending"), as summaries without personal data."""
+    query = _complaint_query().order_by(messages.c.id.desc()).limit(limit)
+    if state == "pending":
+        query = query.where(complaints.c.state.in_(PENDING_STATES))
+    elif state:
+        query = query.where(complaints.c.state == state)
+    return [_summary(r) for r in conn.execute(query)]
+
+
+def show_complaint(conn: Connection, complaint_id: str) -> dict | None:
+    """One complaint in full — its message's text and sender, its replies — for an admin."""
+    row = conn.execute(_complaint_query().where(complaints.c.id == complaint_id)).first()
+    if row is None:
+        return None
+    return _summary(row) | {"text": row.text, "sender": row.sender, "flags": row.flags,
+                            "last_error": row.last_error, "forward_attempts": row.forward_attempts,
+                            "candidates": row.candidates or [],
+                            "replies": replies_of_complaint(conn, complaint_id)}
+
+
+def count_by_state(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(complaints.c.state, func.count()).group_by(complaints.c.state))
+    return {state: n for state, n in rows}
+
+
+def _complaint_query():
+    return select(complaints, messages.c.channel, messages.c.dedup_key, messages.c.sender,
+                  messages.c.recipient, messages.c.text, messages.c.received_at,
+                  messages.c.channel_message_ids, messages.c.flags, messages.c.reply_context
+                  ).join(messages, messages.c.id == complaints.c.message_id)
+
+
+def _summary(row) -> dict:
+    return {"id": row.id, "channel": row.channel, "state": row.state,
+            "routing": row.routing_status, "region": row.region_code, "region_name": row.region_name,
+            "tracking_id": row.tracking_id, "received_at": as_utc(row.received_at).isoformat(),
+            "forward_attempts": row.forward_attempts, "last_error": row.last_error}
+
+
+def _complaint(row) -> Complaint:
+    message = Message(channel=row.channel, sender=row.sender, text=row.text, dedup_key=row.dedup_key,
+                      received_at=as_utc(row.received_at), recipient=row.recipient,
+                      channel_message_ids=tuple(row.channel_message_ids), flags=tuple(row.flags),
+                      reply_context=row.reply_context)
+    return Complaint(row.id, message, ComplaintState(row.state), _routing(row), row.tracking_id)
+
+
+def _routing(row) -> Routing | None:
+    if row.routing_status is None:
+        return None
+    region = (Region(row.region_code, row.region_name, RegionLevel(row.region_level))
+              if row.region_code else None)
+    candidates = tuple(Region(c["code"], c["name"], RegionLevel(c["level"]))
+                       for c in (row.candidates or []))
+    return Routing(RoutingStatus(row.routing_status), row.body or "", region, candidates)

@@ -1,0 +1,151 @@
+"""The intake journal: the messages the channels committed, the parts of long messages
+held until their last one arrives, and each poller's cursor.
+
+The one module that writes the `messages`, `message_parts` and `cursors` tables.
+Accepting a batch also opens the complaints of its messages (`complaint_journal`) and
+queues the channels' own answers (`reply_journal`), in the same transaction, so a
+committed message never lacks its complaint or answer. The hot-path writes take the
+bulk form (see `bulk.py`); they run in the database thread (see `database.py`).
+"""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, utcnow
+from gateway.store.bulk import by_channel, chunks
+from gateway.store.complaint_journal import open_complaints
+from gateway.store.reply_journal import queue_replies
+from gateway.store.tables import complaints, cursors, message_parts, messages
+from gateway.store.timestamps import as_utc
+
+
+# -- messages --------------------------------------------------------------------------------
+def accept_messages(conn: Connection, batch: list[Message]) -> list[AcceptResult]:
+    """Bulk: insert messages and their complaints, or find the ones they duplicate (also
+    within the batch). Messages that complete held parts delete them."""
+    known = _known_messages(conn, batch)
+    results, new = [], []
+    for message in batch:
+        found = next((known[(message.channel, k)] for k in (message.dedup_key, *message.dedup_also)
+                      if (message.channel, k) in known), None)
+        if found is not None:
+            results.append(AcceptResult(found[0], duplicate=True, tracking_id=found[1]))
+            continue
+        complaint_id = "" if message.answer is not None else str(uuid.uuid4())
+        known[(message.channel, message.dedup_key)] = (complaint_id, None)
+        results.append(AcceptResult(complaint_id, duplicate=False))
+        new.append((message, complaint_id))
+    _delete_parts(conn, [m for m in batch if m.parts_key is not None])
+    if new:
+        answers = _insert_messages(conn, new)
+        results = [AcceptResult(r.complaint_id, False, answer=answers[i]) if i in answers else r
+                   for i, r in enumerate(results)]
+    return results
+
+
+def _known_messages(conn: Connection, batch: list[Message]) -> dict[tuple[str, str], tuple]:
+    """{(channel, dedup key): (complaint id, tracking id)} for every key of the batch
+    already committed; a message the channel answered itself has complaint id ""."""
+    known: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for channel, keys in by_channel((m.channel, k) for m in batch for k in (m.dedup_key, *m.dedup_also)):
+        for chunk in chunks(keys):
+            # An outer join: a message the channel answered itself has no complaint.
+            rows = conn.execute(select(messages.c.dedup_key, complaints.c.id, complaints.c.tracking_id)
+                                .outerjoin(complaints, complaints.c.message_id == messages.c.id)
+                                .where(messages.c.channel == channel, messages.c.dedup_key.in_(chunk)))
+            for r in rows:
+                known[(channel, r.dedup_key)] = (r.id or "", r.tracking_id)
+    return known
+
+
+def _insert_messages(conn: Connection, new: list[tuple[Message, str]]) -> dict:
+    """Insert new messages, open their complaints and queue the channels' answers;
+    returns {position in `new`: the answer's Reply}."""
+    rows = [dict(channel=m.channel, dedup_key=m.dedup_key, sender=m.sender, recipient=m.recipient,
+                 text=m.text, received_at=m.received_at, channel_message_ids=list(m.channel_message_ids),
+                 flags=list(m.flags), reply_context=m.reply_context, raw_hex=m.raw_hex,
+                 parts_key=m.parts_key) for m, _ in new]
+    ids = conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
+                       rows).scalars().all()
+    open_complaints(conn, [(complaint_id, message_id) for (m, complaint_id), message_id in zip(new, ids)
+                           if m.answer is None])
+    return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)])
+
+
+def _queue_answers(conn: Connection, stored: list[tuple[Message, int]]) -> dict:
+    """Queue the channel's own answers in the transaction that records their messages, so a
+    redelivered message is never answered twice; returns {position in `stored`: Reply}."""
+    todo = [(i, m, mid) for i, (m, mid) in enumerate(stored) if m.answer is not None]
+    queued = queue_replies(conn, [dict(message_id=mid, kind="answer", channel=m.channel, recipient=m.sender,
+                                       text=m.answer, reply_context=m.reply_context) for _, m, mid in todo])
+    return {i: reply for (i, _, _), reply in zip(todo, queued)}
+
+
+# -- parts of long messages ------------------------------------------------------------------
+def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[PartOutcome]:
+    """Bulk: store parts of long messages — unless held already, or their message is
+    already committed (a late copy the SMSC delivers again)."""
+    held, completed = _held_and_completed(conn, parts)
+    out, rows = [], []
+    for p in parts:
+        slot = (p.channel, p.parts_key, p.part_no)
+        if p.completed_since is not None and any(
+                (c, k) == (p.channel, p.parts_key) and as_utc(at) >= p.completed_since
+                for c, k, at in completed):
+            out.append(PartOutcome.COMPLETED)
+        elif slot in held:
+            out.append(PartOutcome.ALREADY_HELD)
+        else:
+            out.append(PartOutcome.HELD)
+            held.add(slot)
+            rows.append(dict(channel=p.channel, parts_key=p.parts_key, part_no=p.part_no,
+                             part=p.part, received_at=p.received_at))
+    if rows:
+        conn.execute(insert(message_parts), rows)
+    return out
+
+
+def _held_and_completed(conn: Connection, parts: list[HeldPart]) -> tuple[set, set]:
+    """The (channel, parts key, part no) slots already held, and the (channel, parts key,
+    received at) of messages already committed from such parts."""
+    held, completed = set(), set()
+    for channel, keys in by_channel((p.channel, p.parts_key) for p in parts):
+        for chunk in chunks(keys):
+            held |= {(channel, r.parts_key, r.part_no) for r in conn.execute(
+                select(message_parts.c.parts_key, message_parts.c.part_no)
+                .where(message_parts.c.channel == channel, message_parts.c.parts_key.in_(chunk)))}
+            completed |= {(channel, r.parts_key, r.received_at) for r in conn.execute(
+                select(messages.c.parts_key, messages.c.received_at)
+                .where(messages.c.channel == channel, messages.c.parts_key.in_(chunk)))}
+    return held, completed
+
+
+def _delete_parts(conn: Connection, completing: list[Message]) -> None:
+    """The parts a message completes leave in the transaction that commits it."""
+    if completing:
+        conn.execute(delete(message_parts).where(
+            message_parts.c.channel == bindparam("c"), message_parts.c.parts_key == bindparam("k")),
+            [{"c": m.channel, "k": m.parts_key} for m in completing])
+
+
+def held_parts(conn: Connection, channel: str) -> list[HeldPart]:
+    """The parts `channel` holds, in arrival order: what it reassembles from after a restart."""
+    rows = conn.execute(select(message_parts).where(message_parts.c.channel == channel)
+                        .order_by(message_parts.c.id))
+    return [HeldPart(r.channel, r.parts_key, r.part_no, r.part, as_utc(r.received_at)) for r in rows]
+
+
+# -- pollers' cursors ------------------------------------------------------------------------
+def save_cursor(conn: Connection, channel: str, value: str) -> None:
+    """Where a poller has read up to, so a restart does not read the same page again."""
+    changed = conn.execute(update(cursors).where(cursors.c.channel == channel)
+                           .values(value=value, updated_at=utcnow())).rowcount
+    if not changed:
+        conn.execute(cursors.insert().values(channel=channel, value=value, updated_at=utcnow()))
+
+
+def load_cursor(conn: Connection, channel: str) -> str | None:
+    return conn.execute(select(cursors.c.value).where(cursors.c.channel == channel)).scalar()
