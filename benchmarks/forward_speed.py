@@ -56,7 +56,7 @@ def main() -> int:
     from gateway.forwarder.worker import ForwardingWorker
     from gateway.model import Message, Region, RegionLevel, Routing, RoutingStatus, utcnow
     from gateway.reply_text import ReplyWriter
-    from gateway.store import open_store
+    from gateway.journal import open_journal
 
     gwlog.configure("error", "json")
     fake, port = start_fake_store(args.latency_ms)
@@ -66,7 +66,7 @@ def main() -> int:
     @inlineCallbacks
     def run():
         with tempfile.TemporaryDirectory() as folder:
-            store = yield open_store(f"sqlite:///{folder}/gateway.db", reactor)
+            store = yield open_journal(f"sqlite:///{folder}/gateway.db", reactor)
             start = utcnow()
             accepted = yield gatherResults([store.accept(Message(
                 "sms", f"+62815{n:08d}", f"KabBanyumas Jalan rusak {n}", f"k{n}",

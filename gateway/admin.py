@@ -1,4 +1,4 @@
-"""Admin commands over the store: `complaints list`, `complaints show`, `complaints retry`.
+"""Admin commands over the database: `complaints list`, `complaints show`, `complaints retry`.
 
 They work on the database directly, so they need no daemon and work the same whether
 it runs or not, and print JSON or a short table so Diskominfo staff and ops can see
@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from gateway.model import ComplaintState
-from gateway.store import journal, migrate
-from gateway.store.database import make_engine
+from gateway.journal.for_admin import JournalForAdmin
 
 
-def _engine(args):
-    """The database, read-only in spirit: never created or upgraded by an admin look-up."""
+def open_journal_for_admin(args) -> JournalForAdmin:
+    """The database `--config` (or $LAPOR_CONFIG, or the default config) names."""
     from gateway.config import settings_for_command
-    url = settings_for_command(args.config).store_url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
-        raise migrate.SchemaMismatch(f"no database at {url[len('sqlite:///'):]}; run"
-                                     " `lapor-gateway db upgrade` or start the gateway first")
-    engine = make_engine(url)
-    migrate.ensure_schema(engine, migrate=False)
-    return engine
+    return JournalForAdmin(settings_for_command(args.config).database_url)
 
 
 def print_rows(rows: list[dict], as_json: bool, header: str, line) -> int:
@@ -42,8 +34,7 @@ def print_rows(rows: list[dict], as_json: bool, header: str, line) -> int:
 
 
 def cmd_list(args) -> int:
-    with _engine(args).connect() as conn:
-        rows = journal.list_complaints(conn, args.state, args.limit)
+    rows = open_journal_for_admin(args).list_complaints(args.state, args.limit)
     return print_rows(
         rows, args.json,
         f"{'ID':36}  {'CHANNEL':8}  {'STATE':9}  {'ROUTING':9}  {'REGION':7}  {'TRACKING':12}  ERROR",
@@ -55,10 +46,7 @@ def cmd_retry(args) -> int:
     if (args.id is None) == (not args.all_dead):
         print("lapor-gateway: complaints retry: give one ID or --all-dead", file=sys.stderr)
         return 2
-    engine = _engine(args)
-    with engine.begin() as conn:
-        revived = journal.revive_dead(conn, args.id)
-        current = journal.show_complaint(conn, args.id) if args.id and not revived else None
+    revived, current = open_journal_for_admin(args).revive_dead(args.id)
     if args.id and not revived:
         why = f"is {current['state']}, not dead" if current else "does not exist"
         print(f"lapor-gateway: complaint {args.id} {why}; nothing to retry", file=sys.stderr)
@@ -71,8 +59,7 @@ def cmd_retry(args) -> int:
 
 
 def cmd_show(args) -> int:
-    with _engine(args).connect() as conn:
-        detail = journal.show_complaint(conn, args.id)
+    detail = open_journal_for_admin(args).show_complaint(args.id)
     if detail is None:
         print(f"lapor-gateway: no complaint {args.id}", file=sys.stderr)
         return 1

@@ -12,15 +12,13 @@ from __future__ import annotations
 import sys
 
 from gateway.model import ReplyState
-from gateway.store import reply_journal
 
 RESENDABLE = (ReplyState.FAILED.value, ReplyState.UNCERTAIN.value)
 
 
 def cmd_list(args) -> int:
-    from gateway.admin import _engine, print_rows
-    with _engine(args).connect() as conn:
-        rows = reply_journal.list_replies(conn, args.state, args.limit)
+    from gateway.admin import open_journal_for_admin, print_rows
+    rows = open_journal_for_admin(args).list_replies(args.state, args.limit)
     return print_rows(
         rows, args.json,
         f"{'ID':>7}  {'CHANNEL':8}  {'KIND':9}  {'STATE':9}  {'TRIES':>5}  {'RESENT':>6}  {'UPDATED':25}  ERROR",
@@ -29,7 +27,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_resend(args) -> int:
-    from gateway.admin import _engine
+    from gateway.admin import open_journal_for_admin
     if (args.id is None) == (not (args.all_failed or args.all_uncertain)):
         print("lapor-gateway: replies resend: give one ID, or --all-failed and/or --all-uncertain",
               file=sys.stderr)
@@ -37,8 +35,7 @@ def cmd_resend(args) -> int:
     states = RESENDABLE if args.id is not None else tuple(
         s for s, wanted in ((ReplyState.FAILED.value, args.all_failed),
                             (ReplyState.UNCERTAIN.value, args.all_uncertain)) if wanted)
-    with _engine(args).begin() as conn:
-        queued = reply_journal.resend_replies(conn, args.id, states)
+    queued = open_journal_for_admin(args).resend_replies(args.id, states)
     if args.id is not None and not queued:
         print(f"lapor-gateway: reply {args.id} is not failed or uncertain (or does not exist);"
               " nothing to resend", file=sys.stderr)

@@ -8,12 +8,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 
 from gateway.config import DEFAULT_CONFIG, ConfigError, Settings, settings_for_command
 from gateway.parsers.mapping_file import MappingError
-from gateway.store.migrate import SchemaMismatch
+from gateway.journal.migrate import SchemaMismatch
 
 EX_CONFIG = 78
 EX_SOFTWARE = 70
@@ -50,28 +49,23 @@ def cmd_check_config(args) -> int:
     print(json.dumps({
         "config": settings.source,
         "state_directory": str(settings.state_directory),
-        "store": settings.store.url or "sqlite (state directory)",
+        "database": settings.database.url or "sqlite (state directory)",
         "mapping": str(settings.parser.mapping),
         "forwarder": settings.forwarder.adapter,
         "channels": {kind.name: settings.channels[section].enabled
                      for section, kind in channel_kinds().items()},
         "secrets": {n: (s.origin if s else "not set") for n, s in found.items()},
     }, indent=2))
+    for notice in settings.deprecated:
+        print(f"lapor-gateway: warning: {notice}", file=sys.stderr)
     print(f"{settings.source}: OK", file=sys.stderr)
     return 0
 
 
 def cmd_db_upgrade(args) -> int:
-    from gateway.store import migrate
-    from gateway.store.database import make_engine
-    settings = load_settings(args)
-    url = settings.store_url
-    if url.startswith("sqlite:///"):
-        os.makedirs(os.path.dirname(url[len("sqlite:///"):]), exist_ok=True)
-    engine = make_engine(url)
-    before = migrate.current_revision(engine)
-    migrate.upgrade(engine)
-    print(f"schema: {before or 'empty'} -> {migrate.current_revision(engine)}")
+    from gateway.journal.migrate import upgrade_database
+    before, after = upgrade_database(load_settings(args).database_url)
+    print(f"schema: {before or 'empty'} -> {after}")
     return 0
 
 

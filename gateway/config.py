@@ -23,7 +23,7 @@ from gateway.http_settings import HttpSettings
 from gateway.logging import LoggingSettings
 from gateway.parsers.settings import ParserSettings
 from gateway.reply_settings import RepliesSettings
-from gateway.store.settings import StoreSettings
+from gateway.journal.settings import DatabaseSettings
 
 __all__ = ["ConfigError", "Settings", "Secret", "load_config"]
 
@@ -55,7 +55,7 @@ class SecretsSettings:
 @dataclass(frozen=True)
 class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
-    store: StoreSettings = field(default_factory=StoreSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     parser: ParserSettings = field(default_factory=ParserSettings)
     forwarder: ForwarderSettings = field(default_factory=ForwarderSettings)
@@ -65,6 +65,8 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     #: the file these came from (not a key of the file)
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})
+    #: old spellings the file used that still work this release (check-config and run say so)
+    deprecated: tuple[str, ...] = field(default=(), compare=False, metadata={"internal": True})
 
     @property
     def state_directory(self) -> Path:
@@ -72,8 +74,8 @@ class Settings:
         return Path(configured or "state").absolute()
 
     @property
-    def store_url(self) -> str:
-        return self.store.url or f"sqlite:///{self.state_directory / 'gateway.db'}"
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.state_directory / 'gateway.db'}"
 
     def secrets_resolver(self) -> "Secrets":
         return Secrets(self)
@@ -194,14 +196,45 @@ def load_config(path: str | os.PathLike | None) -> Settings:
         raise ConfigError(f"{source}: cannot read config: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
-    channels = _channel_sections(table.pop("channels", {}), source)
-    settings = dataclasses.replace(build(Settings, table, source), channels=channels, source=source)
-    problems = settings.problems()
-    if len(problems) == 1:
-        raise ConfigError(f"{source}: {problems[0]}")
-    if problems:
-        raise ConfigError(f"{source}: {len(problems)} problems:\n  " + "\n  ".join(problems))
+    renamed = _rename_old_sections(table, source)
+    try:
+        channels = _channel_sections(table.pop("channels", {}), source)
+        settings = dataclasses.replace(build(Settings, table, source), channels=channels, source=source,
+                                       deprecated=tuple(f"{source}: [{old}] is now called [{new}]; the"
+                                                        f" old name works until the next release"
+                                                        for old, new in renamed))
+        problems = settings.problems()
+        if len(problems) == 1:
+            raise ConfigError(f"{source}: {problems[0]}")
+        if problems:
+            raise ConfigError(f"{source}: {len(problems)} problems:\n  " + "\n  ".join(problems))
+    except ConfigError as error:
+        raise ConfigError(_as_written(str(error), renamed)) from None
     return _resolve_paths(settings, path.parent)
+
+
+#: sections renamed, by old name: accepted one release after the rename, with a notice
+RENAMED_SECTIONS = {"store": "database"}   # "store" now means only the central case store
+
+
+def _rename_old_sections(table: dict, source: str) -> list[tuple[str, str]]:
+    """Move a section found under its old name to its new one; (old, new) of each moved."""
+    moved = []
+    for old, new in RENAMED_SECTIONS.items():
+        if old in table and new in table:
+            raise ConfigError(f"{source}: [{old}] and [{new}] are one section (its old and new name);"
+                              f" keep [{new}]")
+        if old in table:
+            table[new] = table.pop(old)
+            moved.append((old, new))
+    return moved
+
+
+def _as_written(message: str, renamed: list[tuple[str, str]]) -> str:
+    """A message about a renamed section names it as the file does."""
+    for old, new in renamed:
+        message = message.replace(f"[{new}]", f"[{old}]").replace(f"[{new}.", f"[{old}.")
+    return message
 
 
 def _channel_sections(table, source: str) -> ChannelsSettings:

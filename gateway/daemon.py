@@ -1,12 +1,12 @@
 """`lapor-gateway run`: the daemon's process life — logging, signals, exit status.
 
-SIGTERM/SIGINT drain gracefully (stop intake, finish commits, close the store) within
+SIGTERM/SIGINT drain gracefully (stop intake, finish commits, close the database) within
 `[gateway].drain_timeout_s` and exit 0; SIGHUP reloads the region mapping and the reply
 templates. A start-up failure exits non-zero with the reason in the log: 78 for
 configuration and schema problems an admin must fix, 75 when another gateway already
 runs on the same SQLite database (`state_lock`), 1 for anything else.
 
-Under systemd (Type=notify) it tells the manager what it does: READY=1 once the store is
+Under systemd (Type=notify) it tells the manager what it does: READY=1 once the database is
 open and the channels are started, WATCHDOG=1 from the reactor, RELOADING=1 … READY=1
 around a reload, STOPPING=1 when the drain begins, and a STATUS= line with bind state
 and counts. The ops HTTP server (/healthz, /readyz, /metrics) runs beside the service.
@@ -24,7 +24,7 @@ from gateway.http_server import OperationsServer
 from gateway.notify import Heartbeat, SystemdNotifier
 from gateway.service import GatewayService, load_pseudonym_key
 from gateway.state_lock import StateLocked, lock_store
-from gateway.store.migrate import SchemaMismatch
+from gateway.journal.migrate import SchemaMismatch
 
 log = gwlog.get_logger("gateway.daemon")
 
@@ -39,7 +39,7 @@ def run_daemon(settings: Settings, reactor) -> int:
     gwlog.configure(settings.logging.level, settings.logging.format)
     try:
         # Before anything touches the state: a second gateway must not even read it.
-        lock = lock_store(settings.store_url)
+        lock = lock_store(settings.database_url)
     except StateLocked as refused:
         log.error("gateway not started: the database is in use", error=str(refused),
                   holder=refused.holder, lock=str(refused.path), exit_status=refused.exit_status)
@@ -102,6 +102,8 @@ def _run_locked(settings: Settings, reactor) -> int:
     reactor.addSystemEventTrigger("before", "shutdown", drain)
     signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(reload))
     log.info("gateway starting", config=settings.source)
+    for notice in settings.deprecated:
+        log.warning("old config spelling", notice=notice)
     reactor.run()
     return status["code"]
 

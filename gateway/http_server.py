@@ -1,7 +1,7 @@
 """The gateway's own HTTP server for ops: /healthz, /readyz, /metrics — and the place
 other rooms mount their resources (the Telegram webhook).
 
-    GET /healthz   200 {"status": "ok"} when the process runs and the store answers a
+    GET /healthz   200 {"status": "ok"} when the process runs and the database answers a
                    trivial query within a few seconds; 503 otherwise (restart material)
     GET /readyz    200 when every required channel is up, else 503; the body lists each
                    channel's state (a load balancer or a probe takes traffic away on 503)
@@ -25,8 +25,8 @@ from gateway.web import json_response, quiet_site
 
 log = get_logger(__name__)
 
-#: seconds a health or metrics query may wait for the store
-STORE_TIMEOUT_S = 5.0
+#: seconds a health or metrics query may wait for the database
+DATABASE_TIMEOUT_S = 5.0
 
 
 class OperationsServer:
@@ -94,13 +94,13 @@ class _Health(resource.Resource):
         self._service, self._reactor = service, reactor
 
     def render_GET(self, request):
-        store = self._service.store
-        if store is None:
-            return _json(request, 503, {"status": "starting", "store": "not open"})
-        d = store.ping()
-        d.addTimeout(STORE_TIMEOUT_S, self._reactor)
-        d.addCallbacks(lambda _: (200, {"status": "ok", "store": "ok"}),
-                       lambda f: (503, {"status": "unhealthy", "store": f.getErrorMessage()[:200]}))
+        journal = self._service.journal
+        if journal is None:
+            return _json(request, 503, {"status": "starting", "database": "not open"})
+        d = journal.ping()
+        d.addTimeout(DATABASE_TIMEOUT_S, self._reactor)
+        d.addCallbacks(lambda _: (200, {"status": "ok", "database": "ok"}),
+                       lambda f: (503, {"status": "unhealthy", "database": f.getErrorMessage()[:200]}))
         d.addCallback(lambda answer: _finish(request, answer[0], b"application/json",
                                              json.dumps(answer[1]).encode()))
         return server.NOT_DONE_YET
@@ -136,11 +136,17 @@ class _Metrics(resource.Resource):
         self._registry, self._collector = registry, collector
 
     def render_GET(self, request):
-        store = self._service.store
-        d = metrics.snapshot(store, self._reactor, STORE_TIMEOUT_S) if store else defer.succeed(None)
+        journal = self._service.journal
+        d = metrics.snapshot(journal, self._reactor, DATABASE_TIMEOUT_S) if journal else defer.succeed(None)
         d.addCallback(self._render, request)
-        d.addErrback(lambda f: log.error("metrics not rendered", error=f.getErrorMessage()))
+        d.addErrback(self._failed, request)
         return server.NOT_DONE_YET
+
+    @staticmethod
+    def _failed(failure, request) -> None:
+        # A scrape must get an answer, not hang until the scraper's timeout.
+        log.error("metrics not rendered", error=failure.getErrorMessage())
+        _finish(request, 500, b"text/plain", b"metrics could not be rendered; see the log\n")
 
     def _render(self, counts, request) -> None:
         # The reactor is single-threaded: nothing else scrapes between these two lines.

@@ -17,10 +17,10 @@ FORWARD_SECONDS = Histogram(
 #: acknowledgement latency: deliver_sm received → deliver_sm_resp written (the commit's cost)
 ACK_SECONDS = Histogram(
     "lapor_smpp_ack_seconds", "Seconds from a deliver_sm arriving to its deliver_sm_resp being"
-    " written (it waits for the store's commit).",
+    " written (it waits for the database's commit).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=None)
 MESSAGES_IN = Counter(
-    "lapor_messages_in", "Messages committed from each channel; outcome=duplicate when the store"
+    "lapor_messages_in", "Messages committed from each channel; outcome=duplicate when the database"
     " recognised a redelivery.", ["channel", "outcome"], registry=None)
 RECEIPTS = Counter(
     "lapor_smpp_receipts", "SMS delivery receipts by their stat: field.", ["status"], registry=None)

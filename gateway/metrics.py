@@ -4,7 +4,7 @@ Most figures are counters the objects keep anyway (the pipeline's `accepted`, a
 session's `reconnects`, the receipt desk's `unmatched`, a protocol's window); a custom
 collector reads them at scrape time, so the hot path pays nothing for metrics. What no
 object keeps — latencies, per-channel intake, receipt outcomes — is observed by a few
-one-line hooks into the instruments below. Queue depths per state come from the store,
+one-line hooks into the instruments below. Queue depths per state come from the database,
 read once per scrape (`snapshot`).
 
 Labels are channel, bind, role, state and outcome names only: never a phone number,
@@ -44,9 +44,9 @@ class CountedIntake:
         return getattr(self._intake, name)
 
 
-def snapshot(store, reactor, timeout_s: float = 5.0) -> defer.Deferred:
-    """The store's counts for one scrape; None when the store does not answer in time."""
-    d = store.queue_depths()
+def snapshot(journal, reactor, timeout_s: float = 5.0) -> defer.Deferred:
+    """The database's counts for one scrape; None when the database does not answer in time."""
+    d = journal.queue_depths()
     d.addTimeout(timeout_s, reactor)
     return d.addErrback(lambda _: None)
 
@@ -59,14 +59,14 @@ class GatewayCollector:
         self.store_counts: dict | None = None   # set by the /metrics resource before each scrape
 
     def collect(self):
-        yield from self._store()
+        yield from self._database()
         yield _counter("lapor_mapping_reload_failures", "Reloads (SIGHUP) whose region mapping was"
                        " refused since start; the old mapping stays in force (see the log).",
                        self._service.mapping_reload_failures)
         yield from self._pipeline()
         yield from self._channels()
 
-    def _store(self):
+    def _database(self):
         counts = self.store_counts
         for name, text in (("lapor_database_up", "1 when our database answered this scrape's counts."),
                            (DEPRECATED_DATABASE_UP, "Old name of lapor_database_up, kept for one"

@@ -1,7 +1,7 @@
 """The domain records that cross rooms: a channel's Message, the parser's Routing,
 the pipeline's Complaint, the case store's Receipt, a Reply and its DeliveryReport.
 
-Rooms (channels, parsers, forwarder, store) meet only through these plain, immutable
+Rooms (channels, parsers, forwarder, journal) meet only through these plain, immutable
 records, so none of them needs to know how another is built.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 
-class StoreUnavailable(Exception):
+class DatabaseUnavailable(Exception):
     """Our database could not commit: acknowledge nothing, let the upstream deliver again.
-    (Here, among the records every room shares, so that the store raises it and the
+    (Here, among the records every room shares, so that the database raises it and the
     channels catch it without either importing the other.)"""
 
 
@@ -66,7 +66,7 @@ class Message:
     """One citizen message as a channel received it, before anything is decided about it.
 
     `dedup_key` is the channel's identity for the message: an upstream that delivers it
-    again yields the same key, and the store turns the repeat into a duplicate.
+    again yields the same key, and the database turns the repeat into a duplicate.
     `sender` is personal data: it is stored, sent to the case store, and only ever
     logged pseudonymised.
     """

@@ -15,9 +15,9 @@ A reply walks queued → sending → sent (→ delivered | failed), or → uncer
 * a failure while the channel could deliver is an attempt; after `max_attempts` the
   reply is failed — visible and resendable, never silently dropped.
 
-A repeated message (the store found it a duplicate) is answered with the same tracking
+A repeated message (the database found it a duplicate) is answered with the same tracking
 number — but only when its complaint has had no reply for `duplicate_quiet_s` and at
-most `duplicate_max_replies` times (see `DuplicatePolicy` in the store).
+most `duplicate_max_replies` times (see `DuplicatePolicy` in the database).
 """
 from __future__ import annotations
 
@@ -47,17 +47,17 @@ PURGE_EVERY_S = 3600.0
 
 
 class Outbox:
-    def __init__(self, store, channels: Mapping[str, Channel], reactor, settings: RepliesSettings, *,
+    def __init__(self, journal, channels: Mapping[str, Channel], reactor, settings: RepliesSettings, *,
                  pauses: ChannelPauses | None = None, duplicate_text: Callable[[str], str] | None = None,
                  rescan_interval_s: float | None = None):
-        self._store = store
+        self._journal = journal
         self._duplicate_text = duplicate_text   # tracking id -> reply text
         self._duplicate_policy = (settings.duplicate_quiet_s, settings.duplicate_max_replies)
         self._channels = channels
         self._reactor = reactor
         self._retry = (settings.retry_initial_s, settings.retry_max_s)
         self._max_attempts = settings.max_attempts
-        self.pauses = pauses or ChannelPauses(store, reactor)
+        self.pauses = pauses or ChannelPauses(journal, reactor)
         self._lanes = {name: ReplyLane(name) for name in channels}
         self._held: set[int] = set()       # queued here, in flight, or waiting to be settled
         self._wakes: dict[str, object] = {}
@@ -76,7 +76,7 @@ class Outbox:
         quiet_s, max_replies = self._duplicate_policy
         if self._duplicate_text is None or max_replies <= 0 or self._pending.stopping:
             return succeed(None)
-        d = self._store.queue_duplicate_reply(complaint_id, self._duplicate_text(tracking_id),
+        d = self._journal.queue_duplicate_reply(complaint_id, self._duplicate_text(tracking_id),
                                               quiet_s, max_replies)
         d.addCallback(lambda reply: reply and self.send(reply))
         d.addErrback(lambda f: log.warning("no reply to a repeated message", complaint=complaint_id,
@@ -86,7 +86,7 @@ class Outbox:
     def send(self, reply: Reply) -> None:
         """Send a queued reply (ignored if held already: it is on its way)."""
         if self._pending.stopping or reply.id in self._held:
-            return  # stopping: still queued in the store, sent at the next start
+            return  # stopping: still queued in the database, sent at the next start
         lane = self._lanes.get(reply.channel)
         if lane is None:
             if reply.channel not in self._unknown_channels:   # once, not at every rescan
@@ -144,14 +144,14 @@ class Outbox:
         self._pump(name)
 
     def _lost(self, reply: Reply, failure) -> None:
-        # Our store failed: the reply keeps its committed state and resumes at the next start.
+        # Our database failed: the reply keeps its committed state and resumes at the next start.
         self._held.discard(reply.id)
         log.error("reply state not recorded; it resumes at the next start", reply=reply.id,
                   error=failure.getErrorMessage())
 
     @inlineCallbacks
     def _send(self, channel: Channel, reply: Reply):
-        if not (yield self._store.record_reply_sending(reply.id)):
+        if not (yield self._journal.record_reply_sending(reply.id)):
             self._held.discard(reply.id)   # settled or cancelled meanwhile
             return
         reply = dataclasses.replace(reply, sending_at=utcnow())   # as committed, near enough
@@ -171,7 +171,7 @@ class Outbox:
     @inlineCallbacks
     def _sent(self, reply: Reply, channel_message_id: str):
         self.sent += 1
-        yield self._store.record_reply_sent(reply.id, channel_message_id,
+        yield self._journal.record_reply_sent(reply.id, channel_message_id,
                                             self._channels[reply.channel].delivered_on_acceptance)
         self._held.discard(reply.id)
         log.info("reply sent", reply=reply.id, complaint=reply.complaint_id, channel=reply.channel,
@@ -182,21 +182,21 @@ class Outbox:
         """Nothing went out: back to the front of the queue, no attempt spent."""
         if isinstance(wait, ReplyPaused):
             yield self.pauses.pause(reply.channel, wait.until, str(wait))
-        yield self._store.requeue_reply(reply.id)
+        yield self._journal.requeue_reply(reply.id)
         self._lanes[reply.channel].add(self._channels[reply.channel].conversation(reply), reply,
                                        front=True)
 
     @inlineCallbacks
     def _give_up(self, reply: Reply, reason: str):
         self.given_up += 1
-        yield self._store.record_reply_failure(reply.id, reason, final=True)
+        yield self._journal.record_reply_failure(reply.id, reason, final=True)
         self._held.discard(reply.id)
         log.warning("reply failed for good; `replies resend` sends it again", reply=reply.id,
                     channel=reply.channel, reason=reason[:300])
 
     @inlineCallbacks
     def _retry_later(self, reply: Reply, reason: str):
-        attempts = yield self._store.record_reply_failure(reply.id, reason, final=False)
+        attempts = yield self._journal.record_reply_failure(reply.id, reason, final=False)
         if attempts >= self._max_attempts:
             yield self._give_up(reply, f"{attempts} attempts; last: {reason}")
             return
@@ -214,7 +214,7 @@ class Outbox:
     @inlineCallbacks
     def _in_doubt(self, reply: Reply, reason: str):
         self.uncertain += 1
-        yield self._store.record_reply_uncertain(reply.id, reason)
+        yield self._journal.record_reply_uncertain(reply.id, reason)
         log.warning("reply may or may not have gone out; settling it", reply=reply.id,
                     channel=reply.channel, reason=reason[:300])
         self._settle(reply)   # beside the conversation, which is released now
@@ -230,16 +230,16 @@ class Outbox:
         settlement: Settlement = yield self._channels[reply.channel].settle(reply)
         if settlement.outcome == "sent":
             if settlement.parked_report is not None:
-                yield self._store.settle_reply(reply.id, settlement.parked_report)
+                yield self._journal.settle_reply(reply.id, settlement.parked_report)
             else:
-                yield self._store.record_reply_sent(
+                yield self._journal.record_reply_sent(
                     reply.id, settlement.channel_message_id or "",
                     self._channels[reply.channel].delivered_on_acceptance)
             self._held.discard(reply.id)
             log.info("reply in doubt had gone out", reply=reply.id, channel=reply.channel,
                      how=settlement.reason)
         elif settlement.outcome == "resend":
-            yield self._store.requeue_reply(reply.id, resend=True, reason=settlement.reason)
+            yield self._journal.requeue_reply(reply.id, resend=True, reason=settlement.reason)
             self._held.discard(reply.id)
             log.warning("reply in doubt had not gone out; sending it again", reply=reply.id,
                         channel=reply.channel, how=settlement.reason)
@@ -261,7 +261,7 @@ class Outbox:
         if self._pending.stopping:
             return
         self._forget_old_reports()
-        d = self._store.replies_not_held(sorted(self._held))
+        d = self._journal.replies_not_held(sorted(self._held))
         d.addCallback(lambda replies: [self.send(r) for r in replies])
         d.addErrback(lambda f: log.error("could not look for queued replies", error=f.getErrorMessage()))
         d.addBoth(lambda _: self.start_rescan_timer())
@@ -273,7 +273,7 @@ class Outbox:
         if now - self._last_purge < PURGE_EVERY_S:
             return
         self._last_purge = now
-        d = self._store.forget_parked_reports(utcnow() - timedelta(seconds=PARKED_REPORTS_KEPT_S))
+        d = self._journal.forget_parked_reports(utcnow() - timedelta(seconds=PARKED_REPORTS_KEPT_S))
         d.addErrback(lambda f: log.warning("could not purge old parked reports", error=f.getErrorMessage()))
 
     def start_rescan_timer(self) -> None:

@@ -1,5 +1,5 @@
 """Channel pauses a server asked for (HTTP 429 with its reset, Telegram `retry_after`,
-SMPP throttling), remembered in the store so that a restart does not send into a rate
+SMPP throttling), remembered in the database so that a restart does not send into a rate
 limit it was told about.
 
 Times are the reactor's seconds (epoch seconds on the real reactor), so a stored pause
@@ -17,15 +17,15 @@ PREFIX = "pause:"
 
 
 class ChannelPauses:
-    def __init__(self, store, clock):
-        self._store = store
+    def __init__(self, journal, clock):
+        self._journal = journal
         self._clock = clock
         self._until: dict[str, float] = {}
 
     @inlineCallbacks
     def load(self):
         """Take in the pauses stored by an earlier run (those still running)."""
-        hints = yield self._store.load_hints()
+        hints = yield self._journal.load_hints()
         now = self._clock.seconds()
         for key, value in hints.items():
             if key.startswith(PREFIX) and float(value.get("until", 0)) > now:
@@ -43,7 +43,7 @@ class ChannelPauses:
         if until <= self._until.get(channel, 0.0):
             return succeed(None)
         self._until[channel] = until
-        saved = self._store.save_hint(PREFIX + channel, {"until": until, "reason": reason})
+        saved = self._journal.save_hint(PREFIX + channel, {"until": until, "reason": reason})
         log.warning("server asked us to wait; channel sends paused", channel=channel,
                     for_s=round(until - self._clock.seconds(), 1), reason=reason)
         return saved

@@ -3,8 +3,8 @@
 This is the `Intake` the channels talk to. `accept` fires only after the message is
 committed (group commit shares one transaction among messages that arrive together);
 the rest runs in memory right after each commit, every stage writing its state to the
-store, so that `resume` after any stop — clean or `kill -9` — carries on from each
-complaint's last committed state. The store is the journal, not a polling queue.
+journal in our database, so that `resume` after any stop — clean or `kill -9` — carries on from each
+complaint's last committed state. The journal is a record, not a polling queue.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ log = get_logger(__name__)
 
 
 class Pipeline:
-    def __init__(self, store, forwarder, outbox, parse: Callable[[str], Routing]):
-        self._store = store
+    def __init__(self, journal, forwarder, outbox, parse: Callable[[str], Routing]):
+        self._journal = journal
         self._forwarder = forwarder
         self._outbox = outbox
         self.parse = parse          # replaced atomically when the region mapping is reloaded
@@ -30,7 +30,7 @@ class Pipeline:
 
     # -- Intake --------------------------------------------------------------------------
     def accept(self, message: Message) -> Deferred[AcceptResult]:
-        d = self._store.accept(message)
+        d = self._journal.accept(message)
         d.addCallback(self._accepted, message)
         return d
 
@@ -54,29 +54,29 @@ class Pipeline:
         return result
 
     def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
-        return self._store.record_delivery(report)
+        return self._journal.record_delivery(report)
 
     def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
-        return self._store.hold_part(part)
+        return self._journal.hold_part(part)
 
     def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
-        return self._store.held_parts(channel)
+        return self._journal.held_parts(channel)
 
     def load_hint(self, key: str) -> Deferred[dict | None]:
-        d = self._store.load_hints()
+        d = self._journal.load_hints()
         return d.addCallback(lambda hints: hints.get(key))
 
     def save_hint(self, key: str, value: dict) -> Deferred[None]:
-        return self._store.save_hint(key, value)
+        return self._journal.save_hint(key, value)
 
     def find_parked_report(self, channel, address, since, snippet) -> Deferred[int | None]:
-        return self._store.find_parked_report(channel, address, since, snippet)
+        return self._journal.find_parked_report(channel, address, since, snippet)
 
     def load_cursor(self, channel: str) -> Deferred[str | None]:
-        return self._store.load_cursor(channel)
+        return self._journal.load_cursor(channel)
 
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:
-        return self._store.save_cursor(channel, value)
+        return self._journal.save_cursor(channel, value)
 
     # -- stages --------------------------------------------------------------------------
     def _route(self, complaint: Complaint) -> None:
@@ -87,7 +87,7 @@ class Pipeline:
     @inlineCallbacks
     def _parse_and_record(self, complaint: Complaint):
         routing = self._routing_of(complaint)
-        yield self._store.record_routing(complaint.id, routing)
+        yield self._journal.record_routing(complaint.id, routing)
         log.info("complaint routed", complaint=complaint.id, routing=routing.status.value,
                  region=routing.region.code if routing.region else None)
         self._forwarder.enqueue(Complaint(complaint.id, complaint.message, ComplaintState.PARSED,
@@ -103,7 +103,7 @@ class Pipeline:
     @inlineCallbacks
     def resume(self):
         """Carry on with everything a previous run left unfinished; returns counts."""
-        complaints = yield self._store.unfinished_complaints()
+        complaints = yield self._journal.unfinished_complaints()
         for complaint in complaints:
             if complaint.state is ComplaintState.RECEIVED:
                 self._route(complaint)
@@ -117,7 +117,7 @@ class Pipeline:
     def resume_replies(self):
         """Carry on with the replies a previous run left queued or in doubt (once the
         channels have started: settling a reply in doubt may ask its channel)."""
-        replies = yield self._store.resume_replies()
+        replies = yield self._journal.resume_replies()
         doubtful = [r for r in replies if r.sending_at is not None]
         for reply in replies:
             if reply.sending_at is not None:

@@ -1,9 +1,9 @@
-"""Assembles the gateway — store, parser, forwarder, outbox, channels — and runs its life:
+"""Assembles the gateway — journal, parser, forwarder, outbox, channels — and runs its life:
 start, resume, drain, stop.
 
-Start order matters: the store is opened (and its schema checked) and unfinished work
+Start order matters: the database is opened (and its schema checked) and unfinished work
 is resumed before any channel takes new messages. Stop is the reverse: channels stop
-taking messages first, then in-flight commits finish, then the store closes.
+taking messages first, then in-flight commits finish, then the database closes.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from gateway.outbox import Outbox
 from gateway.pauses import ChannelPauses
 from gateway.pipeline import Pipeline
 from gateway.reply_text import ReplyWriter
-from gateway.store import open_store
+from gateway.journal import open_journal
 
 log = gwlog.get_logger(__name__)
 
@@ -86,7 +86,7 @@ class GatewayService:
                                                                              self._secrets)
         for name in settings.forwarder.required_secrets():
             self._secrets.get(name)  # fails fast (78), before anything is opened
-        self.store = None
+        self.journal = None
         self.pipeline: Pipeline | None = None
         self.forwarder: ForwardingWorker | None = None
         self.outbox: Outbox | None = None
@@ -101,25 +101,26 @@ class GatewayService:
     @inlineCallbacks
     def start(self):
         s = self.settings
-        self.store = yield open_store(s.store_url, self.reactor, migrate_on_start=s.store.migrate_on_start,
-                                      sqlite_synchronous=s.store.sqlite_synchronous,
-                                      group_commit_max=s.store.group_commit_max)
-        log.info("store open", schema=self.store.schema_outcome, url=_safe_url(s.store_url))
+        db = s.database
+        self.journal = yield open_journal(s.database_url, self.reactor, migrate_on_start=db.migrate_on_start,
+                                          sqlite_synchronous=db.sqlite_synchronous,
+                                          group_commit_max=db.group_commit_max)
+        log.info("database open", schema=self.journal.schema_outcome, url=_safe_url(s.database_url))
         # Through lambdas, so that a reload's new ReplyWriter takes effect at once.
-        pauses = ChannelPauses(self.store, self.clock)
+        pauses = ChannelPauses(self.journal, self.clock)
         yield pauses.load()
-        self.outbox = Outbox(self.store, self.channels, self.clock, s.replies, pauses=pauses,
+        self.outbox = Outbox(self.journal, self.channels, self.clock, s.replies, pauses=pauses,
                              duplicate_text=lambda tracking: self._replies.for_duplicate(tracking),
                              rescan_interval_s=s.forwarder.rescan_interval_s)
-        case_store_paused = yield load_pause(self.store)
+        case_store_paused = yield load_pause(self.journal)
         self.forwarder = ForwardingWorker(
-            build_case_store(s.forwarder, self._secrets, self.store, self.reactor), self.store,
+            build_case_store(s.forwarder, self._secrets, self.journal, self.reactor), self.journal,
             self.reactor, s.forwarder,
             reply_for=lambda complaint, tracking: self._replies.for_complaint(complaint, tracking),
             on_reply=self.outbox.send, paused_until=case_store_paused,
-            remember_pause=PauseMemory(self.store).remember)
+            remember_pause=PauseMemory(self.journal).remember)
         self.forwarder.start_rescans()
-        self.pipeline = Pipeline(self.store, self.forwarder, self.outbox, self._parse)
+        self.pipeline = Pipeline(self.journal, self.forwarder, self.outbox, self._parse)
         yield self.pipeline.resume()
         for channel in self.channels.values():
             yield channel.start(metrics.CountedIntake(self.pipeline))
@@ -158,7 +159,7 @@ class GatewayService:
 
     @inlineCallbacks
     def stop(self):
-        """Graceful drain: stop intake, let in-flight commits finish, close the store."""
+        """Graceful drain: stop intake, let in-flight commits finish, close the database."""
         log.info("draining")
         self.stopping = True  # /readyz answers 503 from now on
         for channel in self.channels.values():
@@ -166,15 +167,15 @@ class GatewayService:
                 yield channel.stop()
             except Exception as error:  # noqa: BLE001 - keep draining the others
                 log.error("channel did not stop cleanly", channel=channel.name, error=str(error))
-        if self.store is None:
+        if self.journal is None:
             return
-        yield self.store.drain()
+        yield self.journal.drain()
         # A start that failed half-way has opened the database but not built the rest.
         for part in (self.forwarder, self.outbox):
             if part is not None:
                 yield part.stop()
-        yield self.store.drain()
-        self.store.close()
+        yield self.journal.drain()
+        self.journal.close()
         if self.pipeline is not None:
             log.info("stopped", accepted=self.pipeline.accepted, forwarded=self.forwarder.forwarded)
 

@@ -47,20 +47,20 @@ class StateLock:
             self._fd = -1
 
 
-def sqlite_path(store_url: str) -> Path | None:
-    """The database file of a SQLite store URL; None for other databases and in-memory ones."""
-    if not store_url.startswith("sqlite:///"):
+def sqlite_path(database_url: str) -> Path | None:
+    """The database file of a SQLite database URL; None for other databases and in-memory ones."""
+    if not database_url.startswith("sqlite:///"):
         return None
-    path = store_url[len("sqlite:///"):].split("?", 1)[0]
+    path = database_url[len("sqlite:///"):].split("?", 1)[0]
     return None if path in ("", ":memory:") else Path(path)
 
 
-def lock_store(store_url: str) -> StateLock | None:
-    """Take the lock of the SQLite database at `store_url` (None for PostgreSQL).
+def lock_store(database_url: str) -> StateLock | None:
+    """Take the lock of the SQLite database at `database_url` (None for PostgreSQL).
 
     Raises StateLocked at once, without waiting, when another process holds it.
     """
-    database = sqlite_path(store_url)
+    database = sqlite_path(database_url)
     if database is None:
         return None
     path = database.with_name(database.name + ".lock")

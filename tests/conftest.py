@@ -26,7 +26,7 @@ def postgres_url():
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request, tmp_path):
+def database_url(request, tmp_path):
     """Each store test runs on the embedded SQLite and on a real PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'gateway.db'}"

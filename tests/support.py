@@ -20,12 +20,12 @@ SHARED = REPO.parent / "shared"
 MAPPING = REPO / "config" / "regions.yaml"
 
 
-def settings_for(tmp_path: Path, store_url: str = "", **sections):
+def settings_for(tmp_path: Path, database_url: str = "", **sections):
     """The shipped config with the state in `tmp_path`; `sections` replace whole fields."""
     base = load_config(REPO / "config" / "gateway.toml")
     changes = {
         "gateway": dataclasses.replace(base.gateway, state_directory=tmp_path),
-        "store": dataclasses.replace(base.store, url=store_url),
+        "database": dataclasses.replace(base.database, url=database_url),
     }
     changes.update(sections)
     return dataclasses.replace(base, **changes)

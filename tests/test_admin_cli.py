@@ -2,20 +2,20 @@
 import json
 
 from gateway.model import Message
-from gateway.store import intake_journal
-from gateway.store.database import make_engine
+from gateway.journal import intake_journal
+from gateway.journal.database import make_engine
 from tests.support import MAPPING, cli, write_config
 
 
 def test_db_upgrade_then_list_and_show_complaints(tmp_path):
     config = write_config(tmp_path / "gateway.toml",
                           f"[gateway]\nstate_directory = 'state'\n[parser]\nmapping = '{MAPPING}'\n"
-                          "[store]\nmigrate_on_start = false\n")
+                          "[database]\nmigrate_on_start = false\n")
     listed = cli("complaints", "list", "--config", config)
     assert listed.returncode == 78 and "lapor-gateway db upgrade" in listed.stderr
 
     upgraded = cli("db", "upgrade", "--config", config)
-    from gateway.store.migrate import head_revision
+    from gateway.journal.migrate import head_revision
     assert upgraded.returncode == 0 and f"empty -> {head_revision()}" in upgraded.stdout
 
     engine = make_engine(f"sqlite:///{tmp_path / 'state' / 'gateway.db'}")

@@ -17,7 +17,10 @@ def test_shipped_config_checks_ok():
 
 
 @pytest.mark.parametrize("text, words", [
+    ("[database]\ngroup_commit = 5\n", ["unknown key [database].group_commit"]),
+    # the section's old name: messages name it as the file does
     ("[store]\ngroup_commit = 5\n", ["unknown key [store].group_commit"]),
+    ("[store]\nurl = ''\n[database]\nurl = ''\n", ["[store] and [database] are one section"]),
     ("colour = 'blue'\n", ["unknown key colour"]),
     ("[store]\ngroup_commit_max = 'many'\n", ["[store].group_commit_max: must be an integer"]),
     ("[channels.http]\nport = true\n", ["[channels.http].port: must be an integer"]),
@@ -33,6 +36,14 @@ def test_broken_config_exits_78_naming_file_and_key(tmp_path, text, words):
     assert str(path) in result.stderr
     for word in words:
         assert word in result.stderr
+
+
+def test_the_old_section_name_still_works_this_release_with_a_warning(tmp_path):
+    path = write_config(tmp_path / "old.toml", PARSER + "[store]\ngroup_commit_max = 7\n")
+    result = cli("check-config", path)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {path}: [store] is now called [database]" in result.stderr
+    assert load_config(path).database.group_commit_max == 7
 
 
 def test_run_with_unknown_key_exits_78_before_doing_anything(tmp_path):

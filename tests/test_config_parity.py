@@ -10,7 +10,7 @@ WEBHOOK = ('[channels.telegram]\nenabled = true\nmode = "webhook"\n'
            'webhook_url = "https://lapor.example/telegram"\n')
 BROKEN = {
     "unknown key": ("[gateway]\nstat_directory = 'x'\n", {}),
-    "unsupported database": ("[store]\nurl = 'mysql://lapor@db/lapor'\n", {}),
+    "unsupported database": ("[database]\nurl = 'mysql://lapor@db/lapor'\n", {}),
     "missing mapping": ("[parser]\nmapping = '/nonexistent/regions.yaml'\n", {}),
     "SMS without its password": (SMPP, {}),
     "SMS without binds": (SMPP + "binds = []\n", {"LAPOR_SMPP_PASSWORD": "x"}),
@@ -22,7 +22,7 @@ BROKEN = {
                                  {"LAPOR_SMPP_PASSWORD": "x"}),
     "a bind reading an odd secret": (SMPP + "[[channels.smpp.binds]]\npassword_secret = 'telegram_token'\n",
                                      {"LAPOR_TELEGRAM_TOKEN": "x"}),
-    "no group commit": ("[store]\ngroup_commit_max = 0\n", {}),
+    "no group commit": ("[database]\ngroup_commit_max = 0\n", {}),
     "a JSON case store without its URL": ("[forwarder]\nadapter = 'http'\n", {"LAPOR_CASE_STORE_TOKEN": "t"}),
     "a case store without its token": (
         "[forwarder]\nadapter = 'http'\n[forwarder.http]\nbase_url = 'http://127.0.0.1:9'\n", {}),
@@ -31,7 +31,7 @@ BROKEN = {
     "no reply attempts": ("[replies]\nmax_attempts = 0\n", {}),
     "a secret file of no secret": ("[secrets.files]\nsmtp_password = '/x'\n", {}),
     "a channel nobody registered": ("[channels.whatsapp]\nenabled = true\n", {}),
-    "two problems at once": ("[store]\ngroup_commit_max = 0\n[replies]\nmax_attempts = 0\n", {}),
+    "two problems at once": ("[database]\ngroup_commit_max = 0\n[replies]\nmax_attempts = 0\n", {}),
     "a reply template longer than one SMS": (
         "[replies.templates]\nunrouted = '" + "panjang sekali " * 20 + "#{tracking}'\n", {}),
 }

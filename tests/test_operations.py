@@ -74,7 +74,7 @@ def test_notify_lifecycle_and_sighup_reload_of_mapping_and_templates(tmp_path, n
     assert "local up" in ready["STATUS"]
     for _ in range(3):                      # every 0.1 s: half the 0.2 s watchdog
         notify.expect("WATCHDOG")
-    assert http(ops, "/healthz") == (200, b'{"status": "ok", "store": "ok"}')
+    assert http(ops, "/healthz") == (200, b'{"status": "ok", "database": "ok"}')
     status, body = http(ops, "/readyz")
     assert status == 200 and json.loads(body)["channels"]["local"] == {"up": True, "required": True}
 

@@ -13,9 +13,9 @@ from gateway.service import GatewayService
 from tests.support import settings_for
 
 
-def start_service(tmp_path, store_url="", **sections):
+def start_service(tmp_path, database_url="", **sections):
     channel = LocalChannel(reactor, "127.0.0.1", 0)
-    service = GatewayService(settings_for(tmp_path, store_url, **sections), reactor,
+    service = GatewayService(settings_for(tmp_path, database_url, **sections), reactor,
                              channels={"local": channel})
     return service, channel
 
@@ -29,14 +29,14 @@ def post(channel, sender, text, upstream_id=None):
 
 
 @pytest_twisted.inlineCallbacks
-def test_message_becomes_a_routed_case_and_the_citizen_gets_the_number(tmp_path, store_url):
-    service, channel = start_service(tmp_path, store_url)
+def test_message_becomes_a_routed_case_and_the_citizen_gets_the_number(tmp_path, database_url):
+    service, channel = start_service(tmp_path, database_url)
     yield service.start()
     try:
         code, body = yield post(channel, "+6281200000001", "PekalonganKota Jalan rusak di Jl. Merdeka")
         assert code == 202 and body["duplicate"] is False
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
-        detail = yield service.store.show_complaint(body["complaint_id"])
+        detail = yield service.journal.show_complaint(body["complaint_id"])
         assert detail["state"] == "forwarded"
         assert (detail["routing"], detail["region"]) == ("routed", "33.75")
         tracking = detail["tracking_id"]
@@ -61,9 +61,9 @@ def test_repeated_message_gets_the_same_tracking_number_and_no_second_case(tmp_p
         code, again = yield post(channel, "+6281200000002", "Kab. Banyumas Lampu jalan mati", "mo-77")
         assert code == 202 and again["duplicate"] is True
         assert again["complaint_id"] == first["complaint_id"]
-        detail = yield service.store.show_complaint(first["complaint_id"])
+        detail = yield service.journal.show_complaint(first["complaint_id"])
         assert again["tracking_id"] == detail["tracking_id"] is not None
-        counts = yield service.store.count_by_state()
+        counts = yield service.journal.count_by_state()
         assert counts == {"forwarded": 1} and len(channel.replies) == 1
     finally:
         yield service.stop()
@@ -79,10 +79,10 @@ def test_messages_without_or_with_ambiguous_keyword_still_become_cases(tmp_path)
         _, empty = yield post(channel, "+6281200000005", "")
         yield channel.deliveries.wait_for(3).addTimeout(20, reactor)
         for body, routing in ((unrouted, "unrouted"), (ambiguous, "ambiguous"), (empty, "unrouted")):
-            detail = yield service.store.show_complaint(body["complaint_id"])
+            detail = yield service.journal.show_complaint(body["complaint_id"])
             assert (detail["state"], detail["routing"], detail["region"]) == ("forwarded", routing, None)
             assert detail["tracking_id"] and f"#{detail['tracking_id']}" in detail["replies"][0]["text"]
-        amb = yield service.store.show_complaint(ambiguous["complaint_id"])
+        amb = yield service.journal.show_complaint(ambiguous["complaint_id"])
         assert {c["code"] for c in amb["candidates"]} == {"33.26", "33.75"}
     finally:
         yield service.stop()
@@ -99,7 +99,7 @@ def test_bad_requests_are_refused_clearly_and_store_nothing(tmp_path):
             response = yield treq.post(url, data=data)
             body = yield response.json()
             assert response.code == 400 and body["error"].startswith("bad message")
-        assert (yield service.store.count_by_state()) == {}
+        assert (yield service.journal.count_by_state()) == {}
     finally:
         yield service.stop()
 
@@ -116,7 +116,7 @@ def test_unfinished_work_resumes_at_start(tmp_path):
     yield restarted.start()
     try:
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
-        detail = yield restarted.store.show_complaint(body["complaint_id"])
+        detail = yield restarted.journal.show_complaint(body["complaint_id"])
         assert detail["state"] == "forwarded" and detail["region"] == "33"
     finally:
         yield restarted.stop()
@@ -135,7 +135,7 @@ def test_broken_region_mapping_on_reload_keeps_the_old_one(tmp_path):
         assert service.reload() is False
         _, body = yield post(channel, "+6281200000007", "KabBanyumas Jalan rusak")
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
-        detail = yield service.store.show_complaint(body["complaint_id"])
+        detail = yield service.journal.show_complaint(body["complaint_id"])
         assert detail["region"] == "33.02"
     finally:
         yield service.stop()

@@ -17,9 +17,9 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
 from gateway.model import (AcceptResult, DeliveryReport, HeldPart, Message, PartOutcome, Reply,
-                           StoreUnavailable)
+                           DatabaseUnavailable)
 
-__all__ = ["Channel", "Intake", "StoreUnavailable", "ReplyRejected", "ReplyUncertain", "ReplyPaused",
+__all__ = ["Channel", "Intake", "DatabaseUnavailable", "ReplyRejected", "ReplyUncertain", "ReplyPaused",
            "ChannelNotReady", "Settlement"]
 
 
@@ -27,7 +27,7 @@ class Intake(Protocol):
     """What the pipeline offers a channel."""
 
     def accept(self, message: Message) -> Deferred[AcceptResult]:
-        """Fires after the message is committed (errback `StoreUnavailable` if it could not be)."""
+        """Fires after the message is committed (errback `DatabaseUnavailable` if it could not be)."""
 
     def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
         """Record what became of a reply this channel sent; False if no reply has that id yet."""

@@ -17,7 +17,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
 from gateway.backoff import backoff_delay
-from gateway.channels.base import StoreUnavailable
+from gateway.channels.base import DatabaseUnavailable
 from gateway.logging import get_logger
 from gateway.model import DeliveryReport
 
@@ -114,8 +114,8 @@ class PollLoop:
         self.failures += 1
         delay = backoff_delay(self.failures, *self._retry,
                               **({"rng": self._rng} if self._rng else {}))
-        if failure.check(StoreUnavailable):
-            log.warning("store unavailable; cursor not advanced, fetching again later",
+        if failure.check(DatabaseUnavailable):
+            log.warning("database unavailable; cursor not advanced, fetching again later",
                         channel=self.name, retry_in_s=round(delay, 2))
         else:
             log.error("poll failed; retrying", channel=self.name, failures=self.failures,
@@ -187,7 +187,7 @@ class DeliveryNotices:
 
     def posted(self, channel_message_id: str, status: str) -> None:
         # Later, not now: the outbox records the reply as sent when send() fires, and the
-        # report must reach the store after that record to find its reply.
+        # report must reach the database after that record to find its reply.
         self._clock.callLater(0, self._report, DeliveryReport(self._channel, channel_message_id,
                                                               status, True))
 

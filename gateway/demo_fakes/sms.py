@@ -46,12 +46,12 @@ class SmsDemo:
         for sample in self._samples:
             self.sim.enqueue_mo(sample["from"].lstrip("+"), sample["text"], recipient="1708")
         yield self.sim.wait_until_acknowledged(len(self._samples)).addTimeout(30, self._reactor)
-        complaints = [c for c in (yield service.store.list_complaints()) if c["channel"] == "sms"]
+        complaints = [c for c in (yield service.journal.list_complaints()) if c["channel"] == "sms"]
         # One delivery receipt per complaint's reply; a repeated SMS gets no second reply.
         yield self.sim.wait_until_receipts_acknowledged(len(complaints)).addTimeout(30, self._reactor)
         rows = []
         for complaint in reversed(complaints):
-            rows.append((yield service.store.show_complaint(complaint["id"])))
+            rows.append((yield service.journal.show_complaint(complaint["id"])))
         return rows
 
     def epilogue(self) -> list[str]:

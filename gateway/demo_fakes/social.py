@@ -7,7 +7,7 @@ at them, citizens' sample messages, and the rows to print once the replies are b
     yield service.start()
     social.post_samples()                              # a mention on X, messages to the bot
     yield social.wait_for_replies(service.channels, timeout_s=30)
-    rows = yield social.rows(service.store)            # same shape as the demo's SMS rows
+    rows = yield social.rows(service.journal)            # same shape as the demo's SMS rows
     yield social.stop()                                # after service.stop()
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ class SocialDemo:
         """Post the samples; once every reply is delivered, their complaints as rows."""
         self.post_samples()
         yield self.wait_for_replies(service.channels, 30)
-        return (yield self.rows(service.store))
+        return (yield self.rows(service.journal))
 
     def epilogue(self) -> list[str]:
         return [f"The bot's answer to /bantuan:\n  {answer['text']}" for answer in self.bot_answers()]
@@ -81,12 +81,12 @@ class SocialDemo:
         return d
 
     @inlineCallbacks
-    def rows(self, store):
+    def rows(self, journal):
         """The X and Telegram complaints as the demo prints them (show_complaint + text)."""
         rows = []
-        for summary in reversed((yield store.list_complaints(None, 1000))):
+        for summary in reversed((yield journal.list_complaints(None, 1000))):
             if summary["channel"] in ("x", "telegram"):
-                detail = yield store.show_complaint(summary["id"])
+                detail = yield journal.show_complaint(summary["id"])
                 rows.append(detail | {"duplicate": False})
         return rows
 

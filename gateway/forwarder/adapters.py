@@ -6,7 +6,7 @@ from gateway.forwarder.settings import TOKEN_SECRET, ForwarderSettings
 
 
 def build_case_store(settings: ForwarderSettings, secrets, database, reactor) -> CaseStore:
-    """The configured adapter: the embedded store (in our database), the JSON API or the
+    """The configured adapter: the embedded case store (in our database), the JSON API or the
     legacy XML one; `secrets.get` gives the case-store token the remote ones need."""
     if settings.adapter == "local":
         from gateway.forwarder.local import LocalCaseStore

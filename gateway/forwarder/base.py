@@ -1,6 +1,6 @@
 """The interface every case-store adapter implements, and the failures it reports.
 
-An adapter turns a complaint into a case in some case store and returns the store's
+An adapter turns a complaint into a case in some case store and returns the case store's
 receipt (its tracking number). It must be idempotent on `complaint.id`: the forwarding
 worker retries after timeouts, and a retry must never create a second case.
 """

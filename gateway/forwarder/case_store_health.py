@@ -1,16 +1,16 @@
 """Whether the case store looks down, and when to try it again: the forwarder's breaker.
 
-Why: when the store is down, retrying every waiting complaint on its own timer would
+Why: when the case store is down, retrying every waiting complaint on its own timer would
 hammer it with the whole backlog at once when it returns, in random order. Instead,
-after a run of temporary failures with no answer between them (or as soon as the store
-says Retry-After), forwarding pauses; one complaint — the oldest — probes the store
+after a run of temporary failures with no answer between them (or as soon as the case store
+says Retry-After), forwarding pauses; one complaint — the oldest — probes the case store
 after a growing wait, and the first real answer reopens forwarding, oldest first.
 
     up ──N failures in a row, or Retry-After──▶ down ──probe time──▶ probing
      ▲                                           ▲                     │
      └───────────── any answer (case or refusal) ┴──── failure ────────┘
 
-A Retry-After is a pause the store asked for, not a failure: `quiet_until` is the latest
+A Retry-After is a pause the case store asked for, not a failure: `quiet_until` is the latest
 moment any answer named (answer time + Retry-After), nothing may be submitted before it,
 and it neither counts toward an outage nor lengthens later probes. An answer that comes
 back during the pause (to a request sent before it) does not end it.
@@ -28,7 +28,7 @@ from gateway.backoff import backoff_delay
 class CaseStoreState(str, enum.Enum):
     UP = "up"            # submit freely, up to the concurrency limit
     DOWN = "down"        # submit nothing; a probe is scheduled
-    PROBING = "probing"  # one submission at a time until the store answers
+    PROBING = "probing"  # one submission at a time until the case store answers
 
 
 class CaseStoreHealth:
@@ -42,7 +42,7 @@ class CaseStoreHealth:
         self.quiet_until = float("-inf")  # reactor seconds
 
     def answered(self, now: float) -> bool:
-        """The store answered (a case or a refusal); True if that ends an outage."""
+        """The case store answered (a case or a refusal); True if that ends an outage."""
         self.failures_in_row = 0
         if self.state is CaseStoreState.UP or self.quiet(now):
             return False
@@ -50,7 +50,7 @@ class CaseStoreHealth:
         return True
 
     def failed(self) -> bool:
-        """A temporary failure; True if it takes the store down (a probe must be scheduled)."""
+        """A temporary failure; True if it takes the case store down (a probe must be scheduled)."""
         self.failures_in_row += 1
         if self.state is CaseStoreState.PROBING or (
                 self.state is CaseStoreState.UP and self.failures_in_row >= self._trip):
@@ -59,14 +59,14 @@ class CaseStoreHealth:
         return False
 
     def pause(self, until: float) -> bool:
-        """The store said Retry-After: nothing before `until`. True if that takes the store
-        down now (a probe must be scheduled; it was already when the store was down)."""
+        """The case store said Retry-After: nothing before `until`. True if that takes the case store
+        down now (a probe must be scheduled; it was already when the case store was down)."""
         self.quiet_until = max(self.quiet_until, until)
         was, self.state = self.state, CaseStoreState.DOWN
         return was is not CaseStoreState.DOWN
 
     def quiet(self, now: float) -> bool:
-        """Whether the store asked for a pause that is still running at `now`."""
+        """Whether the case store asked for a pause that is still running at `now`."""
         return now < self.quiet_until
 
     def probe(self) -> None:

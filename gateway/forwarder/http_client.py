@@ -1,15 +1,15 @@
 """The HTTP side every remote case store shares: kept-alive connections, and what an
 answer means — a case, "try again" (5xx, 408, 429, timeouts, connection errors, with the
-store's Retry-After), or a refusal for good (any other 4xx).
+case store's Retry-After), or a refusal for good (any other 4xx).
 
 One module so that the JSON and the legacy XML adapters cannot drift apart on the
 retry rules. It drives twisted.web's Agent (what treq is built on) directly: treq's
 per-request URL parsing, cookie jar, redirect and decoding wrappers cost 0.3 ms of CPU
-per complaint (measured with benchmarks/forward_speed.py: 1.01 → 0.71 ms), and a case
-store needs none of them (a POST is never redirected, no cookies, no gzip).
+per complaint (measured with benchmarks/forward_speed.py: 1.01 → 0.71 ms), and a
+case store needs none of them (a POST is never redirected, no cookies, no gzip).
 
-Failure reasons are logged and shown by `complaints list`, and a store may echo the
-payload in an error answer: so a reason is the status and the store's own short error
+Failure reasons are logged and shown by `complaints list`, and a case store may echo the
+payload in an error answer: so a reason is the status and the case store's own short error
 code (JSON `error`, legacy `<pesan>`), with the reporter's address, anything like a phone
 number and every word of the complaint's text blanked — never the body itself.
 """
@@ -33,11 +33,11 @@ from gateway.model import Complaint
 
 #: statuses that mean "not now" rather than "never"
 RETRYABLE = frozenset({408, 429})
-#: the most of a store's own error code or message kept for a failure reason
+#: the most of a case store's own error code or message kept for a failure reason
 ERROR_CODE_CHARS = 80
 #: the most of an answer read at all: a case store's answers are small
 MAX_BODY_BYTES = 256 * 1024
-#: a Retry-After beyond this is taken as this (a misconfigured store must not stall us for days)
+#: a Retry-After beyond this is taken as this (a misconfigured case store must not stall us for days)
 MAX_RETRY_AFTER_S = 3600.0
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d \-]{7,16}\d")
@@ -64,7 +64,7 @@ class CaseStoreClient:
 
     @inlineCallbacks
     def post(self, url: bytes, body: bytes, headers: dict[bytes, bytes]):
-        """The store's answer, or TemporaryFailure when none came (refused, reset, DNS...)."""
+        """The case store's answer, or TemporaryFailure when none came (refused, reset, DNS...)."""
         request_headers = Headers({b"user-agent": [self._user_agent]})
         for name, value in headers.items():
             request_headers.setRawHeaders(name, [value])
@@ -160,14 +160,14 @@ def retry_after_seconds(headers: Headers, now: float) -> float | None:
 
 def failure_reason(answer: Answer, complaint: Complaint, what: str = "") -> str:
     """`case store answered 400 (error: body too long)`: the status, `what` was wrong with
-    it, and the store's own error code made safe (see the module docstring)."""
+    it, and the case store's own error code made safe (see the module docstring)."""
     code = _error_code(answer.body)
     safe = _redacted(code, complaint) if code else ""
     return f"case store answered {answer.code}{what}" + (f" ({safe})" if safe else "")
 
 
 def _error_code(body: bytes) -> str | None:
-    """The store's own word for what went wrong: JSON `error` (or `code`), or the legacy
+    """The case store's own word for what went wrong: JSON `error` (or `code`), or the legacy
     API's `<pesan>`/`<status>`; None for any other body (an HTML error page, plain text)."""
     body = body.strip()
     if body.startswith(b"{"):
@@ -193,7 +193,7 @@ def _error_code(body: bytes) -> str | None:
 
 
 def _redacted(text: str, complaint: Complaint) -> str:
-    # The error code is the store's, but a store may still quote the complaint in it.
+    # The error code is the case store's, but a case store may still quote the complaint in it.
     text = " ".join(text.split())
     address = complaint.message.sender
     if address:

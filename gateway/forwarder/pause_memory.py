@@ -1,11 +1,11 @@
-"""The case store's Retry-After pause, kept in the store so that a restart obeys it too.
+"""The case store's Retry-After pause, kept in the case store so that a restart obeys it too.
 
-Why: a store that said "not before 14:02:05" means it whatever happens to us; a gateway
+Why: a case store that said "not before 14:02:05" means it whatever happens to us; a gateway
 restarted at 14:02:01 (deploy, crash, watchdog) must not send its whole backlog at once.
 The worker reports each pause it extends (`remember`); at start, `load_pause` gives it
 back as the worker's `paused_until`.
 
-`hints` is the store's small key-value API for server hints (`gateway.store.Store`):
+`hints` is the journal's small key-value API for server hints (`gateway.journal.Journal`):
 `save_hint(key, dict)` and `load_hints()` (every kept hint by key), both Deferreds.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from gateway.logging import get_logger
 
 log = get_logger(__name__)
 
-#: the hint's key in the store
+#: the hint's key in the case store
 HINT_KEY = "forwarder.case_store_pause"
 
 

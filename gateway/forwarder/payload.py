@@ -1,4 +1,4 @@
-"""The case as the central store sees it: one JSON-ready dict per complaint.
+"""The case as the central case store sees it: one JSON-ready dict per complaint.
 
 Shared by every adapter so that all of them send the same facts. The reporter's address
 goes only here, in `reporter`; reports are anonymous toward the public by default.

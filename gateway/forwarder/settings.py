@@ -23,7 +23,7 @@ _HTTP_URL = re.compile(r"https?://[^/\s]+")
 @dataclass(frozen=True)
 class LocalCaseStoreSettings:
     first_tracking_number: int = 1_000_001
-    latency_ms: int = 0                 # pretend to be a remote store (demos, drills)
+    latency_ms: int = 0                 # pretend to be a remote case store (demos, drills)
 
     def problems(self) -> list[str]:
         found = [] if self.latency_ms >= 0 else [f"latency_ms: must not be negative, got {self.latency_ms}"]
@@ -62,7 +62,7 @@ class ForwarderSettings:
     timeout_s: float = 30.0
     retry_initial_s: float = 1.0
     retry_max_s: float = 300.0
-    #: temporary failures in a row (no answer between) after which the store counts as down
+    #: temporary failures in a row (no answer between) after which the case store counts as down
     outage_after_failures: int = 5
     #: seconds between looks for `parsed` complaints the worker does not hold (admin retries)
     rescan_interval_s: float = 5.0

@@ -239,7 +239,7 @@ class ForwardingWorker:
             for waiter in waiters:
                 waiter.callback(None)
 
-    # -- the store's health --------------------------------------------------------------
+    # -- the case store's health --------------------------------------------------------------
     def _case_store_answered(self) -> None:
         if self.health.answered(self._reactor.seconds()):
             if self._probe_timer is not None and self._probe_timer.active():
@@ -249,7 +249,7 @@ class ForwardingWorker:
             self._pump()
 
     def _pause(self, until: float) -> None:
-        """Submit nothing before `until`, as the store asked; remember that across restarts."""
+        """Submit nothing before `until`, as the case store asked; remember that across restarts."""
         extended = until > self.health.quiet_until
         if self.health.pause(until):
             self._schedule_probe(until)
@@ -259,7 +259,7 @@ class ForwardingWorker:
             self._remember_pause(until)
 
     def _resumes_at(self) -> float:
-        """When the next submission may go out while the store is down or paused."""
+        """When the next submission may go out while the case store is down or paused."""
         probe_at = self._probe_timer.getTime() if self._probe_timer is not None else 0.0
         return max(probe_at, self.health.quiet_until, self._reactor.seconds())
 

@@ -5,7 +5,7 @@ accepts submit_sm (a message id, then a delivery receipt after a delay), and del
 MOs as deliver_sm. Like a real SMSC it keeps every deliver_sm until it is answered
 with ESME_ROK and delivers again after an error, a timeout or a lost connection; it
 records what was acknowledged so a test can check that every MO the SMSC considers
-delivered is in the gateway's store (the commit-then-ack contract, docs/architecture.md "Durability").
+delivered is in the gateway's database (the commit-then-ack contract, docs/architecture.md "Durability").
 
 Misbehaviour is opt-in, per constructor option: drop the connection after N PDUs,
 throttle submits, delay responses, send receipts before submit_sm_resp, report

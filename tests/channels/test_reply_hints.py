@@ -8,7 +8,7 @@ from twisted.internet import reactor
 from gateway.demo_fakes.fake_telegram import FakeTelegram
 from gateway.demo_fakes.fake_x import FakeX
 from gateway.service import GatewayService
-from gateway.store.tables import hints, messages, replies
+from gateway.journal.tables import hints, messages, replies
 from tests.channels.helpers import epoch_clock, run_until_waiting, step
 from tests.channels.test_telegram_channel import telegram_channel
 from tests.channels.test_x_channel import burst, x_channel
@@ -19,7 +19,7 @@ PAUSED = "server asked us to wait; channel sends paused"
 
 
 def table(service, which):
-    return service.store.database.transact(lambda conn: [dict(r._mapping) for r in conn.execute(select(which))])
+    return service.journal.database.transact(lambda conn: [dict(r._mapping) for r in conn.execute(select(which))])
 
 
 @pytest_twisted.inlineCallbacks
@@ -44,7 +44,7 @@ def test_an_x_429_on_posts_holds_every_reply_until_the_reset_even_across_a_resta
                 yield run_until_waiting(channel.loop, clock)     # the three mentions are taken
                 yield logs.wait_for(PAUSED, channel="x").addTimeout(10, reactor)
                 assert len(fake.post_attempts) == 1               # the one answered 429
-                yield service.store.drain()
+                yield service.journal.drain()
                 stored = {h["key"]: h["value"] for h in (yield table(service, hints))}
                 assert stored["pause:x"]["until"] == reset + 1
                 assert stored["x:posts-budget"]["blocked_until"] == reset + 1

@@ -27,7 +27,7 @@ def test_the_channels_run_together_and_every_citizen_gets_a_number(tmp_path):
         assert response.code == 202
         yield social.wait_for_replies(service.channels, timeout_s=20)
         yield local.deliveries.wait_for(1).addTimeout(20, reactor)
-        rows = yield social.rows(service.store)
+        rows = yield social.rows(service.journal)
         # the two pollers race; which complaint is stored first does not matter
         assert sorted((r["channel"], r["region"]) for r in rows) == [("telegram", "33.02"), ("x", "33.75")]
         for row in rows:
@@ -36,7 +36,7 @@ def test_the_channels_run_together_and_every_citizen_gets_a_number(tmp_path):
         (x_row,) = [r for r in rows if r["channel"] == "x"]
         assert f"#{x_row['tracking_id']}" in social.x.replies[0]["text"]
         assert [a["text"] for a in social.bot_answers()] == [HELP_TEXT]
-        assert (yield service.store.count_by_state()) == {"forwarded": 3}
+        assert (yield service.journal.count_by_state()) == {"forwarded": 3}
     finally:
         yield service.stop()
         yield social.stop()

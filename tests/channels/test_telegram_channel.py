@@ -5,7 +5,7 @@ import treq
 from twisted.internet import defer, reactor
 from twisted.web import server
 
-from gateway.channels.base import StoreUnavailable
+from gateway.channels.base import DatabaseUnavailable
 from gateway.channels.telegram.channel import TelegramChannel, build_application
 from gateway.channels.telegram.settings import TelegramSettings
 from gateway.channels.telegram.updates import HELP_TEXT, UNSUPPORTED_TEXT
@@ -42,13 +42,13 @@ def test_a_message_becomes_a_case_and_the_bot_answers_with_number_and_region(tmp
         yield step(channel.loop, clock)  # starts the bot (getMe, deleteWebhook), then takes the update
         assert fake.calls[:2] == ["getMe", "deleteWebhook"] and channel.ready
         assert fake.offsets == [None]  # the first poll confirms nothing
-        assert (yield service.store.load_cursor("telegram")) == str(said["update_id"] + 1)
+        assert (yield service.journal.load_cursor("telegram")) == str(said["update_id"] + 1)
         yield step(channel.loop, clock)
         assert fake.offsets == [None, said["update_id"] + 1] and fake.pending == []
         (sent,) = yield fake.wait_for_sent(1).addTimeout(20, reactor)
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
-        (row,) = yield service.store.list_complaints()
-        detail = yield service.store.show_complaint(row["id"])
+        (row,) = yield service.journal.list_complaints()
+        detail = yield service.journal.show_complaint(row["id"])
         assert detail["channel"] == "telegram" and detail["region"] == "33.75"
         assert sent["chat_id"] == 4201 and sent["reply_to_message_id"] == said["message"]["message_id"]
         assert f"#{detail['tracking_id']}" in sent["text"] and "Kota Pekalongan" in sent["text"]
@@ -73,12 +73,12 @@ def test_commands_and_non_text_get_the_bots_own_answers_and_a_caption_is_a_compl
         yield step(channel.loop, clock)
         yield fake.wait_for_sent(5).addTimeout(20, reactor)
         answers = {s["chat_id"]: s["text"] for s in fake.sent}
-        (row,) = yield service.store.list_complaints()
-        detail = yield service.store.show_complaint(row["id"])
+        (row,) = yield service.journal.list_complaints()
+        detail = yield service.journal.show_complaint(row["id"])
         assert detail["flags"] == ["with_photo"] and detail["region"] == "33.02"
         assert answers.pop(15).startswith("LAPOR!") and detail["tracking_id"] is not None
         assert answers == {11: HELP_TEXT, 12: HELP_TEXT, 13: UNSUPPORTED_TEXT, 14: UNSUPPORTED_TEXT}
-        assert (yield service.store.count_by_state()) == {"forwarded": 1}  # answers are not stored
+        assert (yield service.journal.count_by_state()) == {"forwarded": 1}  # answers are not stored
     finally:
         yield service.stop()
         yield fake.stop()
@@ -90,20 +90,20 @@ def test_the_offset_does_not_advance_while_the_store_fails(tmp_path, monkeypatch
     first = fake.say(21, "Jateng Bus ngetem sembarangan")
     service, channel = yield started(tmp_path, fake, clock)
     try:
-        real_accept = service.store.accept
-        monkeypatch.setattr(service.store, "accept", lambda m: defer.fail(StoreUnavailable("disk full")))
+        real_accept = service.journal.accept
+        monkeypatch.setattr(service.journal, "accept", lambda m: defer.fail(DatabaseUnavailable("disk full")))
         wait = yield step(channel.loop, clock)
         assert channel.loop.failures == 1 and wait >= 0.5
         wait = yield step(channel.loop, clock)
         assert channel.loop.failures == 2 and wait >= 1
         assert fake.offsets == [None, None] and len(fake.pending) == 1  # nothing confirmed
-        assert (yield service.store.load_cursor("telegram")) is None
-        monkeypatch.setattr(service.store, "accept", real_accept)
+        assert (yield service.journal.load_cursor("telegram")) is None
+        monkeypatch.setattr(service.journal, "accept", real_accept)
         yield step(channel.loop, clock)
         yield step(channel.loop, clock)
         assert fake.offsets[-1] == first["update_id"] + 1 and fake.pending == []
         yield fake.wait_for_sent(1).addTimeout(20, reactor)
-        assert (yield service.store.count_by_state()) == {"forwarded": 1}
+        assert (yield service.journal.count_by_state()) == {"forwarded": 1}
     finally:
         yield service.stop()
         yield fake.stop()
@@ -129,7 +129,7 @@ def test_restart_before_the_batch_was_confirmed_gives_it_again_without_a_second_
         yield step(channel.loop, clock)
         assert fake.offsets[-1] == late["update_id"] + 1 and fake.pending == []
         yield fake.wait_for_sent(4).addTimeout(20, reactor)
-        assert (yield service.store.count_by_state()) == {"forwarded": 4}
+        assert (yield service.journal.count_by_state()) == {"forwarded": 4}
         assert sorted(s["chat_id"] for s in fake.sent) == [31, 32, 33, 34]
     finally:
         yield service.stop()
@@ -155,8 +155,8 @@ def test_a_failed_start_is_retried_and_refused_replies_are_not(tmp_path):
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         yield service.outbox.stop()  # waits for the refused reply to be recorded
         states = set()
-        for row in (yield service.store.list_complaints()):
-            detail = yield service.store.show_complaint(row["id"])
+        for row in (yield service.journal.list_complaints()):
+            detail = yield service.journal.show_complaint(row["id"])
             states.add(detail["replies"][0]["state"])
         assert states == {"failed", "delivered"}
     finally:
@@ -186,11 +186,11 @@ def test_webhook_checks_the_secret_and_answers_200_only_after_the_commit(tmp_pat
         response = yield treq.post(url, data=b"{}")
         assert response.code == 403
         fake.webhook["secret_token"] = SECRET
-        real_accept = service.store.accept
-        monkeypatch.setattr(service.store, "accept", lambda m: defer.fail(StoreUnavailable("disk full")))
+        real_accept = service.journal.accept
+        monkeypatch.setattr(service.journal, "accept", lambda m: defer.fail(DatabaseUnavailable("disk full")))
         assert (yield fake.push_webhook()) == [503] and len(fake.pending) == 1
-        assert (yield service.store.count_by_state()) == {}
-        monkeypatch.setattr(service.store, "accept", real_accept)
+        assert (yield service.journal.count_by_state()) == {}
+        monkeypatch.setattr(service.journal, "accept", real_accept)
         assert (yield fake.push_webhook()) == [200] and fake.pending == []
         (sent,) = yield fake.wait_for_sent(1).addTimeout(20, reactor)
         assert sent["chat_id"] == 51 and "#" in sent["text"] and "Kota Pekalongan" in sent["text"]

@@ -3,7 +3,7 @@ pipeline and store, the poller's timers on a task.Clock."""
 import pytest_twisted
 from twisted.internet import reactor
 
-from gateway.channels.base import StoreUnavailable
+from gateway.channels.base import DatabaseUnavailable
 from gateway.channels.x.channel import XChannel
 from gateway.channels.x.settings import XSettings
 from gateway.channels.x.api import XApi, make_client
@@ -45,14 +45,14 @@ def test_a_burst_across_pages_is_taken_whole_and_each_mention_gets_a_reply(tmp_p
         assert wait == 60
         pages = fake.mention_requests()
         assert len(pages) == 3 and [p.get("pagination_token") is None for p in pages] == [True, False, False]
-        assert (yield service.store.load_cursor("x")) == ids[-1]  # the first page's newest_id
+        assert (yield service.journal.load_cursor("x")) == ids[-1]  # the first page's newest_id
         yield fake.wait_for_replies(12).addTimeout(20, reactor)
         yield channel.deliveries.wait_for(12).addTimeout(20, reactor)
-        assert (yield service.store.count_by_state()) == {"forwarded": 12}
+        assert (yield service.journal.count_by_state()) == {"forwarded": 12}
         assert sorted(r["in_reply_to_tweet_id"] for r in fake.replies) == sorted(ids)
         posted = {r["id"]: r for r in fake.replies}
-        for row in (yield service.store.list_complaints(None, 100)):
-            detail = yield service.store.show_complaint(row["id"])
+        for row in (yield service.journal.list_complaints(None, 100)):
+            detail = yield service.journal.show_complaint(row["id"])
             (reply,) = detail["replies"]
             assert reply["state"] == "delivered" and reply["delivery_status"] == "POSTED"
             text = posted[reply["channel_message_id"]]["text"]
@@ -63,7 +63,7 @@ def test_a_burst_across_pages_is_taken_whole_and_each_mention_gets_a_reply(tmp_p
         yield step(channel.loop, clock)
         last = fake.mention_requests()[-1]
         assert last["since_id"] == ids[-1]
-        assert (yield service.store.load_cursor("x")) == newer[-1]
+        assert (yield service.journal.load_cursor("x")) == newer[-1]
     finally:
         yield service.stop()
         yield fake.stop()
@@ -75,11 +75,11 @@ def test_restart_in_the_middle_of_paging_leaves_no_gap_and_no_duplicate(tmp_path
     older = burst(fake, 3)
     service, channel = yield started(tmp_path, fake, clock)
     yield run_until_waiting(channel.loop, clock)
-    assert (yield service.store.load_cursor("x")) == older[-1]
+    assert (yield service.journal.load_cursor("x")) == older[-1]
     ids = burst(fake, 13, first=10)  # three pages newer than since_id
     assert (yield step(channel.loop, clock)) == 0  # first page committed, two to go
-    assert sum((yield service.store.count_by_state()).values()) == 3 + 5
-    assert (yield service.store.load_cursor("x")) == older[-1], "since_id moved before the walk ended"
+    assert sum((yield service.journal.count_by_state()).values()) == 3 + 5
+    assert (yield service.journal.load_cursor("x")) == older[-1], "since_id moved before the walk ended"
     yield service.stop()
 
     clock = epoch_clock()
@@ -88,9 +88,9 @@ def test_restart_in_the_middle_of_paging_leaves_no_gap_and_no_duplicate(tmp_path
         yield run_until_waiting(channel.loop, clock)
         walk = fake.mention_requests()[-3:]
         assert all(p["since_id"] == older[-1] for p in walk)  # paged again from the top
-        assert (yield service.store.load_cursor("x")) == ids[-1]
+        assert (yield service.journal.load_cursor("x")) == ids[-1]
         yield fake.wait_for_replies(16).addTimeout(20, reactor)
-        counts = yield service.store.count_by_state()
+        counts = yield service.journal.count_by_state()
         assert sum(counts.values()) == 16 and service.pipeline.duplicates == 5
         assert sorted(r["in_reply_to_tweet_id"] for r in fake.replies) == sorted(older + ids)
     finally:
@@ -136,7 +136,7 @@ def test_the_request_budget_spaces_pages_within_fifteen_minutes(tmp_path):
         assert len(fake.mention_requests()) == 2 and wait == started_at + 900 - clock.seconds()
         assert (yield run_until_waiting(channel.loop, clock)) == 60
         assert len(fake.mention_requests()) == 3
-        assert (yield service.store.load_cursor("x")) is not None
+        assert (yield service.journal.load_cursor("x")) is not None
     finally:
         yield service.stop()
         yield fake.stop()
@@ -148,16 +148,16 @@ def test_since_id_does_not_advance_while_the_store_fails(tmp_path, monkeypatch):
     ids = burst(fake, 3)
     service, channel = yield started(tmp_path, fake, clock)
     try:
-        real_accept = service.store.accept
+        real_accept = service.journal.accept
         from twisted.internet import defer
-        monkeypatch.setattr(service.store, "accept", lambda m: defer.fail(StoreUnavailable("disk full")))
+        monkeypatch.setattr(service.journal, "accept", lambda m: defer.fail(DatabaseUnavailable("disk full")))
         wait = yield step(channel.loop, clock)
         assert channel.loop.failures == 1 and wait > 0
-        assert (yield service.store.load_cursor("x")) is None
-        monkeypatch.setattr(service.store, "accept", real_accept)
+        assert (yield service.journal.load_cursor("x")) is None
+        monkeypatch.setattr(service.journal, "accept", real_accept)
         assert (yield step(channel.loop, clock)) == 60
         assert fake.mention_requests()[-1].get("since_id") is None  # the same page again
-        assert (yield service.store.load_cursor("x")) == ids[-1]
+        assert (yield service.journal.load_cursor("x")) == ids[-1]
         yield fake.wait_for_replies(3).addTimeout(20, reactor)
     finally:
         yield service.stop()
@@ -175,7 +175,7 @@ def test_own_posts_and_reposts_are_not_complaints_and_the_account_id_can_be_aske
         yield run_until_waiting(channel.loop, clock)
         yield fake.wait_for_replies(1).addTimeout(20, reactor)
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
-        assert (yield service.store.count_by_state()) == {"forwarded": 1}
+        assert (yield service.journal.count_by_state()) == {"forwarded": 1}
         assert fake.replies[0]["in_reply_to_tweet_id"] == first
         assert next_delay(clock) == 60
     finally:

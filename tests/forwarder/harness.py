@@ -14,7 +14,7 @@ from gateway.forwarder.worker import ForwardingWorker
 from gateway.model import Complaint, ComplaintState, Message, Region, RegionLevel, Routing, RoutingStatus
 from gateway.reply_text import ReplyWriter
 from gateway.reply_text import ReplyTemplates
-from gateway.store import open_store
+from gateway.journal import open_journal
 from tests.forwarder.fake_case_store import FakeCaseStore
 
 BANYUMAS = Region("33.02", "Kabupaten Banyumas", RegionLevel.KABUPATEN)
@@ -33,17 +33,17 @@ class Harness:
                         "retry_max_s": 0.1, "outage_after_failures": 5} | worker_options
         self.replies = []
         self.fake = FakeCaseStore(reactor)
-        self.store = self.worker = None
+        self.journal = self.worker = None
 
     @property
     def db_url(self) -> str:
         return f"sqlite:///{self.tmp_path / 'gateway.db'}"
 
     @inlineCallbacks
-    def start(self, store_url: str | None = None, adapter_options: dict | None = None):
+    def start(self, database_url: str | None = None, adapter_options: dict | None = None):
         self.fake.start()
-        self.store = yield open_store(store_url or self.db_url, reactor)
-        self.worker = ForwardingWorker(self.case_store(**(adapter_options or {})), self.store, reactor,
+        self.journal = yield open_journal(database_url or self.db_url, reactor)
+        self.worker = ForwardingWorker(self.case_store(**(adapter_options or {})), self.journal, reactor,
                                        ForwarderSettings(**self.options),
                                        reply_for=ReplyWriter(ReplyTemplates()).for_complaint,
                                        on_reply=self.replies.append)
@@ -66,9 +66,9 @@ class Harness:
         for n in range(first, first + count):
             message = Message(channel, phone(n), f"KabBanyumas Jalan rusak nomor {n}", f"k-{n}",
                               received_at=T0 + timedelta(seconds=n))
-            accepted = yield self.store.accept(message)
+            accepted = yield self.journal.accept(message)
             routing = Routing(RoutingStatus.ROUTED, f"Jalan rusak nomor {n}", BANYUMAS)
-            yield self.store.record_routing(accepted.complaint_id, routing)
+            yield self.journal.record_routing(accepted.complaint_id, routing)
             complaints.append(Complaint(accepted.complaint_id, message, ComplaintState.PARSED, routing))
         return complaints
 
@@ -79,7 +79,7 @@ class Harness:
     @inlineCallbacks
     def complaint_rows(self) -> dict:
         """complaint id -> (state, tracking id) as the gateway recorded it."""
-        rows = yield self.store.list_complaints(None, 100_000)
+        rows = yield self.journal.list_complaints(None, 100_000)
         return {r["id"]: (r["state"], r["tracking_id"]) for r in rows}
 
     @inlineCallbacks
@@ -87,6 +87,6 @@ class Harness:
         if self.worker is not None:
             yield self.worker.stop()
         yield self.fake.stop()
-        if self.store is not None:
-            yield self.store.drain()
-            self.store.close()
+        if self.journal is not None:
+            yield self.journal.drain()
+            self.journal.close()

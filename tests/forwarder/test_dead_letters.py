@@ -12,9 +12,9 @@ from tests.forwarder.harness import Harness, phone
 from tests.support import MAPPING, cli, write_config
 
 
-def admin(tmp_path, store_url, *args):
+def admin(tmp_path, database_url, *args):
     config = write_config(tmp_path / "gateway.toml", f"[gateway]\nstate_directory = '{tmp_path}'\n"
-                          f"[store]\nurl = '{store_url}'\n[parser]\nmapping = '{MAPPING}'\n")
+                          f"[database]\nurl = '{database_url}'\n[parser]\nmapping = '{MAPPING}'\n")
     return threads.deferToThread(cli, "complaints", *args, "--config", config)
 
 
@@ -23,16 +23,16 @@ def refuse_with_the_payload_echoed(payload):
 
 
 @pytest_twisted.inlineCallbacks
-def test_refused_complaints_are_dead_letters_then_retried_while_the_worker_runs(tmp_path, store_url):
+def test_refused_complaints_are_dead_letters_then_retried_while_the_worker_runs(tmp_path, database_url):
     log = io.StringIO()
     gwlog.configure("info", "json", log)
-    h = yield Harness(tmp_path, rescan_interval_s=0.1).start(store_url)
+    h = yield Harness(tmp_path, rescan_interval_s=0.1).start(database_url)
     try:
         h.fake.reject = refuse_with_the_payload_echoed
         first, second, third = yield h.commit(3)
         h.forward([first, second, third])
         yield h.worker.settled().addTimeout(10, reactor)
-        listed = yield admin(tmp_path, store_url, "list", "--state", "dead", "--json")
+        listed = yield admin(tmp_path, database_url, "list", "--state", "dead", "--json")
         dead = {row["id"]: row for row in map(json.loads, listed.stdout.splitlines())}
         assert dead.keys() == {first.id, second.id, third.id}
         assert "400" in dead[first.id]["last_error"] and "body too long" in dead[first.id]["last_error"]
@@ -40,7 +40,7 @@ def test_refused_complaints_are_dead_letters_then_retried_while_the_worker_runs(
         assert len(h.fake.requests) == 3, "a refusal is not retried by itself"
 
         h.fake.reject = None  # the store was fixed
-        retried = yield admin(tmp_path, store_url, "retry", first.id)
+        retried = yield admin(tmp_path, database_url, "retry", first.id)
         assert retried.returncode == 0 and retried.stdout.split() == [first.id]
         yield h.fake.when_cases(1).addTimeout(10, reactor)
         yield h.worker.settled().addTimeout(10, reactor)
@@ -48,7 +48,7 @@ def test_refused_complaints_are_dead_letters_then_retried_while_the_worker_runs(
         assert rows[first.id] == ("forwarded", h.fake.cases[first.id])
         assert rows[second.id][0] == rows[third.id][0] == "dead"
 
-        retried = yield admin(tmp_path, store_url, "retry", "--all-dead")
+        retried = yield admin(tmp_path, database_url, "retry", "--all-dead")
         assert retried.returncode == 0 and sorted(retried.stdout.split()) == sorted([second.id, third.id])
         yield h.fake.when_cases(3).addTimeout(10, reactor)
         yield h.worker.settled().addTimeout(10, reactor)
@@ -56,9 +56,9 @@ def test_refused_complaints_are_dead_letters_then_retried_while_the_worker_runs(
         assert {state for state, _ in rows.values()} == {"forwarded"}
         assert sorted(r.complaint_id for r in h.replies) == sorted([first.id, second.id, third.id])
 
-        again = yield admin(tmp_path, store_url, "retry", first.id)
+        again = yield admin(tmp_path, database_url, "retry", first.id)
         assert again.returncode == 1 and "is forwarded, not dead" in again.stderr
-        pending = yield admin(tmp_path, store_url, "list", "--state", "pending", "--json")
+        pending = yield admin(tmp_path, database_url, "list", "--state", "pending", "--json")
         assert pending.returncode == 0 and pending.stdout == ""
     finally:
         yield h.stop()
@@ -82,7 +82,7 @@ def test_retry_while_stopped_is_forwarded_at_the_next_start(tmp_path):
     again = Harness(tmp_path)
     yield again.start()
     try:
-        for waiting in (yield again.store.unfinished_complaints()):  # what `resume` does at start
+        for waiting in (yield again.journal.unfinished_complaints()):  # what `resume` does at start
             again.worker.enqueue(waiting)
         yield again.worker.settled().addTimeout(10, reactor)
         assert (yield again.complaint_rows()) == {complaint.id: ("forwarded", again.fake.cases[complaint.id])}

@@ -38,8 +38,8 @@ def test_error_bodies_echoing_the_complaint_reach_neither_log_nor_journal(tmp_pa
         complaints = yield h.commit(3)
         h.forward(complaints)
         yield h.worker.settled().addTimeout(10, reactor)
-        yield h.store.drain()
-        rows = yield h.store.list_complaints(None, 10)
+        yield h.journal.drain()
+        rows = yield h.journal.list_complaints(None, 10)
     finally:
         yield h.stop()
         gwlog.configure("info", "console")

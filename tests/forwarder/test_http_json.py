@@ -91,7 +91,7 @@ def test_store_not_listening_then_back_drains_the_backlog_in_order(tmp_path):
         yield h.fake.go_offline()  # connections refused, kept-alive ones dropped
         complaints = yield h.commit(30)
         h.forward(complaints)
-        yield h.store.drain()
+        yield h.journal.drain()
         while h.worker.submissions < 4 + 2:  # the first window and two probes fail
             yield _next_failure(h)
         assert h.worker.health.state.value in ("down", "probing")
@@ -107,14 +107,14 @@ def _next_failure(h):
     """A Deferred that fires at the worker's next recorded forwarding failure."""
     from twisted.internet.defer import Deferred
     d = Deferred()
-    record = h.store.record_forward_failure
+    record = h.journal.record_forward_failure
 
     def recorded(*args, **kwargs):
-        h.store.record_forward_failure = record
+        h.journal.record_forward_failure = record
         result = record(*args, **kwargs)
         reactor.callLater(0, d.callback, None)
         return result
-    h.store.record_forward_failure = recorded
+    h.journal.record_forward_failure = recorded
     return d
 
 

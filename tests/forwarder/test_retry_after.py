@@ -24,7 +24,7 @@ from gateway.forwarder.pause_memory import HINT_KEY, PauseMemory, load_pause
 from gateway.forwarder.settings import ForwarderSettings
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.model import Complaint, ComplaintState, Message, Receipt
-from gateway.store import open_store
+from gateway.journal import open_journal
 from tests.forwarder.fake_case_store import FakeCaseStore
 from tests.forwarder.test_worker_timing import ScriptedStore
 
@@ -270,7 +270,7 @@ def test_no_pause_kept_loads_as_none():
 
 @pytest_twisted.inlineCallbacks
 def test_the_pause_is_kept_in_the_real_store(tmp_path):
-    store = yield open_store(f"sqlite:///{tmp_path / 'gateway.db'}", reactor)
+    store = yield open_journal(f"sqlite:///{tmp_path / 'gateway.db'}", reactor)
     try:
         memory = PauseMemory(store)
         memory.remember(1_750_000_002.5)

@@ -47,7 +47,7 @@ def test_the_citizen_gets_the_central_stores_tracking_number(tmp_path, monkeypat
         tracking = fake.cases[accepted["complaint_id"]]
         (sent,) = channel.replies
         assert f"#{tracking}" in sent["text"] and "Kota Pekalongan" in sent["text"]
-        detail = yield service.store.show_complaint(accepted["complaint_id"])
+        detail = yield service.journal.show_complaint(accepted["complaint_id"])
         assert (detail["state"], detail["tracking_id"]) == ("forwarded", tracking)
     finally:
         yield service.stop()
@@ -77,7 +77,7 @@ def test_a_repeated_message_gets_the_same_number_again_but_not_an_immediate_rede
         assert f"#{tracking}" in channel.replies[1]["text"] and "sudah" in channel.replies[1]["text"]
 
         yield post(channel, "+6281200000032", "KabBanyumas Lampu mati", "mo-2")
-        yield service.store.drain()
+        yield service.journal.drain()
         assert len(channel.replies) == 2, "at most duplicate_max_replies per complaint"
         assert len(fake.cases) == 1
     finally:
@@ -96,7 +96,7 @@ def test_within_the_quiet_period_a_redelivery_gets_no_second_reply(tmp_path, mon
         yield channel.deliveries.wait_for(1).addTimeout(20, reactor)
         redelivered = yield post(channel, "+6281200000033", "Jateng Bus ngetem", "mo-3")
         assert redelivered["duplicate"] is True
-        yield service.store.drain()
+        yield service.journal.drain()
         assert len(channel.replies) == 1
     finally:
         yield service.stop()

@@ -26,10 +26,10 @@ def smpp_settings(sim: SmscSimulator, **bind) -> SmppSettings:
                         concat_timeout_s=60.0)
 
 
-def gateway(tmp_path, sim: SmscSimulator, password: str = "secret", store_url: str = "",
+def gateway(tmp_path, sim: SmscSimulator, password: str = "secret", database_url: str = "",
             smpp: SmppSettings | None = None, **bind) -> GatewayService:
     smpp = smpp or smpp_settings(sim, **bind)
-    base = settings_for(tmp_path, store_url)
+    base = settings_for(tmp_path, database_url)
     secrets = GivenSecrets({b.password_secret: password for b in smpp.binds})
     # Built as `run` builds it: through the channel registry.
     return GatewayService(with_channels(base, smpp=smpp), reactor, secrets=secrets)

@@ -15,8 +15,8 @@ def test_sms_becomes_a_complaint_and_the_reply_is_delivered(tmp_path):
         sim.enqueue_mo("6281234567890", "PekalonganKota Jalan rusak di Jl. Merdeka")
         yield sim.wait_until_acknowledged(1)
         yield sim.wait_until_receipts_acknowledged(1)
-        (complaint,) = yield service.store.list_complaints()
-        detail = yield service.store.show_complaint(complaint["id"])
+        (complaint,) = yield service.journal.list_complaints()
+        detail = yield service.journal.show_complaint(complaint["id"])
         assert (detail["region"], detail["state"]) == ("33.75", "forwarded")
         assert detail["sender"] == "+6281234567890"
         (reply,) = detail["replies"]
@@ -34,12 +34,12 @@ def texts_of(service):
     """Every committed message text, by sender (straight from the store)."""
     from sqlalchemy import select
 
-    from gateway.store.tables import messages
+    from gateway.journal.tables import messages
 
     def read(conn):
         return [(r.sender, r.text, tuple(r.flags), r.raw_hex)
                 for r in conn.execute(select(messages).order_by(messages.c.id))]
-    return service.store.database.transact(read)
+    return service.journal.database.transact(read)
 
 
 @pytest_twisted.inlineCallbacks
@@ -106,7 +106,7 @@ def test_long_messages_from_two_senders_with_one_reference_never_mix(tmp_path):
         assert {r.status for r in answers} == {0}
         stored = yield texts_of(service)
         assert sorted((s, t) for s, t, _, _ in stored) == [("+6281200000001", a), ("+6281200000002", b)]
-        assert (yield service.store.held_parts("sms")) == []
+        assert (yield service.journal.held_parts("sms")) == []
     finally:
         yield service.stop()
         yield sim.stop()
@@ -156,8 +156,8 @@ def test_receipt_before_submit_resp_is_parked_then_matched(tmp_path):
             sim.enqueue_mo("6281234500001", "KabBanyumas Jembatan ambrol")
             yield sim.wait_until_receipts_acknowledged(1)
             yield logs.wait_for("delivery receipt matched after waiting")
-            (complaint,) = yield service.store.list_complaints()
-            detail = yield service.store.show_complaint(complaint["id"])
+            (complaint,) = yield service.journal.list_complaints()
+            detail = yield service.journal.show_complaint(complaint["id"])
             assert [(r["state"], r["delivery_status"]) for r in detail["replies"]] == [
                 ("delivered", "DELIVRD")]
         finally:
@@ -180,8 +180,8 @@ def test_redelivery_after_a_lost_deliver_sm_resp_is_the_same_complaint(tmp_path)
         sim.drop_after_pdus = None
         (acked,) = yield sim.wait_until_acknowledged(1).addCallback(lambda _: sim.acknowledged)
         assert acked.attempts == 2
-        assert (yield service.store.count_by_state()).keys() <= {"received", "parsed", "forwarded"}
-        assert sum((yield service.store.count_by_state()).values()) == 1
+        assert (yield service.journal.count_by_state()).keys() <= {"received", "parsed", "forwarded"}
+        assert sum((yield service.journal.count_by_state()).values()) == 1
         assert service.pipeline.duplicates == 1
     finally:
         yield service.stop()
@@ -199,12 +199,12 @@ def test_store_that_cannot_commit_answers_rx_t_appn_and_loses_nothing(tmp_path):
         try:
             yield sim.wait_until_bound(1)
             # The database file goes away (a full disk, a bad mount): commits fail.
-            service.store.database.engine.dispose()
+            service.journal.database.engine.dispose()
             db.rename(tmp_path / "away.db")
             sim.enqueue_mo("6281299990002", "KabBanyumas Air PDAM mati tiga hari")
             refused = yield logs.wait_for("deliver_sm not committed; asking the SMSC to deliver again")
             assert "no such table" in refused["error"]
-            service.store.database.engine.dispose()
+            service.journal.database.engine.dispose()
             (tmp_path / "away.db").rename(db)
             yield sim.wait_until_acknowledged(1)
             assert sim.acknowledged[0].attempts >= 2
@@ -279,8 +279,8 @@ def gateway_in_doubt(tmp_path, sim, receipt_window_s: float):
 
 @pytest_twisted.inlineCallbacks
 def the_only_reply(service):
-    (complaint,) = yield service.store.list_complaints()
-    (reply,) = (yield service.store.show_complaint(complaint["id"]))["replies"]
+    (complaint,) = yield service.journal.list_complaints()
+    (reply,) = (yield service.journal.show_complaint(complaint["id"]))["replies"]
     return reply
 
 
@@ -385,7 +385,7 @@ def test_a_late_copy_of_a_part_after_a_restart_is_not_a_second_complaint(tmp_pat
         yield sim.wait_until_bound(1)
         again = yield sim.bound[0].send_request("deliver_sm", **parts[-1])
         assert again.status == 0
-        assert (yield restarted.store.held_parts("sms")) == []
+        assert (yield restarted.journal.held_parts("sms")) == []
         assert [t for _, t, _, _ in (yield texts_of(restarted))] == [text]
     finally:
         yield restarted.stop()
@@ -405,8 +405,8 @@ def test_an_alphanumeric_sender_is_a_complaint_but_gets_no_sms_back(tmp_path):
             refused = yield logs.wait_for("reply failed for good; `replies resend` sends it again") \
                 .addTimeout(10, reactor)
             assert "no SMS reply possible" in refused["reason"]
-            (complaint,) = yield service.store.list_complaints()
-            detail = yield service.store.show_complaint(complaint["id"])
+            (complaint,) = yield service.journal.list_complaints()
+            detail = yield service.journal.show_complaint(complaint["id"])
             assert detail["state"] == "forwarded"                 # still a complaint
             assert [r["state"] for r in detail["replies"]] == ["failed"]
             assert sim.submitted == []                            # nothing sent to a name

@@ -21,12 +21,12 @@ from tests.smpp.gateway_harness import gateway, simulator
 
 def stored_messages(service):
     """(sender, text, flags, raw_hex) of every committed message, straight from the store."""
-    from gateway.store.tables import messages
+    from gateway.journal.tables import messages
 
     def read(conn):
         return [(r.sender, r.text, tuple(r.flags), r.raw_hex)
                 for r in conn.execute(select(messages).order_by(messages.c.id))]
-    return service.store.database.transact(read)
+    return service.journal.database.transact(read)
 
 
 def mo(sender, payload, data_coding=0, **fields):
@@ -45,8 +45,8 @@ def test_an_empty_sms_is_a_complaint_acknowledged_once(tmp_path):
         assert sim.acknowledged[0].attempts == 1 and sim.deliveries_sent == 1
         assert (yield stored_messages(service)) == [("+6281200000021", "", ("empty",), None)]
         yield sim.wait_until_submitted(1)
-        (complaint,) = yield service.store.list_complaints()
-        detail = yield service.store.show_complaint(complaint["id"])
+        (complaint,) = yield service.journal.list_complaints()
+        detail = yield service.journal.show_complaint(complaint["id"])
         assert detail["replies"][0]["kind"] == "empty"
         assert sim.submitted[0].destination_addr == "6281200000021"
     finally:
@@ -137,9 +137,9 @@ ODD_TEXTS = {
 
 
 @pytest_twisted.inlineCallbacks
-def test_invalid_utf16_and_control_characters_are_kept_and_flagged(tmp_path, store_url):
+def test_invalid_utf16_and_control_characters_are_kept_and_flagged(tmp_path, database_url):
     sim = simulator()
-    service = gateway(tmp_path, sim, store_url=store_url)
+    service = gateway(tmp_path, sim, database_url=database_url)
     yield service.start()
     try:
         yield sim.wait_until_bound(1)

@@ -4,7 +4,7 @@ For demos, ops drills and end-to-end tests where no SMSC, X or Telegram is at ha
 
     POST /messages   {"from": "+6281234567890", "text": "...", "id": "optional upstream id"}
                      → 202 {"complaint_id", "duplicate", "tracking_id"} once committed,
-                       503 when the store cannot commit (post again), 400 on bad input
+                       503 when the database cannot commit (post again), 400 on bad input
     GET  /replies    → the replies "sent" so far (newest 10,000), each reported delivered
 
 It follows the same contract as every channel: answer only after the commit.
@@ -20,7 +20,7 @@ import json
 from twisted.internet import defer
 from twisted.web import resource, server
 
-from gateway.channels.base import Channel, Intake, StoreUnavailable
+from gateway.channels.base import Channel, Intake, DatabaseUnavailable
 from gateway.channels.polling import DeliveryNotices
 from gateway.logging import get_logger
 from gateway.model import Message, Reply
@@ -119,7 +119,7 @@ class _Messages(resource.Resource):
                                     "tracking_id": result.tracking_id})
 
     def _not_committed(self, failure, request):
-        if not failure.check(StoreUnavailable):
+        if not failure.check(DatabaseUnavailable):
             log.error("accept failed", error=failure.getErrorMessage())
         self._finish(request, 503, {"error": "not stored; send again"})
 

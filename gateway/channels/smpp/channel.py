@@ -7,7 +7,7 @@ interface. It knows SMPP and nothing about regions or case stores.
 A reply whose submit is in doubt (the link dropped or the process died between the
 submit_sm and its response) is settled by the delivery receipts: the SMSC delivers a
 receipt for every submit it took, again until we acknowledge it, and a receipt that
-names no known reply is parked in the store with the citizen's number and the start
+names no known reply is parked in the database with the citizen's number and the start
 of the text it quotes. A parked receipt to the same number, since the intent, that fits
 the reply's text proves it went out. None within `receipt_window_s` of the intent (while
 a bind could receive it): it did not, and it is sent again — each doubt once, at most

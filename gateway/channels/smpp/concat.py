@@ -10,7 +10,7 @@ once. Raw bytes are joined per data_coding before decoding, so a GSM escape or a
 UTF-16 surrogate pair that a sloppy sender split across parts survives.
 
 This module holds parts in memory only; `inbound.py` stores each part before it is
-acknowledged and restores the reassemblers from the store after a restart.
+acknowledged and restores the reassemblers from the database after a restart.
 """
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ class _Pending:
 class Reassembler:
     """Parts of long messages waiting for their siblings, in memory.
 
-    The ESME keeps it in step with its store, committing before acknowledging:
+    The ESME keeps it in step with its database, committing before acknowledging:
 
     1. `is_duplicate(seg)`: the part is already stored (SMSC delivering again): ack.
     2. `msg = add(seg)`: None means the part is held: store it, then ack. A message
@@ -204,7 +204,7 @@ class Reassembler:
 
     def is_duplicate(self, segment: Segment, now: float | None = None) -> bool:
         if segment.single:
-            return False   # whole messages are deduplicated by the store
+            return False   # whole messages are deduplicated by the database
         now = self._now() if now is None else now
         pending = self._pending.get(segment.key)
         if pending and segment.seqnum in pending.parts:

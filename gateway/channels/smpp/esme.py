@@ -3,8 +3,8 @@
 The protocol knows SMPP only. What a deliver_sm means (a citizen's message, a part of
 one, a delivery receipt) is the channel's business: `handle_deliver_sm` asks the
 `on_deliver` callable for the command_status to answer with — a Deferred that fires
-after the store has committed — and only then responds. That is the durability
-contract at the wire: deliver_sm_resp ESME_ROK means "it is on disk". When the store
+after the database has committed — and only then responds. That is the durability
+contract at the wire: deliver_sm_resp ESME_ROK means "it is on disk". When the database
 cannot commit the answer is ESME_RX_T_APPN ("deliver again later"); any other failure
 is a fault of ours and gets ESME_RSYSERR, so a bug is not dressed up as an outage.
 """
@@ -16,7 +16,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from gateway import instruments
-from gateway.channels.base import StoreUnavailable
+from gateway.channels.base import DatabaseUnavailable
 from gateway.channels.smpp import codec
 from gateway.channels.smpp.constants import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN
 from gateway.channels.smpp.framing import SmppProtocol
@@ -71,7 +71,7 @@ class EsmeProtocol(SmppProtocol):
         d.addBoth(self._answered, d)
 
     def _not_committed(self, failure: Failure, pdu: codec.Pdu) -> int:
-        if failure.check(StoreUnavailable):
+        if failure.check(DatabaseUnavailable):
             log.error("deliver_sm not committed; asking the SMSC to deliver again",
                       bind=self.bind_name, error=failure.getErrorMessage())
             return ESME_RX_T_APPN

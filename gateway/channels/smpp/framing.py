@@ -15,7 +15,7 @@ duplicates are made. At most `window` requests are outstanding; more wait their 
 in order.
 
 Incoming requests go to `handle_<command>(pdu)`; the handler answers with
-`respond(pdu, status, **fields)`, possibly later (after a store commit). An unknown
+`respond(pdu, status, **fields)`, possibly later (after a database commit). An unknown
 command gets generic_nack ESME_RINVCMDID; a known command whose body does not parse
 gets its own _resp with the codec's permanent status (ESME_RINVMSGLEN for the body,
 ESME_RINVOPTPARSTREAM for TLVs). ESME_RSYSERR is kept for our own faults: an exception

@@ -2,7 +2,7 @@
 
 A receipt can arrive before our bookkeeping of the submit it answers is stored (some
 SMSCs send it before submit_sm_resp). A receipt that names no known reply is parked —
-in the store, with the number it is about and the text it quotes, before it is
+in the database, with the number it is about and the text it quotes, before it is
 acknowledged, so that it can also prove a reply in doubt went out (see `channel.py`) —
 and tried again with growing waits for `receipt_park_s`, then given up with a warning.
 Ids are compared in every form an SMSC may use (hex or decimal, any case, leading

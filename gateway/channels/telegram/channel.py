@@ -7,7 +7,7 @@ updates, before anyone has stored them. Instead each poll here is
     getUpdates(offset) → accept every complaint (one group commit) and send the bot's own
     answers → save the cursor → only then offset = last update_id + 1,
 and that offset goes out with the *next* getUpdates, which is what confirms the batch to
-Telegram. If the store fails nothing is confirmed and the same batch comes again later.
+Telegram. If the database fails nothing is confirmed and the same batch comes again later.
 
 At start the first getUpdates carries no offset: Telegram then returns every update it
 has not had confirmed (never `drop_pending_updates`). The stored cursor is a record of
@@ -186,7 +186,7 @@ class TelegramChannel(Channel):
     def take(self, updates):
         """Commit the messages among `updates` — complaints, and those the bot answers
         itself, with their answers queued; fails (and the caller must not confirm the
-        updates) if the store cannot commit."""
+        updates) if the database cannot commit."""
         messages: list[Message] = []
         for update in updates:
             try:

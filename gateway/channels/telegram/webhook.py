@@ -3,7 +3,7 @@
 Thin on purpose: it checks the secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token`
 (403 without it, compared in constant time), hands the update to the channel, and
 answers 200 only once the update is committed. 503 asks Telegram to deliver again later
-(store down, bot not started yet); a redelivery is deduplicated by the store.
+(database down, bot not started yet); a redelivery is deduplicated by the database.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import json
 from telegram import Update
 from twisted.web import resource, server
 
-from gateway.channels.base import StoreUnavailable
+from gateway.channels.base import DatabaseUnavailable
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -48,7 +48,7 @@ class TelegramWebhook(resource.Resource):
         _finish(request, 200, {"ok": True})
 
     def _not_taken(self, failure, request) -> None:
-        if not failure.check(StoreUnavailable):
+        if not failure.check(DatabaseUnavailable):
             log.error("telegram update not taken; Telegram delivers it again",
                       error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300])
         _finish(request, 503, {"ok": False, "description": "not stored; deliver again"})

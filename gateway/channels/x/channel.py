@@ -4,7 +4,7 @@ One poll pages back from the newest mention to the stored `since_id` (sent again
 every page, as the API requires), committing each page as it arrives; only when the
 last page is committed does the first page's `newest_id` become the stored `since_id`.
 A failure mid-way keeps the position in memory and retries the same page; a restart
-mid-way pages again from the top, and the store turns what was already committed into
+mid-way pages again from the top, and the database turns what was already committed into
 duplicates (the dedup key is the post id). So a burst leaves no gap and no double.
 
 Requests stay within a budget per 15 minutes; a 429 waits until `x-rate-limit-reset`;
@@ -196,7 +196,7 @@ class XChannel(Channel):
                             wait_s=round(self.budget.wait_s(), 1))
                 return self.budget.wait_s()
             messages = messages_from_page(page, self._account_id)
-            yield accept_all(self._intake, messages)  # fails on StoreUnavailable: page not passed
+            yield accept_all(self._intake, messages)  # fails on DatabaseUnavailable: page not passed
             meta = page.get("meta") or {}
             if walk.pages == 0:
                 walk.newest_id = meta.get("newest_id")

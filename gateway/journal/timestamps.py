@@ -1,4 +1,4 @@
-"""Timestamps as the store hands them back: SQLite returns naive datetimes, PostgreSQL
+"""Timestamps as the database hands them back: SQLite returns naive datetimes, PostgreSQL
 aware ones; everything we store is UTC, so both are read as aware UTC."""
 from __future__ import annotations
 

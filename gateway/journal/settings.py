@@ -1,4 +1,7 @@
-"""The `[store]` config section: our database (SQLite by default, or PostgreSQL)."""
+"""The `[database]` config section: our database (SQLite by default, or PostgreSQL).
+
+Until the next release the section may still be called `[store]` (its old name).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +14,7 @@ URL_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")
 
 
 @dataclass(frozen=True)
-class StoreSettings:
+class DatabaseSettings:
     url: str = ""                       # default: SQLite file in the state directory
     migrate_on_start: bool = True
     group_commit_max: int = 500

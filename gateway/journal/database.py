@@ -18,7 +18,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from gateway.model import StoreUnavailable
+from gateway.model import DatabaseUnavailable
 from gateway.logging import get_logger
 
 T = TypeVar("T")
@@ -79,7 +79,7 @@ class Database:
 def _as_store_unavailable(failure: Failure):
     # Driver and connection errors mean "could not commit": the caller must not ack.
     if failure.check(*_STORE_ERRORS):
-        raise StoreUnavailable(str(failure.value).splitlines()[0]) from failure.value
+        raise DatabaseUnavailable(str(failure.value).splitlines()[0]) from failure.value
     return failure
 
 
@@ -162,7 +162,7 @@ def _as_failure(result):
         return result
     error = result.error
     if isinstance(error, _STORE_ERRORS):
-        error = StoreUnavailable(str(error).splitlines()[0])
+        error = DatabaseUnavailable(str(error).splitlines()[0])
     return Failure(error)
 
 

@@ -6,11 +6,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from twisted.internet import defer, reactor
 
-from gateway.channels.base import StoreUnavailable
+from gateway.channels.base import DatabaseUnavailable
 from gateway.model import Message, Region, RegionLevel, Routing, RoutingStatus
-from gateway.store import migrate, open_store
-from gateway.store.database import make_engine
-from gateway.store.tables import metadata
+from gateway.journal import migrate, open_journal
+from gateway.journal.database import make_engine
+from gateway.journal.tables import metadata
 
 
 def sms(n: int, text: str = "KabBanyumas Jalan rusak") -> Message:
@@ -18,8 +18,8 @@ def sms(n: int, text: str = "KabBanyumas Jalan rusak") -> Message:
 
 
 @pytest_twisted.inlineCallbacks
-def test_accepts_that_arrive_together_share_transactions(store_url):
-    store = yield open_store(store_url, reactor)
+def test_accepts_that_arrive_together_share_transactions(database_url):
+    store = yield open_journal(database_url, reactor)
     try:
         results = yield defer.gatherResults([store.accept(sms(n)) for n in range(300)])
         assert len({r.complaint_id for r in results}) == 300
@@ -33,8 +33,8 @@ def test_accepts_that_arrive_together_share_transactions(store_url):
 
 
 @pytest_twisted.inlineCallbacks
-def test_redelivered_message_is_the_same_complaint(store_url):
-    store = yield open_store(store_url, reactor)
+def test_redelivered_message_is_the_same_complaint(database_url):
+    store = yield open_journal(database_url, reactor)
     try:
         first = yield store.accept(sms(1))
         again, same_batch = yield defer.gatherResults([store.accept(sms(1)), store.accept(sms(1))])
@@ -52,8 +52,8 @@ def test_redelivered_message_is_the_same_complaint(store_url):
 
 
 @pytest_twisted.inlineCallbacks
-def test_one_bad_write_does_not_fail_its_batch(store_url):
-    store = yield open_store(store_url, reactor)
+def test_one_bad_write_does_not_fail_its_batch(database_url):
+    store = yield open_journal(database_url, reactor)
     try:
         def broken(conn):
             raise RuntimeError("bad write")
@@ -68,7 +68,7 @@ def test_one_bad_write_does_not_fail_its_batch(store_url):
 @pytest_twisted.inlineCallbacks
 def test_store_that_cannot_commit_reports_unavailable(tmp_path):
     db = tmp_path / "gateway.db"
-    store = yield open_store(f"sqlite:///{db}", reactor)
+    store = yield open_journal(f"sqlite:///{db}", reactor)
     try:
         # Another writer holds the database: our commit cannot happen.
         store.database.engine.dispose()
@@ -80,7 +80,7 @@ def test_store_that_cannot_commit_reports_unavailable(tmp_path):
         @event.listens_for(store.database.engine, "connect")
         def short_timeout(dbapi_conn, _):
             dbapi_conn.execute("PRAGMA busy_timeout=50")
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(DatabaseUnavailable):
             yield store.accept(sms(1))
         blocker.rollback()
         blocker.close()
@@ -90,8 +90,8 @@ def test_store_that_cannot_commit_reports_unavailable(tmp_path):
         store.close()
 
 
-def test_migrations_build_exactly_the_declared_tables(store_url):
-    engine = make_engine(store_url)
+def test_migrations_build_exactly_the_declared_tables(database_url):
+    engine = make_engine(database_url)
     assert migrate.ensure_schema(engine, migrate=True).startswith("upgraded")
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
@@ -112,9 +112,9 @@ def test_run_refuses_an_old_schema_when_told_not_to_migrate(tmp_path):
 
 
 @pytest_twisted.inlineCallbacks
-def test_held_parts_survive_until_their_message_commits(store_url):
+def test_held_parts_survive_until_their_message_commits(database_url):
     from gateway.model import HeldPart, PartOutcome
-    store = yield open_store(store_url, reactor)
+    store = yield open_journal(database_url, reactor)
     try:
         first = yield store.hold_part(HeldPart("sms", "k", 1, {"payload": "aa"}))
         again = yield store.hold_part(HeldPart("sms", "k", 1, {"payload": "aa"}))
@@ -129,8 +129,8 @@ def test_held_parts_survive_until_their_message_commits(store_url):
 
 
 @pytest_twisted.inlineCallbacks
-def test_dedup_also_finds_the_copy_stored_under_an_earlier_key(store_url):
-    store = yield open_store(store_url, reactor)
+def test_dedup_also_finds_the_copy_stored_under_an_earlier_key(database_url):
+    store = yield open_journal(database_url, reactor)
     try:
         first = yield store.accept(Message("sms", "+6281", "Jalan rusak", "h#100"))
         again = yield store.accept(Message("sms", "+6281", "Jalan rusak", "h#101", dedup_also=("h#100",)))
@@ -142,9 +142,9 @@ def test_dedup_also_finds_the_copy_stored_under_an_earlier_key(store_url):
 
 
 @pytest_twisted.inlineCallbacks
-def test_delivery_reports_match_alternate_ids_and_late_ones_do_not_undo_final(store_url):
+def test_delivery_reports_match_alternate_ids_and_late_ones_do_not_undo_final(database_url):
     from gateway.model import DeliveryReport
-    store = yield open_store(store_url, reactor)
+    store = yield open_journal(database_url, reactor)
     try:
         accepted = yield store.accept(sms(1))
         routing = Routing(RoutingStatus.UNROUTED, "x")
@@ -163,11 +163,11 @@ def test_delivery_reports_match_alternate_ids_and_late_ones_do_not_undo_final(st
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_reply_in_doubt_is_settled_by_a_parked_report_and_resumes_as_uncertain(store_url):
+def test_a_reply_in_doubt_is_settled_by_a_parked_report_and_resumes_as_uncertain(database_url):
     from datetime import timedelta
 
     from gateway.model import DeliveryReport, utcnow
-    store = yield open_store(store_url, reactor)
+    store = yield open_journal(database_url, reactor)
     try:
         accepted = yield store.accept(sms(1))
         yield store.record_routing(accepted.complaint_id, Routing(RoutingStatus.UNROUTED, "x"))
@@ -196,11 +196,11 @@ def test_a_reply_in_doubt_is_settled_by_a_parked_report_and_resumes_as_uncertain
 
 
 @pytest_twisted.inlineCallbacks
-def test_replies_sent_together_are_one_statement_not_one_transaction_each(store_url):
+def test_replies_sent_together_are_one_statement_not_one_transaction_each(database_url):
     """Several replies recorded sent in one group commit take one executemany (an
     expanding IN in it would fail the batch, which then runs one transaction per reply)."""
-    from gateway.store import reply_journal
-    store = yield open_store(store_url, reactor)
+    from gateway.journal import reply_journal
+    store = yield open_journal(database_url, reactor)
     try:
         ids = []
         for n in range(3):

@@ -15,11 +15,11 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, utcnow
-from gateway.store.bulk import by_channel, chunks
-from gateway.store.complaint_journal import open_complaints
-from gateway.store.reply_journal import queue_replies
-from gateway.store.tables import complaints, cursors, message_parts, messages
-from gateway.store.timestamps import as_utc
+from gateway.journal.bulk import by_channel, chunks
+from gateway.journal.complaint_journal import open_complaints
+from gateway.journal.reply_journal import queue_replies
+from gateway.journal.tables import complaints, cursors, message_parts, messages
+from gateway.journal.timestamps import as_utc
 
 
 # -- messages --------------------------------------------------------------------------------

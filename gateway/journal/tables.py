@@ -1,4 +1,4 @@
-"""The store's tables: the journal every stage of a complaint is written to.
+"""The database's tables: the journal every stage of a complaint is written to.
 
 A message row is what a channel committed; its complaint row walks the states of
 `ComplaintState`; replies walk `ReplyState`. Uniqueness constraints do the

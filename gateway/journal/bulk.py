@@ -1,4 +1,4 @@
-"""The bulk form of the store's hot-path writes, and the look-up helpers they share.
+"""The bulk form of the database's hot-path writes, and the look-up helpers they share.
 
 A bulk function takes a Connection and a list of items and returns one result per item,
 in order; `GroupCommitter.submit_bulk` hands it every consecutive write of its kind in a

@@ -1,6 +1,6 @@
 """Schema migrations (Alembic): upgrade, and the check `run` makes before it starts.
 
-`run` upgrades a database that is behind when `[store].migrate_on_start` is true (the
+`run` upgrades a database that is behind when `[database].migrate_on_start` is true (the
 default, right for the single embedded SQLite file); with it false — several
 instances on one PostgreSQL, where an upgrade is an ops decision — it refuses to start
 until `lapor-gateway db upgrade` has been run. A database *newer* than the code
@@ -59,3 +59,18 @@ def ensure_schema(engine: Engine, migrate: bool) -> str:
                              " run `lapor-gateway db upgrade`")
     upgrade(engine)
     return f"upgraded {current or 'empty'} -> {head}"
+
+
+def upgrade_database(url: str) -> tuple[str | None, str]:
+    """`lapor-gateway db upgrade`: bring the database at `url` to the newest schema
+    (creating a SQLite file and its folder if need be); (revision before, after)."""
+    from gateway.journal.database import make_engine   # the engine's pragmas live there
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        return before, current_revision(engine)
+    finally:
+        engine.dispose()

@@ -1,7 +1,7 @@
-"""Alembic environment: runs migrations on the connection `gateway.store.migrate` hands it."""
+"""Alembic environment: runs migrations on the connection `gateway.journal.migrate` hands it."""
 from alembic import context
 
-from gateway.store.tables import metadata
+from gateway.journal.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata,

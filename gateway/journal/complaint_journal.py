@@ -16,10 +16,10 @@ from sqlalchemy.engine import Connection
 
 from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLevel, Reply, Routing,
                            RoutingStatus, utcnow)
-from gateway.store.bulk import chunks
-from gateway.store.reply_journal import queue_replies, replies_of_complaint
-from gateway.store.tables import complaints, local_cases, messages
-from gateway.store.timestamps import as_utc
+from gateway.journal.bulk import chunks
+from gateway.journal.reply_journal import queue_replies, replies_of_complaint
+from gateway.journal.tables import complaints, local_cases, messages
+from gateway.journal.timestamps import as_utc
 
 #: `complaints list --state pending`: everything not yet forwarded nor dead
 PENDING_STATES = (ComplaintState.RECEIVED.value, ComplaintState.PARSED.value)

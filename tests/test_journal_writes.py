@@ -1,11 +1,11 @@
-"""The shape of the store, kept by a test (issue 12, item 3): one door to the database,
+"""The shape of the journal, kept by a test (issue 12, item 3): one door to the database,
 and each table written in one place.
 
 Every table is written (inserted into, updated, deleted from) by exactly one module of
-`gateway/store/`, the journal of the part of the domain it records; a transaction that
+`gateway/journal/`, the journal of the part of the domain it records; a transaction that
 writes several tables composes those modules' functions. Outside the store no module of
 `gateway/` imports the tables or SQLAlchemy's write statements: the rest of the gateway
-goes through `Store`. Migrations are not scanned: they change the schema, not the journal.
+goes through `Journal`. Migrations are not scanned: they change the schema, not the journal.
 """
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import Table
 
-from gateway.store import tables
+from gateway.journal import tables
 
 GATEWAY = Path(__file__).resolve().parents[1] / "gateway"
-STORE = GATEWAY / "store"
-TABLES_MODULE = "gateway.store.tables"
+JOURNAL = GATEWAY / "journal"
+TABLES_MODULE = "gateway.journal.tables"
 TABLES = {name for name, value in vars(tables).items() if isinstance(value, Table)}
 WRITES = {"insert", "update", "delete"}
 
@@ -90,7 +90,7 @@ class Bindings:
         return isinstance(root, ast.Name) and root.id in self.sqlalchemy
 
     def doors_opened(self) -> list[str]:
-        """What gives a module outside the store the means to write a table itself."""
+        """What gives a module outside the journal the means to write a table itself."""
         return ([f"table {t}" for t in sorted(self.tables.values())]
                 + [f"tables module as {m}" for m in sorted(self.tables_modules)]
                 + [f"sqlalchemy {w}" for w in sorted(self.writes)])
@@ -104,7 +104,7 @@ def _absolute(node: ast.ImportFrom, package: str) -> str:
     return ".".join(anchor + ([node.module] if node.module else []))
 
 
-def writes_in(source: str, package: str = "gateway.store") -> list[tuple[str, int]]:
+def writes_in(source: str, package: str = "gateway.journal") -> list[tuple[str, int]]:
     """(table, line) for every write in `source`, in line order: `insert(t)`, `update(t)`,
     `delete(t)` (also through a module: `sa.insert(t)`, a dialect's `insert(t)`),
     `t.insert()`, `t.update()`, `t.delete()`, and raw SQL that writes (any string but a
@@ -128,9 +128,9 @@ def writes_in(source: str, package: str = "gateway.store") -> list[tuple[str, in
 
 
 def store_modules() -> dict[str, str]:
-    """{module name: source} for every module of the store but its migrations."""
-    return {".".join(p.relative_to(STORE).with_suffix("").parts): p.read_text(encoding="utf-8")
-            for p in sorted(STORE.rglob("*.py")) if "migrations" not in p.relative_to(STORE).parts}
+    """{module name: source} for every module of the journal but its migrations."""
+    return {".".join(p.relative_to(JOURNAL).with_suffix("").parts): p.read_text(encoding="utf-8")
+            for p in sorted(JOURNAL.rglob("*.py")) if "migrations" not in p.relative_to(JOURNAL).parts}
 
 
 def writers(modules: dict[str, str]) -> dict[str, set[str]]:
@@ -151,11 +151,11 @@ def shape_problems(found: dict[str, set[str]]) -> list[str]:
             + [f"{t} is written nowhere" for t in sorted(TABLES - set(found))])
 
 
-def doors_outside_the_store() -> dict[str, list[str]]:
-    """{module of `gateway/` outside the store: what lets it write a table itself}."""
+def doors_outside_the_journal() -> dict[str, list[str]]:
+    """{module of `gateway/` outside the journal: what lets it write a table itself}."""
     opened = {}
     for path in sorted(GATEWAY.rglob("*.py")):
-        if STORE in path.parents:
+        if JOURNAL in path.parents:
             continue
         # The package a module's relative imports start from (a package's own, for __init__).
         package = ".".join(path.relative_to(GATEWAY.parent).parts[:-1])
@@ -178,7 +178,33 @@ def test_each_table_is_written_by_the_journal_of_its_part_of_the_domain():
 
 
 def test_no_module_outside_the_store_can_write_a_table():
-    assert doors_outside_the_store() == {}
+    assert doors_outside_the_journal() == {}
+
+
+#: what the rest of the gateway may import of the journal: the async door (`Journal`,
+#: `open_journal`), the admin commands' synchronous door, the schema's migrations and the
+#: `[database]` section — never a journal module, the tables or the engine
+PUBLIC = {"gateway.journal", "gateway.journal.for_admin", "gateway.journal.migrate",
+          "gateway.journal.settings"}
+
+
+def journal_imports_outside() -> set[str]:
+    found = set()
+    for path in sorted(GATEWAY.rglob("*.py")):
+        if JOURNAL in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gateway.journal"):
+                found |= {node.module} if node.module != "gateway.journal" else {
+                    f"gateway.journal.{a.name}" if (JOURNAL / f"{a.name}.py").exists() else node.module
+                    for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("gateway.journal")}
+    return found
+
+
+def test_the_rest_of_the_gateway_uses_only_the_journals_public_doors():
+    assert journal_imports_outside() - PUBLIC == set()
 
 
 # -- the scanner itself: it does find writes, so the tests above could fail ------------------
@@ -186,8 +212,8 @@ FORMS = '''
 import sqlalchemy as sa
 from sqlalchemy import delete, insert, text, update as change
 from sqlalchemy.dialects import sqlite
-from gateway.store import tables
-from gateway.store.tables import cursors, hints, replies as r
+from gateway.journal import tables
+from gateway.journal.tables import cursors, hints, replies as r
 
 def writes(conn, rows):
     conn.execute(insert(r).returning(r.c.id), rows)
@@ -221,15 +247,15 @@ def test_the_scanner_reports_a_write_whose_table_it_cannot_tell():
 
 
 def test_the_shape_check_fails_a_table_written_from_two_modules():
-    two = {"a": "from sqlalchemy import insert\nfrom gateway.store.tables import replies\ninsert(replies)\n",
-           "b": "from gateway.store.tables import replies, hints\nreplies.update()\nhints.delete()\n"}
+    two = {"a": "from sqlalchemy import insert\nfrom gateway.journal.tables import replies\ninsert(replies)\n",
+           "b": "from gateway.journal.tables import replies, hints\nreplies.update()\nhints.delete()\n"}
     problems = shape_problems(writers(two))
     assert "replies is written from 2 modules: ['a', 'b']" in problems
     assert "messages is written nowhere" in problems
 
 
 def test_the_door_check_finds_a_module_that_could_write_a_table():
-    source = ("from sqlalchemy import select, update\nfrom gateway.store.tables import replies\n"
-              "from ..store import tables as t\nimport gateway.store.tables as tt\n")
+    source = ("from sqlalchemy import select, update\nfrom gateway.journal.tables import replies\n"
+              "from ..journal import tables as t\nimport gateway.journal.tables as tt\n")
     assert Bindings(ast.parse(source), "gateway.channels").doors_opened() == [
         "table replies", "tables module as t", "tables module as tt", "sqlalchemy update"]

@@ -1,7 +1,8 @@
-"""The store: the journal of every message, complaint and reply, behind a small async API.
+"""The journal: our database's record of every message, complaint and reply, behind a small
+async API — the one door the rest of the gateway uses (the case store is theirs).
 
 Every method returns a Deferred and does its work in the database thread pool;
-writes go through group commit. `open_store` prepares the schema (see `migrate.py`).
+writes go through group commit. `open_journal` prepares the schema (see `migrate.py`).
 """
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
-from gateway.store import complaint_journal, health, intake_journal, migrate, reply_journal
-from gateway.store.database import Database, GroupCommitter, make_engine
+from gateway.journal import complaint_journal, health, intake_journal, migrate, reply_journal
+from gateway.journal.database import Database, GroupCommitter, make_engine
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Journal", "open_journal"]
 
 
-class Store:
+class Journal:
     def __init__(self, database: Database, group_commit_max: int = 500):
         self.database = database
         self.committer = GroupCommitter(database, group_commit_max)
@@ -160,9 +161,9 @@ class Store:
 
 
 @inlineCallbacks
-def open_store(url: str, reactor, *, migrate_on_start: bool = True, sqlite_synchronous: str = "normal",
-               group_commit_max: int = 500):
-    """Open the database, check or upgrade its schema (in the pool), return a Store."""
+def open_journal(url: str, reactor, *, migrate_on_start: bool = True, sqlite_synchronous: str = "normal",
+                 group_commit_max: int = 500):
+    """Open the database, check or upgrade its schema (in the pool), return its Journal."""
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     threads = 1 if url.startswith("sqlite") else 4
@@ -173,6 +174,6 @@ def open_store(url: str, reactor, *, migrate_on_start: bool = True, sqlite_synch
     except BaseException:
         database.stop()
         raise
-    store = Store(database, group_commit_max)
-    store.schema_outcome = outcome
-    return store
+    journal = Journal(database, group_commit_max)
+    journal.schema_outcome = outcome
+    return journal

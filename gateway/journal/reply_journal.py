@@ -15,9 +15,9 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.engine import Connection
 
 from gateway.model import ComplaintState, DeliveryReport, Reply, ReplyState, utcnow
-from gateway.store.bulk import by_channel, chunks
-from gateway.store.tables import complaints, hints, messages, parked_receipts, replies
-from gateway.store.timestamps import as_utc
+from gateway.journal.bulk import by_channel, chunks
+from gateway.journal.tables import complaints, hints, messages, parked_receipts, replies
+from gateway.journal.timestamps import as_utc
 
 #: what a restart carries on with: waiting to be sent, or in doubt
 RESUMABLE = (ReplyState.QUEUED.value, ReplyState.UNCERTAIN.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from gateway.store.tables import complaints, replies
+from gateway.journal.tables import complaints, replies
 
 
 def queue_depths(conn: Connection) -> dict[str, dict[str, int]]:
