@@ -30,11 +30,14 @@ class Pipeline:
 
     # -- Intake --------------------------------------------------------------------------
     def accept(self, message: Message) -> Deferred[AcceptResult]:
-        d = self._journal.accept(message)
-        d.addCallback(self._accepted, message)
+        # Parsed before the commit, so that one write carries the message and where its
+        # complaint goes (a repeat's routing is simply not used).
+        routing = self._routing_of(message) if message.answer is None else None
+        d = self._journal.accept(message, routing)
+        d.addCallback(self._accepted, message, routing)
         return d
 
-    def _accepted(self, result: AcceptResult, message: Message) -> AcceptResult:
+    def _accepted(self, result: AcceptResult, message: Message, routing: Routing | None) -> AcceptResult:
         if message.answer is not None:
             if result.answer is not None:
                 self._outbox.send(result.answer)   # a redelivered message was answered before
@@ -48,9 +51,9 @@ class Pipeline:
         else:
             self.accepted += 1
             log.info("message accepted", channel=message.channel, complaint=result.complaint_id,
-                     sender=message.sender, flags=list(message.flags) or None)
-            complaint = Complaint(result.complaint_id, message, ComplaintState.RECEIVED)
-            self._route(complaint)
+                     sender=message.sender, flags=list(message.flags) or None,
+                     routing=routing.status.value, region=routing.region.code if routing.region else None)
+            self._forwarder.enqueue(Complaint(result.complaint_id, message, ComplaintState.PARSED, routing))
         return result
 
     def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
@@ -86,19 +89,21 @@ class Pipeline:
 
     @inlineCallbacks
     def _parse_and_record(self, complaint: Complaint):
-        routing = self._routing_of(complaint)
+        """A complaint committed before it was parsed (by an older version)."""
+        routing = self._routing_of(complaint.message, complaint.id)
         yield self._journal.record_routing(complaint.id, routing)
         log.info("complaint routed", complaint=complaint.id, routing=routing.status.value,
                  region=routing.region.code if routing.region else None)
         self._forwarder.enqueue(Complaint(complaint.id, complaint.message, ComplaintState.PARSED,
                                           routing))
 
-    def _routing_of(self, complaint: Complaint) -> Routing:
+    def _routing_of(self, message: Message, complaint_id: str | None = None) -> Routing:
         try:
-            return self.parse(complaint.message.text)
+            return self.parse(message.text)
         except Exception:  # noqa: BLE001 - no wrong door: a parser bug must not lose the complaint
-            log.exception("parser failed; complaint goes to the national desk", complaint=complaint.id)
-            return Routing(RoutingStatus.UNROUTED, complaint.message.text.strip())
+            log.exception("parser failed; complaint goes to the national desk", complaint=complaint_id,
+                          channel=message.channel)
+            return Routing(RoutingStatus.UNROUTED, message.text.strip())
 
     @inlineCallbacks
     def resume(self):

@@ -21,8 +21,8 @@ def test_db_upgrade_then_list_and_show_complaints(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'state' / 'gateway.db'}")
     with engine.begin() as conn:
         first, _ = intake_journal.accept_messages(
-            conn, [Message("sms", "+6281200000009", "Jateng Jalan rusak", "k1"),
-                   Message("sms", "+6281200000010", "Halo", "k2")])
+            conn, [(Message("sms", "+6281200000009", "Jateng Jalan rusak", "k1"), None),
+                   (Message("sms", "+6281200000010", "Halo", "k2"), None)])
     engine.dispose()
 
     listed = cli("complaints", "list", "--config", config, "--json", "--state", "received")

@@ -44,7 +44,7 @@ port = 0
         assert reload_failures(ops) == 0
 
         post(port, "PKLKOTA Jalan rusak")
-        assert daemon.wait_for("complaint routed")["routing"] == "unrouted"
+        assert daemon.wait_for("message accepted")["routing"] == "unrouted"
 
         edit = cli("regions", "add-keyword", "--mapping", mapping, "33.75", "PKLKOTA")
         assert edit.returncode == 0, edit.stderr
@@ -52,7 +52,7 @@ port = 0
         daemon.wait_for("region mapping reloaded")
         assert "refused" not in notify.expect("READY")["STATUS"]
         post(port, "PKLKOTA Jalan rusak lagi")
-        assert daemon.wait_for("complaint routed")["region"] == "33.75"
+        assert daemon.wait_for("message accepted")["region"] == "33.75"
 
         # Valid YAML the validator refuses: 33.75 renamed. The old mapping stays in force.
         good = mapping.read_text()
@@ -65,7 +65,7 @@ port = 0
         assert "mapping reload refused" in notify.expect("READY")["STATUS"]
         assert reload_failures(ops) == 1
         post(port, "PKLKOTA Sampah menumpuk")
-        assert daemon.wait_for("complaint routed")["region"] == "33.75"
+        assert daemon.wait_for("message accepted")["region"] == "33.75"
 
         mapping.write_text(good + "\n  \"99.99\": [broken\n")
         daemon.proc.send_signal(signal.SIGHUP)
@@ -74,7 +74,7 @@ port = 0
         assert "mapping reload refused" in notify.expect("READY")["STATUS"]
         assert reload_failures(ops) == 2
         post(port, "PKLKOTA Lampu mati")
-        assert daemon.wait_for("complaint routed")["region"] == "33.75"
+        assert daemon.wait_for("message accepted")["region"] == "33.75"
 
         # Fixed: the next reload is accepted and the status line no longer says refused.
         mapping.write_text(good)

@@ -26,8 +26,10 @@ class Journal:
         self.committer = GroupCommitter(database, group_commit_max)
 
     # -- writes (group-committed) ------------------------------------------------------
-    def accept(self, message: Message) -> Deferred[AcceptResult]:
-        return self.committer.submit_bulk(intake_journal.accept_messages, message)
+    def accept(self, message: Message, routing: Routing | None = None) -> Deferred[AcceptResult]:
+        """Commit `message` and open its complaint — parsed at once when its `routing` is
+        given — or learn which committed message it repeats."""
+        return self.committer.submit_bulk(intake_journal.accept_messages, (message, routing))
 
     def record_routing(self, complaint_id: str, routing: Routing) -> Deferred[None]:
         return self.committer.submit_bulk(complaint_journal.record_routings, (complaint_id, routing))

@@ -26,15 +26,26 @@ PENDING_STATES = (ComplaintState.RECEIVED.value, ComplaintState.PARSED.value)
 
 
 # -- writes ----------------------------------------------------------------------------------
-def open_complaints(conn: Connection, new: list[tuple[str, int]]) -> None:
-    """Insert received complaints, (complaint id, message id) each: part of accepting
-    their messages (see `intake_journal.accept_messages`), in one executemany."""
+def open_complaints(conn: Connection, new: list[tuple[str, int, Routing | None]]) -> None:
+    """Insert complaints, (complaint id, message id, routing) each: part of accepting their
+    messages (see `intake_journal.accept_messages`), in one executemany. With its routing a
+    complaint is parsed at once; without, received (the parser takes it up after)."""
     if not new:
         return
     now = utcnow()
-    conn.execute(insert(complaints), [
-        dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
-             forward_attempts=0, created_at=now, updated_at=now) for complaint_id, message_id in new])
+    conn.execute(insert(complaints), [_opened(now, *complaint) for complaint in new])
+
+
+def _opened(now, complaint_id: str, message_id: int, routing: Routing | None) -> dict:
+    row = dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
+               forward_attempts=0, created_at=now, updated_at=now, routing_status=None,
+               region_code=None, region_name=None, region_level=None, candidates=None, body=None)
+    if routing is not None:
+        parsed = _routing_row(complaint_id, routing)
+        row.update(state=ComplaintState.PARSED.value, routing_status=parsed["status"],
+                   region_code=parsed["code"], region_name=parsed["name"],
+                   region_level=parsed["level"], candidates=parsed["cands"], body=parsed["b"])
+    return row
 
 
 def record_routings(conn: Connection, items: list[tuple[str, Routing]]) -> list[None]:

@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, utcnow
+from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, Routing, utcnow
 from gateway.journal.bulk import by_channel, chunks
 from gateway.journal.complaint_journal import open_complaints
 from gateway.journal.reply_journal import queue_replies
@@ -23,9 +23,13 @@ from gateway.journal.timestamps import as_utc
 
 
 # -- messages --------------------------------------------------------------------------------
-def accept_messages(conn: Connection, batch: list[Message]) -> list[AcceptResult]:
+def accept_messages(conn: Connection, items: list[tuple[Message, Routing | None]]) -> list[AcceptResult]:
     """Bulk: insert messages and their complaints, or find the ones they duplicate (also
-    within the batch). Messages that complete held parts delete them."""
+    within the batch). A complaint whose routing is given is born parsed (one write
+    carries the message and where it goes); without, received. Messages that complete
+    held parts delete them."""
+    batch = [message for message, _ in items]
+    routings = {id(message): routing for message, routing in items}
     known = _known_messages(conn, batch)
     results, new = [], []
     for message in batch:
@@ -40,7 +44,7 @@ def accept_messages(conn: Connection, batch: list[Message]) -> list[AcceptResult
         new.append((message, complaint_id))
     _delete_parts(conn, [m for m in batch if m.parts_key is not None])
     if new:
-        answers = _insert_messages(conn, new)
+        answers = _insert_messages(conn, new, routings)
         results = [AcceptResult(r.complaint_id, False, answer=answers[i]) if i in answers else r
                    for i, r in enumerate(results)]
     return results
@@ -61,17 +65,17 @@ def _known_messages(conn: Connection, batch: list[Message]) -> dict[tuple[str, s
     return known
 
 
-def _insert_messages(conn: Connection, new: list[tuple[Message, str]]) -> dict:
-    """Insert new messages, open their complaints and queue the channels' answers;
-    returns {position in `new`: the answer's Reply}."""
+def _insert_messages(conn: Connection, new: list[tuple[Message, str]], routings: dict) -> dict:
+    """Insert new messages, open their complaints (with their routing, by message) and
+    queue the channels' answers; returns {position in `new`: the answer's Reply}."""
     rows = [dict(channel=m.channel, dedup_key=m.dedup_key, sender=m.sender, recipient=m.recipient,
                  text=m.text, received_at=m.received_at, channel_message_ids=list(m.channel_message_ids),
                  flags=list(m.flags), reply_context=m.reply_context, raw_hex=m.raw_hex,
                  parts_key=m.parts_key) for m, _ in new]
     ids = conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
-    open_complaints(conn, [(complaint_id, message_id) for (m, complaint_id), message_id in zip(new, ids)
-                           if m.answer is None])
+    open_complaints(conn, [(complaint_id, message_id, routings.get(id(m)))
+                           for (m, complaint_id), message_id in zip(new, ids) if m.answer is None])
     return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)])
 
 
