@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from support.load_runs import PASSWORD, REPO, SYSTEM_ID, python_env
-from support.processes import BenchError, ProcessGroup
+from support.load_runs import PASSWORD, REPO, SYSTEM_ID, python_env, start_load_smsc, summary_of
+from support.processes import BenchError, ProcessGroup, cpu_seconds, peak_rss_mb
 
 FAKE_CASE_STORE = REPO / "tests" / "forwarder" / "fake_case_store.py"
 FAKE_CASE_STORE_TOKEN = "test-case-store-token"   # the fake's; given as LAPOR_CASE_STORE_TOKEN
@@ -61,3 +61,24 @@ def start_fake_case_store(group: ProcessGroup) -> str:
     if not line.startswith("port "):
         raise BenchError(f"the fake case store did not start: {line!r}")
     return f"http://127.0.0.1:{int(line.split()[1])}"
+
+
+def run_gateway(group: ProcessGroup, folder: Path, count: int, window: int, timeout: float) -> dict:
+    """One gateway run of `count` MOs (every cycle waited for), forwarding to the fake
+    case store over HTTP (adapter "http", concurrency 50), logging at info as shipped:
+    the simulator's summary plus the daemon's `rss_mb` (VmHWM) and `cpu_s`, and the
+    simulator's `smsc_cpu_s` (start-up included)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base_url = start_fake_case_store(group)
+    smsc, port = start_load_smsc(group, "gateway-smsc", count, window=window,
+                                 wait_cycles=True, duration=timeout)
+    forwarder = f'adapter = "http"\nconcurrency = 50\n[forwarder.http]\nbase_url = "{base_url}"\n'
+    config = daemon_config(folder, port, window, level="info", forwarder=forwarder)
+    gateway = start_gateway(group, config, case_store_token=FAKE_CASE_STORE_TOKEN)
+    summary = summary_of(smsc, timeout + 30)
+    summary["rss_mb"] = peak_rss_mb(gateway.pid)
+    summary["cpu_s"] = cpu_seconds(gateway.pid)
+    summary["smsc_cpu_s"] = cpu_seconds(smsc.pid)
+    for proc in (gateway, smsc):
+        group.stop(proc)
+    return summary
