@@ -61,13 +61,16 @@ def wait_listening(port: int, timeout: float, proc: subprocess.Popen | None = No
 class Lines:
     """The lines a process prints, read by a thread so that every wait has a deadline."""
 
-    def __init__(self, proc: subprocess.Popen, name: str):
-        self.proc, self.name = proc, name
+    def __init__(self, proc: subprocess.Popen, name: str, copy_to=None):
+        self.proc, self.name, self.copy_to = proc, name, copy_to
         self._lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         for line in self.proc.stdout:
+            if self.copy_to is not None:   # the process's log keeps its output too
+                self.copy_to.write(line)
+                self.copy_to.flush()
             self._lines.put(line.strip())
         self._lines.put(None)   # end of output
 
@@ -124,7 +127,7 @@ class ProcessGroup:
                                 text=True, start_new_session=True)
         self.procs.append((name, proc))
         if read_stdout:
-            proc.lines = Lines(proc, name)
+            proc.lines = Lines(proc, name, copy_to=log)
         return proc
 
     def stop(self, proc: subprocess.Popen, signal_number: int = signal.SIGTERM) -> int | None:

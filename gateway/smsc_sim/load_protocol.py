@@ -43,6 +43,7 @@ class LoadConnection(Protocol):
         self.outstanding: dict[int, tuple] = {}
         self._rest = b""
         self._sequence = 0
+        self._close_after_write = False   # an unbind, or a refused bind: answer, then close
         self.open = False
 
     @property
@@ -99,6 +100,8 @@ class LoadConnection(Protocol):
             smsc.fill(self, out)
             if out:
                 self.transport.write(b"".join(out))
+            if self._close_after_write:
+                self.transport.loseConnection()   # once what was written is sent
         smsc.check_done()
 
     def _submit(self, data: bytes, pos: int, length: int, sequence: int) -> bytes:
@@ -121,7 +124,7 @@ class LoadConnection(Protocol):
         elif command_id == fastpdu.UNBIND:
             out.append(fastpdu.header_only(fastpdu.UNBIND_RESP, sequence))
             self.bound_as = None
-            self.transport.loseConnection()    # after what is written
+            self._close_after_write = True
         elif command_id & 0x80000000:
             pass                                # an answer we did not ask for (enquire_link_resp)
         else:
@@ -138,7 +141,7 @@ class LoadConnection(Protocol):
             return codec.encode(answer, pdu.sequence, ESME_RALYBND)
         status = self.smsc.check_bind(pdu.system_id or "", pdu.password or "")
         if status != ESME_ROK:
-            self.transport.loseConnection()     # after the refusal is written
+            self._close_after_write = True
             return codec.encode(answer, pdu.sequence, status)
         self.bound_as = mode
         self.smsc.stats.binds += 1
