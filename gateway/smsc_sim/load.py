@@ -30,14 +30,12 @@ from twisted.internet.task import LoopingCall
 from gateway.channels.smpp.constants import (
     ESM_SMSC_DELIVERY_RECEIPT,
     ESM_UDHI,
-    ESME_RINVPASWD,
-    ESME_RINVSYSID,
-    ESME_ROK,
     MESSAGE_STATE_NUMBERS,
     REGISTERED_DELIVERY_FAILURE,
     REGISTERED_DELIVERY_FINAL,
 )
 from gateway.smsc_sim import fastpdu
+from gateway.smsc_sim.answers import bind_status, receipt_text
 from gateway.smsc_sim.load_pool import MAX_MOS, MoPool, mo_number
 from gateway.smsc_sim.load_protocol import LoadConnection
 from gateway.smsc_sim.load_stats import ACKED, LoadStats
@@ -135,11 +133,7 @@ class LoadSmsc(Factory):
     # -- binds and connections ------------------------------------------------------------------
 
     def check_bind(self, system_id: str, password: str) -> int:
-        if system_id != self.system_id:
-            return ESME_RINVSYSID
-        if password != self.password:
-            return ESME_RINVPASWD
-        return ESME_ROK
+        return bind_status(system_id, password, self.system_id, self.password)
 
     def connection_lost(self, conn: LoadConnection) -> None:
         if conn in self.connections:
@@ -262,9 +256,7 @@ class LoadSmsc(Factory):
             body = body[1 + body[0]:]
         snippet = body[:20].translate(_PRINTABLE).decode("ascii") if data_coding in (0, 1, 3) else ""
         status = self.receipt_status
-        stamp = self._date_stamp()
-        text = (f"id:{message_id} sub:001 dlvrd:{'001' if status == 'DELIVRD' else '000'} "
-                f"submit date:{stamp} done date:{stamp} stat:{status} err:000 text:{snippet}")
+        text = receipt_text(message_id, status, self._date_stamp(), snippet)
         return fastpdu.deliver_sm(0, source_addr=destination, destination_addr=source,
                                   esm_class=ESM_SMSC_DELIVERY_RECEIPT,
                                   short_message=text.encode("ascii"),

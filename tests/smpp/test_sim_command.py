@@ -24,6 +24,9 @@ def test_register_adds_subcommand():
 
 
 class _Lines(protocol.ProcessProtocol):
+    """A process's first JSON line as soon as it is printed; at its end, its exit
+    code and every JSON line."""
+
     def __init__(self):
         self.first_line = defer.Deferred()
         self.ended = defer.Deferred()
@@ -35,7 +38,8 @@ class _Lines(protocol.ProcessProtocol):
             self.first_line.callback(json.loads(self.buffer.split(b"\n", 1)[0]))
 
     def processEnded(self, reason):
-        self.ended.callback(None)
+        lines = [json.loads(line) for line in self.buffer.decode().splitlines() if line.strip()]
+        self.ended.callback((reason.value.exitCode, lines))
 
 
 @pytest_twisted.inlineCallbacks
@@ -60,26 +64,8 @@ def test_subprocess_generates_mos(tmp_path):
         yield lines.ended
 
 
-class _Run(protocol.ProcessProtocol):
-    """All of a process's output lines and its exit code."""
-
-    def __init__(self):
-        self.first_line = defer.Deferred()
-        self.ended = defer.Deferred()
-        self.buffer = b""
-
-    def outReceived(self, data):
-        self.buffer += data
-        if b"\n" in self.buffer and not self.first_line.called:
-            self.first_line.callback(json.loads(self.buffer.split(b"\n", 1)[0]))
-
-    def processEnded(self, reason):
-        lines = [json.loads(line) for line in self.buffer.decode().splitlines() if line.strip()]
-        self.ended.callback((reason.value.exitCode, lines))
-
-
 def _spawn_load(*options):
-    run = _Run()
+    run = _Lines()
     argv = [sys.executable, "-m", "gateway.smsc_sim.command", "--load", "--port", "0",
             "--status-interval", "0", *options]
     process = reactor.spawnProcess(run, sys.executable, argv, env=dict(os.environ), path=os.getcwd())
