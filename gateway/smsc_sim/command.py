@@ -175,6 +175,7 @@ def run_load(args: argparse.Namespace) -> int:
         return 2
     _ensure_reactor()
     from twisted.internet import reactor
+    from twisted.internet.error import ReactorNotRunning
     from twisted.internet.task import LoopingCall
 
     from gateway.smsc_sim.load import LoadSmsc
@@ -194,10 +195,16 @@ def run_load(args: argparse.Namespace) -> int:
         LoopingCall(status).start(max(args.status_interval, 0.5), now=False)
     result = {}
 
+    def stop_reactor(_ignored) -> None:
+        try:
+            reactor.stop()
+        except ReactorNotRunning:   # a SIGTERM stopped it meanwhile
+            pass
+
     def finished(summary: dict) -> None:
         result.update(summary)
         print(json.dumps(summary), flush=True)
-        smsc.stop().addBoth(lambda _: reactor.stop())
+        smsc.stop().addBoth(stop_reactor)
     smsc.done.addCallback(finished)
     reactor.run()
     return 0 if result.get("complete") else 3
