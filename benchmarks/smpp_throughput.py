@@ -15,50 +15,21 @@ Prints `name value` lines:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support.gateway_run import daemon_config, start_gateway  # noqa: E402
+from support.load_runs import REPO, python_env  # noqa: E402
+from support.processes import ProcessGroup, cpu_seconds, peak_rss_mb  # noqa: E402
 
-
-def daemon_config(state: Path, port: int, window: int) -> Path:
-    config = state / "gateway.toml"
-    config.write_text(f"""
-[gateway]
-state_directory = "{state}"
-[logging]
-level = "warning"
-format = "json"
-[parser]
-mapping = "{REPO / 'config' / 'regions.yaml'}"
-[forwarder]
-concurrency = 200
-[channels.smpp]
-enabled = true
-[[channels.smpp.binds]]
-port = {port}
-window = {window}
-submit_per_second = 100000.0
-response_timeout_s = 60.0
-""")
-    return config
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+#: The SMSC side: the ordinary simulator with long and UCS-2 MOs (not the load mode),
+#: so that these figures stay comparable with those docs/performance.md lists.
+SMSC = REPO / "benchmarks" / "support" / "gateway_smsc.py"
+TIMEOUT_S = 1800
 
 
 def main() -> None:
@@ -66,30 +37,24 @@ def main() -> None:
     options.add_argument("--messages", type=int, default=50_000)
     options.add_argument("--window", type=int, default=100)
     args = options.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "LAPOR_SMPP_PASSWORD": "bench"}
-    with tempfile.TemporaryDirectory() as tmp:
-        smsc = subprocess.Popen([sys.executable, str(REPO / "benchmarks" / "smsc_load.py"),
-                                 str(args.messages), str(args.window)], stdout=subprocess.PIPE,
-                                text=True, env=env)
-        port = json.loads(smsc.stdout.readline())["port"]
-        daemon = subprocess.Popen([sys.executable, "-m", "gateway", "run", "--config",
-                                   str(daemon_config(Path(tmp), port, args.window))],
-                                  cwd=REPO, env=env, stdout=open(Path(tmp) / "daemon.log", "w"))
+    with tempfile.TemporaryDirectory() as tmp, ProcessGroup(Path(tmp), grace=60) as group:
+        smsc = group.start("smsc", [sys.executable, str(SMSC), str(args.messages), str(args.window)],
+                           env=python_env(), cwd=REPO, read_stdout=True)
+        port = smsc.lines.expect("listening", 60)["port"]
+        daemon = start_gateway(group, daemon_config(Path(tmp), port, args.window))
         profiler = os.environ.get("BENCH_PROFILE")  # py-spy samples of the daemon, if asked
         if profiler:
             subprocess.Popen(["py-spy", "record", "--pid", str(daemon.pid), "--duration", "6", "--rate",
                               "200", "--format", "raw", "--threads", "-o", profiler])
         try:
-            json.loads(smsc.stdout.readline())   # all acknowledged (figures repeated below)
-            done = json.loads(smsc.stdout.readline())
+            smsc.lines.expect("acknowledged", TIMEOUT_S)   # (figures repeated in "done")
+            done = smsc.lines.expect("done", TIMEOUT_S)
             rss = peak_rss_mb(daemon.pid)
             cpu = {"gateway": cpu_seconds(daemon.pid), "smsc": cpu_seconds(smsc.pid)}
         finally:
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(60)
-            smsc.kill()
+            group.stop(daemon)
             if os.environ.get("BENCH_SHOW_LOG"):
-                Path(os.environ["BENCH_SHOW_LOG"]).write_text((Path(tmp) / "daemon.log").read_text())
+                Path(os.environ["BENCH_SHOW_LOG"]).write_text((Path(tmp) / "gateway.log").read_text())
     print(f"messages {done['mo']}")
     print(f"mo_acknowledged_per_s {done['mo'] / done['ack_seconds']:.0f}")
     print(f"complaints_per_s_end_to_end {done['mo'] / done['reply_seconds']:.0f}")

@@ -42,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="report receipt ids in decimal (submit_sm_resp gives hex)")
     p.add_argument("--redelivery-delay", type=float, default=5.0,
                    help="seconds before delivering an unacknowledged MO again")
-    p.add_argument("--window", type=int, default=10, help="outstanding deliver_sm")
+    p.add_argument("--window", type=int, default=None,
+                   help="outstanding deliver_sm (default 10; 100 with --load)")
     fault = p.add_argument_group("fault modes")
     fault.add_argument("--drop-after", type=int, default=None, metavar="N",
                        help="drop each connection at its Nth PDU")
@@ -62,6 +63,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="append each accepted submit_sm as a JSON line (message_id, addresses,"
                         " decoded text, part i/n, at), flushed per line")
     p.add_argument("--status-interval", type=float, default=10.0, help="seconds between status lines (0: none)")
+    load = p.add_argument_group("load mode (docs/smsc-simulator.md, 'Load mode')")
+    load.add_argument("--load", action="store_true",
+                      help="deliver --count pre-encoded MOs as fast as the window allows,"
+                           " measure, print one JSON summary line and exit")
+    load.add_argument("--wait-cycles", action="store_true",
+                      help="finish only when every MO's reply was submitted and its receipt"
+                           " acknowledged")
+    load.add_argument("--duration", type=float, default=300.0,
+                      help="seconds after which the load mode stops whatever is missing")
 
 
 def build_simulator(args: argparse.Namespace):
@@ -69,7 +79,7 @@ def build_simulator(args: argparse.Namespace):
     return SmscSimulator(
         args.system_id, args.password, receipt_delay=args.receipt_delay,
         receipt_status=args.receipt_status, redelivery_delay=args.redelivery_delay,
-        window=args.window, drop_after_pdus=args.drop_after,
+        window=args.window or 10, drop_after_pdus=args.drop_after,
         throttle_per_second=args.throttle, response_delay=args.response_delay,
         receipt_before_response=args.receipt_before_response, black_hole=args.black_hole,
         receipt_id_decimal=args.receipt_id_decimal, concat=args.concat,
@@ -150,8 +160,60 @@ def _ensure_reactor() -> None:
         asyncioreactor.install()
 
 
+LOAD_CONFLICTS = ("mo_file", "stdin", "drop_after", "throttle", "black_hole",
+                  "receipt_before_response", "drop_submit_resp_every", "ack_log", "submit_log")
+
+
+def run_load(args: argparse.Namespace) -> int:
+    """The load mode: exit 0 when everything asked for completed, 3 when --duration
+    cut it short; the summary line is printed either way."""
+    given = [name for name in LOAD_CONFLICTS if getattr(args, name)]
+    if given or args.count <= 0:
+        why = (f"--load does not combine with --{given[0].replace('_', '-')}" if given
+               else "--load needs --count N")
+        print(json.dumps({"event": "smsc-sim refused", "error": why}), file=sys.stderr, flush=True)
+        return 2
+    _ensure_reactor()
+    from twisted.internet import reactor
+    from twisted.internet.error import ReactorNotRunning
+    from twisted.internet.task import LoopingCall
+
+    from gateway.smsc_sim.load import LoadSmsc
+    smsc = LoadSmsc(args.count, args.system_id, args.password, window=args.window or 100,
+                    seed=1708 if args.seed is None else args.seed,
+                    receipt_delay=args.receipt_delay, receipt_status=args.receipt_status,
+                    redelivery_delay=args.redelivery_delay, duration=args.duration,
+                    wait_cycles=args.wait_cycles)
+    smsc.start(args.port)
+    print(json.dumps({"event": "smsc-sim listening", "host": "127.0.0.1", "port": smsc.port,
+                      "mode": "load"}), flush=True)
+    if args.status_interval > 0:
+        def status() -> None:
+            s = smsc.stats
+            print(json.dumps({"event": "smsc-sim status", "mo_acked": s.mo_acked,
+                              "submits": s.submits, "cycles": s.cycles}), flush=True)
+        LoopingCall(status).start(max(args.status_interval, 0.5), now=False)
+    result = {}
+
+    def stop_reactor(_ignored) -> None:
+        try:
+            reactor.stop()
+        except ReactorNotRunning:   # a SIGTERM stopped it meanwhile
+            pass
+
+    def finished(summary: dict) -> None:
+        result.update(summary)
+        print(json.dumps(summary), flush=True)
+        smsc.stop().addBoth(stop_reactor)
+    smsc.done.addCallback(finished)
+    reactor.run()
+    return 0 if result.get("complete") else 3
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the simulator until interrupted."""
+    """Run the simulator until interrupted (the load mode: until it is done)."""
+    if args.load:
+        return run_load(args)
     _ensure_reactor()
     from twisted.internet import reactor
     from twisted.internet.task import LoopingCall

@@ -28,14 +28,13 @@ from twisted.python.failure import Failure
 from gateway.channels.smpp.constants import (
     ESM_SMSC_DELIVERY_RECEIPT,
     ESM_UDHI,
-    ESME_RINVPASWD,
-    ESME_RINVSYSID,
     ESME_ROK,
     MESSAGE_STATE_NUMBERS,
     REGISTERED_DELIVERY_FAILURE,
     REGISTERED_DELIVERY_FINAL,
 )
 from gateway.channels.smpp.concat import segment_of
+from gateway.smsc_sim.answers import bind_status, receipt_text
 from gateway.smsc_sim.mo import MoSpec, deliver_sm_fields
 from gateway.smsc_sim.protocol import SmscProtocol
 from gateway.channels.smpp.text import decode_text
@@ -301,11 +300,7 @@ class SmscSimulator(Factory):
     # -- binds and submits ---------------------------------------------------------------
 
     def check_bind(self, system_id: str, password: str) -> int:
-        if system_id != self.system_id:
-            return ESME_RINVSYSID
-        if password != self.password:
-            return ESME_RINVPASWD
-        return ESME_ROK
+        return bind_status(system_id, password, self.system_id, self.password)
 
     def throttled(self) -> bool:
         if not self.throttle_per_second:
@@ -354,8 +349,7 @@ class SmscSimulator(Factory):
             body = body[1 + body[0]:]   # skip the concatenation UDH
         original = decode_text(body, sub.data_coding).text
         snippet = original[:20].encode("ascii", "replace").decode("ascii")
-        text = (f"id:{reported} sub:001 dlvrd:{'001' if status == 'DELIVRD' else '000'} "
-                f"submit date:{stamp} done date:{stamp} stat:{status} err:000 text:{snippet}")
+        text = receipt_text(reported, status, stamp, snippet)
         return {"source_addr": sub.destination_addr, "destination_addr": sub.source_addr,
                 "esm_class": ESM_SMSC_DELIVERY_RECEIPT, "short_message": text.encode("ascii"),
                 "receipted_message_id": reported,

@@ -24,6 +24,9 @@ def test_register_adds_subcommand():
 
 
 class _Lines(protocol.ProcessProtocol):
+    """A process's first JSON line as soon as it is printed; at its end, its exit
+    code and every JSON line."""
+
     def __init__(self):
         self.first_line = defer.Deferred()
         self.ended = defer.Deferred()
@@ -35,7 +38,8 @@ class _Lines(protocol.ProcessProtocol):
             self.first_line.callback(json.loads(self.buffer.split(b"\n", 1)[0]))
 
     def processEnded(self, reason):
-        self.ended.callback(None)
+        lines = [json.loads(line) for line in self.buffer.decode().splitlines() if line.strip()]
+        self.ended.callback((reason.value.exitCode, lines))
 
 
 @pytest_twisted.inlineCallbacks
@@ -58,3 +62,48 @@ def test_subprocess_generates_mos(tmp_path):
     finally:
         process.signalProcess("TERM")
         yield lines.ended
+
+
+def _spawn_load(*options):
+    run = _Lines()
+    argv = [sys.executable, "-m", "gateway.smsc_sim.command", "--load", "--port", "0",
+            "--status-interval", "0", *options]
+    process = reactor.spawnProcess(run, sys.executable, argv, env=dict(os.environ), path=os.getcwd())
+    return run, process
+
+
+@pytest_twisted.inlineCallbacks
+def test_load_mode_prints_its_summary_and_exits_by_itself():
+    from .test_sim_load import connect_ack_esme
+    run, process = _spawn_load("--count", "300")
+    try:
+        hello = yield run.first_line
+        assert hello["mode"] == "load"
+        esme = yield connect_ack_esme(hello["port"])
+        code, lines = yield run.ended
+    finally:
+        if process.pid is not None:
+            process.signalProcess("KILL")
+    assert code == 0
+    summary = lines[-1]
+    assert summary["event"] == "smsc-sim summary" and summary["complete"] is True
+    assert summary["mo_acked"] == esme.acked == 300 and summary["window"] == 100
+
+
+@pytest_twisted.inlineCallbacks
+def test_load_mode_stops_at_its_duration_when_nobody_binds():
+    run, process = _spawn_load("--count", "10", "--duration", "0.3")
+    try:
+        code, lines = yield run.ended
+    finally:
+        if process.pid is not None:
+            process.signalProcess("KILL")
+    assert code == 3
+    assert lines[-1]["complete"] is False and lines[-1]["mo_sent"] == 0
+
+
+def test_load_mode_refuses_fault_modes():
+    parser = argparse.ArgumentParser()
+    sim_command.add_arguments(parser)
+    assert sim_command.run(parser.parse_args(["--load", "--count", "5", "--black-hole"])) == 2
+    assert sim_command.run(parser.parse_args(["--load"])) == 2
