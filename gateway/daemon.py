@@ -24,6 +24,7 @@ from gateway.http_server import OperationsServer
 from gateway.notify import Heartbeat, SystemdNotifier
 from gateway.service import GatewayService, load_pseudonym_key
 from gateway.state_lock import StateLocked, lock_store
+from gateway.throughput import ThroughputLog
 from gateway.journal.migrate import SchemaMismatch
 
 log = gwlog.get_logger("gateway.daemon")
@@ -59,6 +60,8 @@ def _run_locked(settings: Settings, reactor) -> int:
     notifier = SystemdNotifier()
     heartbeat = Heartbeat(notifier, reactor, lambda: status_line(service))
     ops = ops_server(settings, service, reactor)
+    throughput = ThroughputLog(reactor, lambda: throughput_counts(service),
+                               settings.logging.throughput_interval_s, levels=("backlog",))
 
     def start():
         heartbeat.start()  # watchdog pings from the reactor, from the first moment on
@@ -70,6 +73,7 @@ def _run_locked(settings: Settings, reactor) -> int:
                 log.error("http server could not listen; running without it", error=str(error))
         d = service.start()
         d.addCallback(lambda _: notifier.ready(status_line(service)))
+        d.addCallback(lambda _: throughput.start())
         d.addErrback(start_failed)
 
     def start_failed(failure):
@@ -82,6 +86,7 @@ def _run_locked(settings: Settings, reactor) -> int:
 
     def drain():
         notifier.stopping("draining: intake stopped, finishing commits")
+        throughput.stop()
         d = service.stop()
         d.addTimeout(settings.gateway.drain_timeout_s, reactor)
         d.addErrback(lambda f: log.error("drain did not finish", error=f.getErrorMessage()))
@@ -117,6 +122,15 @@ def ops_server(settings: Settings, service: GatewayService, reactor) -> Operatio
         for path, resource in channel.http_resources().items():
             ops.mount(path, resource)
     return ops
+
+
+def throughput_counts(service: GatewayService) -> dict:
+    """The running totals the throughput line shows as rates (and the backlog as it is)."""
+    if service.pipeline is None:
+        return {}
+    return {"accepted": service.pipeline.accepted, "duplicates": service.pipeline.duplicates,
+            "forwarded": service.forwarder.forwarded, "replies_sent": service.outbox.sent,
+            "backlog": service.forwarder.backlog}
 
 
 def status_line(service: GatewayService) -> str:

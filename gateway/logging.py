@@ -39,6 +39,13 @@ class LoggingSettings:
     level: Literal["debug", "info", "warning", "error"] = "info"
     #: "auto": JSON lines when stdout is not a terminal (journald), readable on a terminal
     format: Literal["auto", "json", "console"] = "auto"
+    #: seconds between "throughput" lines (counts and rates since the last one); 0: none
+    throughput_interval_s: float = 60.0
+
+    def problems(self) -> list[str]:
+        if self.throughput_interval_s < 0:
+            return [f"throughput_interval_s: must not be negative, got {self.throughput_interval_s}"]
+        return []
 
 
 def set_pseudonym_key(key: bytes) -> None:

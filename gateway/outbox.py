@@ -174,8 +174,13 @@ class Outbox:
         yield self._journal.record_reply_sent(reply.id, channel_message_id,
                                             self._channels[reply.channel].delivered_on_acceptance)
         self._held.discard(reply.id)
-        log.info("reply sent", reply=reply.id, complaint=reply.complaint_id, channel=reply.channel,
-                 recipient=reply.recipient)
+        delivered = self._channels[reply.channel].delivered_on_acceptance
+        if delivered:   # the channel's acceptance is the outcome: the complaint's last info line
+            log.info("reply outcome", complaint=reply.complaint_id, reply=reply.id, channel=reply.channel,
+                     status=delivered, delivered=True)
+        else:           # the outcome comes with the delivery report (Pipeline.report_delivery)
+            log.debug("reply sent", reply=reply.id, complaint=reply.complaint_id, channel=reply.channel,
+                      recipient=reply.recipient)
 
     @inlineCallbacks
     def _wait(self, reply: Reply, wait: Exception):

@@ -57,7 +57,18 @@ class Pipeline:
         return result
 
     def report_delivery(self, report: DeliveryReport) -> Deferred[bool]:
-        return self._journal.record_delivery(report)
+        d = self._journal.record_delivery(report)
+        d.addCallback(self._delivery_recorded, report)
+        return d
+
+    @staticmethod
+    def _delivery_recorded(matched, report: DeliveryReport) -> bool:
+        if matched is not None and matched.settled_now:
+            # The complaint's second and last line at info (see `_accepted`): its reply's
+            # outcome. (Where the channel's acceptance is the delivery, the outbox says it.)
+            log.info("reply outcome", complaint=matched.complaint_id, reply=matched.reply_id,
+                     channel=report.channel, status=report.status, delivered=report.delivered)
+        return matched is not None
 
     def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
         return self._journal.hold_part(part)

@@ -43,14 +43,16 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
-def daemon_config(tmp_path: Path, sections: str = "", mapping: Path = MAPPING) -> Path:
+def daemon_config(tmp_path: Path, sections: str = "", mapping: Path = MAPPING, logging: str = "") -> Path:
     """A config for `lapor-gateway run` in a test: state in `tmp_path`, JSON logs the
-    `Daemon` helper reads, the given region mapping, and `sections` (more TOML)."""
+    `Daemon` helper reads (more `[logging]` keys in `logging`), the given region mapping,
+    and `sections` (more TOML)."""
     return write_config(tmp_path / "gateway.toml", f"""
 [gateway]
 state_directory = "{tmp_path / 'state'}"
 [logging]
 format = "json"
+{logging}
 [parser]
 mapping = "{mapping}"
 {sections}""")

@@ -6,7 +6,7 @@ import sqlite3
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.support import Daemon, daemon_config
+from tests.support import Daemon, daemon_config, wait_until
 
 N = 150
 PHONES = [f"+62813{n:08d}" for n in range(N)]
@@ -57,8 +57,7 @@ def test_sigkill_between_stages_then_restart_forwards_each_exactly_once(tmp_path
     second = Daemon(config(tmp_path, latency_ms=0))
     resumed = second.start(until="resumed unfinished complaints").lines[-1]
     assert resumed["complaints"] == unfinished
-    for _ in range(unfinished):
-        second.wait_for("complaint forwarded")
+    wait_until(lambda: set(states(db)) == {"forwarded"}, 60, "every complaint forwarded")
     assert second.terminate() == 0
 
     with sqlite3.connect(db) as conn:

@@ -155,7 +155,9 @@ def test_delivery_reports_match_alternate_ids_and_late_ones_do_not_undo_final(da
         matched = yield store.record_delivery(DeliveryReport("sms", "2587", "DELIVRD", True,
                                                              alternate_ids=("a1b", "9607")))
         late = yield store.record_delivery(DeliveryReport("sms", "a1b", "ENROUTE", False, final=False))
-        assert (unmatched, matched, late) == (False, True, False)
+        assert (unmatched, late) == (None, None)
+        assert (matched.reply_id, matched.complaint_id, matched.settled_now) == (reply.id, accepted.complaint_id,
+                                                                                 True)
         detail = yield store.show_complaint(accepted.complaint_id)
         assert [(r["state"], r["delivery_status"]) for r in detail["replies"]] == [("delivered", "DELIVRD")]
     finally:
@@ -179,7 +181,7 @@ def test_a_reply_in_doubt_is_settled_by_a_parked_report_and_resumes_as_uncertain
         # A receipt naming an id no reply has is parked, with whom it is about.
         report = DeliveryReport("sms", "beef", "DELIVRD", True, address="6281200000001",
                                 snippet="LAPOR! nomor #100000")
-        assert (yield store.record_delivery(report)) is False
+        assert (yield store.record_delivery(report)) is None
         yield store.record_delivery(report)                                # again: parked once
         since = resumed.sending_at - timedelta(seconds=1)
         assert (yield store.find_parked_report("sms", "6281299999999", since, "LAPOR! nomor #100000")) is None

@@ -59,7 +59,7 @@ def complain(daemon: Daemon, local: int, text: str) -> str:
     """Post `text` as a citizen; the text of the reply the gateway sent back."""
     status, _ = http(local, "/messages", {"from": "+6281311112222", "text": text})
     assert status == 202
-    daemon.wait_for("reply sent")
+    daemon.wait_for("reply outcome")
     return json.loads(http(local, "/replies")[1])[-1]["text"]
 
 

@@ -181,7 +181,7 @@ class ForwardingWorker:
             return
         self._finished(complaint.id)
         self.forwarded += 1
-        log.info("complaint forwarded", complaint=complaint.id, tracking_id=receipt.tracking_id,
+        log.debug("complaint forwarded", complaint=complaint.id, tracking_id=receipt.tracking_id,
                  seconds=round(self._reactor.seconds() - started, 3))
         if reply is not None:
             self._on_reply(reply)

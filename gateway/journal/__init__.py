@@ -91,7 +91,9 @@ class Journal:
         return self.committer.submit(partial(reply_journal.record_reply_failure, reply_id=reply_id,
                                              error=error, final=final))
 
-    def record_delivery(self, report: DeliveryReport) -> Deferred[bool]:
+    def record_delivery(self, report: DeliveryReport) -> Deferred["reply_journal.DeliveryMatch | None"]:
+        """Store a delivery report on its reply: the reply it is about, or None when no
+        reply has its id (yet)."""
         return self.committer.submit_bulk(reply_journal.record_deliveries, report)
 
     def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:

@@ -9,6 +9,7 @@ Connection. All run in the database thread (see `database.py`) and return record
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
@@ -139,9 +140,10 @@ def requeue(conn: Connection, reply_id: int, resend: bool, reason: str | None) -
 
 
 # -- delivery reports -------------------------------------------------------------------------
-def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[bool]:
-    """Bulk: store delivery reports on their replies; False for a report no reply has the
-    id of (parked, when it names an address, for a reply in doubt to claim).
+def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[DeliveryMatch | None]:
+    """Bulk: store delivery reports on their replies: the reply each report is about, or
+    None for a report no reply has the id of (parked, when it names an address, for a
+    reply in doubt to claim).
 
     The exact id is preferred to its alternate forms, so two forms of two different ids
     cannot be confused; a late, non-final report never undoes a final one."""
@@ -152,9 +154,9 @@ def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[b
                     if (report.channel, i) in found), None)
         final_already = hit is not None and hit[1] in (ReplyState.DELIVERED.value, ReplyState.FAILED.value)
         if hit is None or (final_already and not report.final):
-            matched.append(False)
+            matched.append(None)
             continue
-        matched.append(True)
+        matched.append(DeliveryMatch(hit[0], hit[2], report.final and not final_already))
         state = ((ReplyState.DELIVERED if report.delivered else ReplyState.FAILED).value
                  if report.final else hit[1])
         updates.append({"rid": hit[0], "st": state, "ds": report.status})
@@ -166,16 +168,26 @@ def record_deliveries(conn: Connection, reports: list[DeliveryReport]) -> list[b
     return matched
 
 
+@dataclass(frozen=True)
+class DeliveryMatch:
+    """The reply a delivery report is about, and whether the report settled it just now."""
+
+    reply_id: int
+    complaint_id: str | None
+    settled_now: bool
+
+
 def _replies_by_channel_id(conn: Connection, reports: list[DeliveryReport]) -> dict:
-    """{(channel, channel's id): (reply id, state)} for every id the reports name."""
-    found: dict[tuple[str, str], tuple[int, str]] = {}
+    """{(channel, channel's id): (reply id, state, complaint id)} for every id the reports name."""
+    found: dict[tuple[str, str], tuple[int, str, str | None]] = {}
     for channel, ids in by_channel((r.channel, i) for r in reports
                                    for i in (r.channel_message_id, *r.alternate_ids)):
         for chunk in chunks(ids):
-            for row in conn.execute(select(replies.c.id, replies.c.channel_message_id, replies.c.state)
+            for row in conn.execute(select(replies.c.id, replies.c.channel_message_id, replies.c.state,
+                                           replies.c.complaint_id)
                                     .where(replies.c.channel == channel,
                                            replies.c.channel_message_id.in_(chunk))):
-                found[(channel, row.channel_message_id)] = (row.id, row.state)
+                found[(channel, row.channel_message_id)] = (row.id, row.state, row.complaint_id)
     return found
 
 

@@ -66,7 +66,7 @@ def test_five_sigkills_during_a_thousand_mentions_and_messages_nothing_twice(tmp
         for _ in range(5):
             run = Daemon(config(tmp_path, fakes), env=env(fakes))
             runs.append(run)          # before start: stopped in `finally` even if start fails
-            run.start().wait_for_count({"reply sent"}, 150, timeout=60)
+            run.start().wait_for_count({"reply outcome"}, 150, timeout=60)
             run.kill()
             time.sleep(0.5)              # the drill: restart half a second after each kill
         last = Daemon(config(tmp_path, fakes), env=env(fakes))

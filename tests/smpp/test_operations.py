@@ -53,8 +53,7 @@ def test_metrics_count_what_went_through_and_readyz_follows_the_bind(tmp_path):
         daemon.start(until="http server listening")
         ops = daemon.lines[-1]["port"]
         daemon.wait_for("SMPP bound")
-        for _ in range(n):
-            daemon.wait_for("complaint forwarded")
+        daemon.wait_for_count({"reply outcome"}, n)
 
         status, body = get(ops, "/readyz")
         assert status == 200 and json.loads(body) == {

@@ -81,7 +81,7 @@ def test_run_serves_the_toy_channel(tmp_path):
         assert http(ops, "/toy/inbox", {"from": "warga-1", "text": "Jateng Jalan rusak"})[0] == 401
         status, _ = http(ops, "/toy/inbox", {"from": "warga-1", "text": "Jateng Jalan rusak"}, TOKEN)
         assert status == 202
-        daemon.wait_for("reply sent")
+        daemon.wait_for("reply outcome")
         (reply,) = json.loads(http(ops, "/toy/outbox")[1])
         assert reply["to"] == "warga-1" and "#1000001" in reply["text"]
 
