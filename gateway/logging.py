@@ -82,17 +82,43 @@ def _mask_phone_like(_logger, method, event: dict) -> dict:
     return event
 
 
-def _shared_processors() -> list:
+def _shared_processors(logger_name=structlog.stdlib.add_logger_name) -> list:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+        logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _mask_personal,
         _drop_text_above_debug,
         structlog.processors.format_exc_info,
         _mask_phone_like,
     ]
+
+
+#: callables given each of our events as logged (masked), before rendering: tests wait on
+#: them instead of sleeping (tests/logwatch.py)
+_observers: list = []
+
+
+def add_observer(observer) -> None:
+    _observers.append(observer)
+
+
+def remove_observer(observer) -> None:
+    if observer in _observers:
+        _observers.remove(observer)
+
+
+def _notify_observers(_logger, _method, event: dict) -> dict:
+    for observer in _observers:
+        observer(dict(event))
+    return event
+
+
+def _bound_logger_name(_logger, _method, event: dict) -> dict:
+    # Our own loggers write directly (no stdlib logger to ask): `get_logger` binds the name.
+    event.setdefault("logger", event.pop("_logger", None))
+    return event
 
 
 def configure(level: str = "info", fmt: str = "auto", stream=None) -> None:
@@ -103,11 +129,13 @@ def configure(level: str = "info", fmt: str = "auto", stream=None) -> None:
     renderer = (structlog.dev.ConsoleRenderer(colors=False) if fmt == "console"
                 else structlog.processors.JSONRenderer(ensure_ascii=False))
     numeric = getattr(logging, level.upper())
+    # Our own events skip the stdlib machinery (a LogRecord, a handler, a formatter): they
+    # are rendered and written directly, and a call below the level costs next to
+    # nothing — a complaint's debug lines are many, its info lines two (issue 13).
     structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *_shared_processors(),
-                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*_shared_processors(_bound_logger_name), _notify_observers, renderer],
+        logger_factory=structlog.WriteLoggerFactory(stream),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(stream)
@@ -154,4 +182,4 @@ def _bridge_twisted() -> None:
 
 
 def get_logger(name: str):
-    return structlog.get_logger(name)
+    return structlog.get_logger(_logger=name)

@@ -5,6 +5,8 @@ import logging
 
 from twisted.internet import defer
 
+from gateway import logging as gwlog
+
 
 class LogWatch(logging.Handler):
     """Collects structured log events; `wait_for(event, **fields)` fires on a match
@@ -16,8 +18,11 @@ class LogWatch(logging.Handler):
         self._waiters: list[tuple[str, dict, defer.Deferred]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        event = record.msg if isinstance(record.msg, dict) else {"event": record.getMessage()}
-        event = dict(event)
+        """Twisted's and the libraries' events, through the stdlib."""
+        self.observe({"event": record.getMessage()})
+
+    def observe(self, event: dict) -> None:
+        """The gateway's own events (structlog writes them directly; see gateway.logging)."""
         self.events.append(event)
         for waiter in list(self._waiters):
             name, fields, d = waiter
@@ -38,10 +43,12 @@ class LogWatch(logging.Handler):
 
     def __enter__(self) -> "LogWatch":
         logging.getLogger().addHandler(self)
+        gwlog.add_observer(self.observe)
         return self
 
     def __exit__(self, *exc) -> None:
         logging.getLogger().removeHandler(self)
+        gwlog.remove_observer(self.observe)
 
 
 def _matches(event: dict, name: str, fields: dict) -> bool:

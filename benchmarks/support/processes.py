@@ -130,6 +130,16 @@ class ProcessGroup:
             proc.lines = Lines(proc, name, copy_to=log)
         return proc
 
+    def wait_for_process(self, name: str, timeout: float) -> subprocess.Popen:
+        """The process started as `name`, once it is (for a profiler to attach)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [proc for started, proc in self.procs if started == name]
+            if found:
+                return found[0]
+            time.sleep(0.05)
+        raise BenchError(f"{name} did not start within {timeout:g} s")
+
     def stop(self, proc: subprocess.Popen, signal_number: int = signal.SIGTERM) -> int | None:
         """End one process: `signal_number`, then SIGKILL after the grace time."""
         if proc.poll() is None:

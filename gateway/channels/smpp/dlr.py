@@ -54,7 +54,9 @@ def parse_receipt_text(text: str) -> dict[str, str]:
     found = list(_KEY_RE.finditer(text))
     values: dict[str, str] = {}
     for i, match in enumerate(found):
-        key = re.sub(r"\s+", " ", match.group(1).lower())
+        key = match.group(1).lower()
+        if not key.isalpha():
+            key = " ".join(key.split())   # "submit  date" → "submit date"
         if key == "text":
             values[key] = text[match.end():].strip()
             break

@@ -1,0 +1,62 @@
+"""The gateway row of `benchmarks/kannel_peer` alone — the same load-mode SMSC, MOs,
+window, HTTP case store and info logs — for quick iteration on the hot path; with
+`--profile FILE` a py-spy sample of the daemon (raw format) taken mid-run.
+
+    .venv/bin/python benchmarks/gateway_cycle.py [--messages 20000] [--profile /tmp/p.txt]
+
+Prints `name value` lines (the kannel_peer row's figures, without Kannel).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import gateway_run  # noqa: E402
+from support.kannel_peer import ROW_FIGURES, _value  # noqa: E402
+from support.processes import BenchError, ProcessGroup  # noqa: E402
+
+
+def profile_when_started(group: ProcessGroup, out: Path, delay_s: float, duration_s: float) -> None:
+    """Attach py-spy to the gateway daemon once it runs, after `delay_s`."""
+    def attach():
+        proc = group.wait_for_process("gateway", 60)
+        threading.Event().wait(delay_s)
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        subprocess.run([py_spy, "record", "--pid", str(proc.pid), "--duration", str(int(duration_s)),
+                        "--rate", "200", "--format", "raw", "--threads", "-o", str(out)],
+                       capture_output=True, timeout=duration_s + 60)
+    threading.Thread(target=attach, daemon=True).start()
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--messages", type=int, default=20_000)
+    options.add_argument("--window", type=int, default=100)
+    options.add_argument("--timeout", type=float, default=600.0)
+    options.add_argument("--profile", type=Path, help="py-spy raw samples of the daemon, mid-run")
+    options.add_argument("--profile-delay", type=float, default=3.0)
+    options.add_argument("--profile-seconds", type=float, default=8.0)
+    args = options.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gateway-cycle-") as tmp:
+        try:
+            with ProcessGroup(Path(tmp)) as group:
+                if args.profile:
+                    profile_when_started(group, args.profile, args.profile_delay, args.profile_seconds)
+                row = gateway_run.run_gateway(group, Path(tmp) / "gateway", args.messages, args.window,
+                                              args.timeout)
+        except BenchError as exc:
+            print(f"gateway_cycle: {exc}", file=sys.stderr)
+            return 1
+    print(f"messages {args.messages}")
+    print("\n".join(f"gateway_{figure} {_value(row.get(figure))}" for figure in ROW_FIGURES))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
