@@ -1,8 +1,14 @@
-"""PDU bytes <-> `Pdu` records, using smpplib's command tables as the codec.
+"""PDU bytes <-> `Pdu` records: `decode` and `encode`, what the framing calls.
+
+The hot kinds (deliver_sm, submit_sm, enquire_link and their responses: every SMS
+costs them) go through the fast fixed-layout codec, fast_pdus.py; every other kind
+through smpplib's command tables, here. `decode_with_smpplib` and `encode_with_smpplib`
+take the smpplib path for any kind: the reference the fast codec is tested against
+(tests/smpp/test_fast_codec.py), and the benchmarks' baseline.
 
 smpplib knows every SMPP 3.4 command's fields, but its parser has traps that lose or
-garble messages (docs/architecture.md, and the traps listed below). This module keeps smpplib's tables and generator and
-replaces the parsing edge cases:
+garble messages (docs/architecture.md, and the traps listed below). This module keeps
+smpplib's tables and generator and replaces the parsing edge cases:
 
 - `parse_pdu` wants a client object and consumes a sequence number from it: we build
   commands with a throwaway client and take the sequence from the header;
@@ -36,6 +42,7 @@ from smpplib import consts as smpp_consts
 from smpplib import exceptions as smpp_exceptions
 from smpplib.ptypes import flag, ostr
 
+from gateway.channels.smpp import fast_pdus
 from gateway.channels.smpp.constants import COMMAND_IDS, ESME_RINVOPTPARSTREAM, command_name
 from gateway.channels.smpp.pdu import (  # noqa: F401 (re-exported: the channel's names)
     HEADER,
@@ -45,6 +52,7 @@ from gateway.channels.smpp.pdu import (  # noqa: F401 (re-exported: the channel'
     Pdu,
     UnknownCommand,
 )
+from gateway.channels.smpp.pdu_layouts import LAYOUTS, LAYOUTS_BY_NAME
 
 _TLV_NAMES: dict[int, str] = {v: k for k, v in smpp_consts.OPTIONAL_PARAMS.items()}
 
@@ -166,7 +174,15 @@ def field_names(name: str) -> tuple[str, ...]:
 
 def encode(command: str, sequence: int, status: int = 0, **fields: Any) -> bytes:
     """The bytes of one PDU. Unknown field names raise `ValueError` (typos would
-    otherwise vanish silently)."""
+    otherwise vanish silently), and so do values that do not fit (fast_pdus.py)."""
+    layout = LAYOUTS_BY_NAME.get(command)
+    if layout is not None:
+        return fast_pdus.encode(layout, sequence, status, fields)
+    return encode_with_smpplib(command, sequence, status, **fields)
+
+
+def encode_with_smpplib(command: str, sequence: int, status: int = 0, **fields: Any) -> bytes:
+    """`encode` by smpplib, whatever the kind."""
     cls = _command_class(command)
     pdu = cls(command, client=_ThrowawayClient())
     for name, value in fields.items():
@@ -190,6 +206,22 @@ def _for_smpplib(kind: type, value: Any) -> Any:
 def decode(data: bytes) -> Pdu:
     """One whole PDU (header included) as a `Pdu`; raises `UnknownCommand` or
     `MalformedPdu` with the header's command id and sequence."""
+    data = data if type(data) is bytes else bytes(data)
+    name, command_id, status, sequence = _header(data)
+    layout = LAYOUTS.get(command_id)
+    if layout is not None:
+        return fast_pdus.decode_body(layout, status, sequence, data)
+    return _decode_body_with_smpplib(data, name, command_id, status, sequence)
+
+
+def decode_with_smpplib(data: bytes) -> Pdu:
+    """`decode` by smpplib, whatever the kind."""
+    return _decode_body_with_smpplib(bytes(data), *_header(data))
+
+
+def _header(data: bytes) -> tuple[str, int, int, int]:
+    """(name, command_id, status, sequence) of a PDU whose command we can decode and
+    whose command_length is the length of `data`."""
     if len(data) < HEADER_LENGTH:
         raise MalformedPdu(None, None, "shorter than a PDU header")
     length, command_id, status, sequence = HEADER.unpack_from(data)
@@ -198,11 +230,16 @@ def decode(data: bytes) -> Pdu:
         raise UnknownCommand(command_id, sequence)
     if length != len(data):
         raise MalformedPdu(command_id, sequence, "command_length disagrees with the data")
+    return name, command_id, status, sequence
+
+
+def _decode_body_with_smpplib(data: bytes, name: str, command_id: int, status: int,
+                              sequence: int) -> Pdu:
     cls = _command_class(name)
     pdu = cls(name, client=_ThrowawayClient(), allow_unknown_opt_params=True)
     pdu.unknown_tlvs = []
     try:
-        pdu.parse(bytes(data))
+        pdu.parse(data)
     except _BadTlv as exc:
         raise MalformedPdu(command_id, sequence, str(exc), ESME_RINVOPTPARSTREAM) from exc
     except (_Truncated, struct.error, KeyError, ValueError, IndexError,
