@@ -29,6 +29,8 @@ CONCAT_MODES = ("udh8", "udh16", "sar", "payload")
 _ROOM = {CODING_DEFAULT: (160, 153, 152), CODING_UCS2: (70, 67, 66),
          CODING_LATIN1: (140, 134, 133), CODING_IA5: (140, 134, 133)}
 MAX_JSONL_LINES = 1_000_000
+#: deliver_sm addresses are C-strings of at most 21 octets, the NUL included (SMPP 3.4)
+MAX_ADDRESS_OCTETS = 20
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,20 @@ class MoSpec:
             raise ValueError(f"coding must be one of {sorted(CODINGS)}")
         if self.concat not in CONCAT_MODES:
             raise ValueError(f"concat must be one of {CONCAT_MODES}")
+        for name in ("sender", "recipient"):
+            problem = _address_problem(getattr(self, name))
+            if problem:   # refused now: a deliver_sm that cannot be written is retried forever
+                raise ValueError(f"{name} {problem}")
+
+
+def _address_problem(address: str) -> str | None:
+    try:
+        octets = address.encode("latin-1")
+    except UnicodeEncodeError:
+        return "is not Latin-1 text"
+    if b"\0" in octets or len(octets) > MAX_ADDRESS_OCTETS:
+        return f"must be at most {MAX_ADDRESS_OCTETS} octets, without NUL"
+    return None
 
 
 def spec_from_json(obj: dict[str, Any], concat: str = "udh8") -> MoSpec:

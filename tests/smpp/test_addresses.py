@@ -25,6 +25,7 @@ def context(reply_to, ton=1, source_addr="1708"):
     ("+" + "1" * 21, context("1" * 21), "longer than 20"),
     ("+" + "1" * 20, context("+" + "1" * 20), "longer than 20"),      # 21 octets on the wire
     ("1708", context("1708"), "own short code"),
+    ("+6281234567890", context("6281234567890", source_addr="1" * 21), "our address"),
 ])
 def test_reply_address_problem(recipient, reply_context, problem):
     found = reply_address_problem(recipient, reply_context)
@@ -37,3 +38,11 @@ def test_reply_address_problem(recipient, reply_context, problem):
 def test_reply_address_is_what_the_submit_carries():
     assert reply_address("+6281234567890", context("6281234567890")) == "6281234567890"
     assert reply_address("+6281234567890", {}) == "6281234567890"
+
+
+def test_a_source_addr_no_submit_sm_can_carry_is_a_config_problem():
+    from gateway.channels.smpp.settings import SmppBindSettings
+
+    assert SmppBindSettings(source_addr="1" * 20).problems() == []
+    (problem,) = SmppBindSettings(source_addr="1" * 21).problems()
+    assert problem.startswith("source_addr: at most 20 characters")

@@ -54,17 +54,17 @@ def test_the_hand_encoder_writes_what_smpplib_writes():
     fields = dict(source_addr="6281200000001", destination_addr="1708", esm_class=ESM_SMSC_DELIVERY_RECEIPT,
                   short_message=b"id:001A2B3C01 sub:001 dlvrd:001 stat:DELIVRD err:000 text:LAPOR!",
                   message_state=2, receipted_message_id="001A2B3C01")
-    assert fastpdu.deliver_sm(9, **fields) == codec.encode("deliver_sm", 9, **fields)
+    assert fastpdu.deliver_sm(9, **fields) == codec.encode_with_smpplib("deliver_sm", 9, **fields)
     mo = dict(source_addr="6281200000001", destination_addr="1708", source_addr_ton=1,
               source_addr_npi=1, data_coding=0, short_message=b"Malang Jalan rusak")
-    assert fastpdu.deliver_sm(5, **mo) == codec.encode("deliver_sm", 5, **mo)
-    assert fastpdu.with_message_id(fastpdu.SUBMIT_SM_RESP, 4, "00AB") == codec.encode(
+    assert fastpdu.deliver_sm(5, **mo) == codec.encode_with_smpplib("deliver_sm", 5, **mo)
+    assert fastpdu.with_message_id(fastpdu.SUBMIT_SM_RESP, 4, "00AB") == codec.encode_with_smpplib(
         "submit_sm_resp", 4, message_id="00AB")
-    assert fastpdu.header_only(fastpdu.ENQUIRE_LINK_RESP, 8) == codec.encode("enquire_link_resp", 8)
+    assert fastpdu.header_only(fastpdu.ENQUIRE_LINK_RESP, 8) == codec.encode_with_smpplib("enquire_link_resp", 8)
 
 
 def test_the_fast_submit_reader_reads_what_smpplib_wrote():
-    data = codec.encode("submit_sm", 3, source_addr="1708", destination_addr="6281200000007",
+    data = codec.encode_with_smpplib("submit_sm", 3, source_addr="1708", destination_addr="6281200000007",
                         dest_addr_ton=1, esm_class=0x40, registered_delivery=1, data_coding=8,
                         validity_period="000001000000000R", short_message=b"\x05\x00\x03\x01\x02\x01hi")
     assert fastpdu.parse_submit_sm(data, 16, len(data)) == (

@@ -7,6 +7,7 @@ from gateway.channels.smpp.concat import Reassembler, segment_of
 from gateway.channels.smpp.constants import (
     ESME_RINVBNDSTS, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RTHROTTLED, ESME_RX_T_APPN)
 from gateway.channels.smpp.dlr import ids_match, is_receipt, parse_receipt
+from gateway.smsc_sim.mo import MoSpec
 from gateway.smsc_sim.simulator import SmscSimulator
 
 from .esme import connect
@@ -165,3 +166,14 @@ def test_black_hole_never_answers(sim_factory):
     d.addErrback(failures.append)
     clock.advance(5)
     assert failures and esme.received == []
+
+
+@pytest.mark.parametrize("fields", [dict(sender="6" * 21), dict(sender="62812\x00"),
+                                    dict(sender="Pak \u4e2d"), dict(recipient="1" * 21)])
+def test_an_mo_whose_address_cannot_be_written_is_refused_when_read(fields):
+    # deliver_sm addresses are C-strings of 21 octets at most: the codec refuses longer
+    # ones, and the simulator would retry that deliver_sm forever.
+    spec = dict(dict(sender="6281200000001", text="Jateng jalan rusak"), **fields)
+    with pytest.raises(ValueError):
+        MoSpec(**spec)
+    MoSpec(**dict(spec, sender="6" * 20, recipient="1708"))   # the longest that fits

@@ -44,4 +44,8 @@ def reply_address_problem(recipient: str | None, reply_context: dict) -> str | N
                 f" destination_addr is a 21-octet C-string)")
     if address == context.get("source_addr"):
         return "sender is our own short code (a reply would loop)"
+    if len(context.get("source_addr") or "") > MAX_ADDRESS_LENGTH:
+        # the address the MO came to, our reply's source_addr: no submit_sm can carry it
+        return (f"our address (the message's destination) is longer than"
+                f" {MAX_ADDRESS_LENGTH} characters")
     return None

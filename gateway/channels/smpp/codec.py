@@ -1,8 +1,14 @@
-"""PDU bytes <-> `Pdu` records, using smpplib's command tables as the codec.
+"""PDU bytes <-> `Pdu` records: `decode` and `encode`, what the framing calls.
+
+The hot kinds (deliver_sm, submit_sm, enquire_link and their responses: every SMS
+costs them) go through the fast fixed-layout codec, fast_pdus.py; every other kind
+through smpplib's command tables, here. `decode_with_smpplib` and `encode_with_smpplib`
+take the smpplib path for any kind: the reference the fast codec is tested against
+(tests/smpp/test_fast_codec.py), and the benchmarks' baseline.
 
 smpplib knows every SMPP 3.4 command's fields, but its parser has traps that lose or
-garble messages (docs/architecture.md, and the traps listed below). This module keeps smpplib's tables and generator and
-replaces the parsing edge cases:
+garble messages (docs/architecture.md, and the traps listed below). This module keeps
+smpplib's tables and generator and replaces the parsing edge cases:
 
 - `parse_pdu` wants a client object and consumes a sequence number from it: we build
   commands with a throwaway client and take the sequence from the header;
@@ -29,82 +35,26 @@ replaces the parsing edge cases:
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from smpplib import command as smpp_command
 from smpplib import consts as smpp_consts
 from smpplib import exceptions as smpp_exceptions
 from smpplib.ptypes import flag, ostr
 
-from gateway.channels.smpp.constants import (
-    COMMAND_IDS,
-    ESME_RINVCMDID,
-    ESME_RINVMSGLEN,
-    ESME_RINVOPTPARSTREAM,
-    RESPONSE_BIT,
-    command_name,
+from gateway.channels.smpp import fast_pdus
+from gateway.channels.smpp.constants import COMMAND_IDS, ESME_RINVOPTPARSTREAM, command_name
+from gateway.channels.smpp.pdu import (  # noqa: F401 (re-exported: the channel's names)
+    HEADER,
+    HEADER_LENGTH,
+    CodecError,
+    MalformedPdu,
+    Pdu,
+    UnknownCommand,
 )
+from gateway.channels.smpp.pdu_layouts import LAYOUTS, LAYOUTS_BY_NAME
 
-HEADER = struct.Struct(">LLLL")
-HEADER_LENGTH = 16
 _TLV_NAMES: dict[int, str] = {v: k for k, v in smpp_consts.OPTIONAL_PARAMS.items()}
-
-
-class CodecError(Exception):
-    """A PDU that cannot be turned into a `Pdu`; says what to answer with."""
-
-    def __init__(self, command_id: int | None, sequence: int | None, reason: str,
-                 status: int = ESME_RINVMSGLEN):
-        super().__init__(reason)
-        self.command_id = command_id
-        self.sequence = sequence
-        self.reason = reason
-        self.status = status   # the command_status to answer a request with
-
-    @property
-    def is_request(self) -> bool:
-        return self.command_id is not None and not self.command_id & RESPONSE_BIT
-
-
-class UnknownCommand(CodecError):
-    """A command id we do not know (or smpplib cannot build): answer generic_nack."""
-
-    def __init__(self, command_id: int, sequence: int):
-        super().__init__(command_id, sequence, f"unknown command id 0x{command_id:08x}",
-                         ESME_RINVCMDID)
-
-
-class MalformedPdu(CodecError):
-    """A known command whose bytes do not parse: answer its _resp with an error."""
-
-
-@dataclass(frozen=True)
-class Pdu:
-    """One decoded PDU. `fields` holds every field the command defines (None when
-    absent): C-strings as str, octet strings as bytes, integers as int."""
-
-    command: str
-    command_id: int
-    status: int
-    sequence: int
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    unknown_tlvs: tuple[tuple[int, bytes], ...] = ()
-
-    @property
-    def is_response(self) -> bool:
-        return bool(self.command_id & RESPONSE_BIT)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        value = self.fields.get(name)
-        return default if value is None else value
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names that are not dataclass attributes.
-        fields = self.__dict__.get("fields", {})
-        if name in fields:
-            return fields[name]
-        raise AttributeError(name)
 
 
 class _ThrowawayClient:
@@ -224,7 +174,15 @@ def field_names(name: str) -> tuple[str, ...]:
 
 def encode(command: str, sequence: int, status: int = 0, **fields: Any) -> bytes:
     """The bytes of one PDU. Unknown field names raise `ValueError` (typos would
-    otherwise vanish silently)."""
+    otherwise vanish silently), and so do values that do not fit (fast_pdus.py)."""
+    layout = LAYOUTS_BY_NAME.get(command)
+    if layout is not None:
+        return fast_pdus.encode(layout, sequence, status, fields)
+    return encode_with_smpplib(command, sequence, status, **fields)
+
+
+def encode_with_smpplib(command: str, sequence: int, status: int = 0, **fields: Any) -> bytes:
+    """`encode` by smpplib, whatever the kind."""
     cls = _command_class(command)
     pdu = cls(command, client=_ThrowawayClient())
     for name, value in fields.items():
@@ -248,6 +206,22 @@ def _for_smpplib(kind: type, value: Any) -> Any:
 def decode(data: bytes) -> Pdu:
     """One whole PDU (header included) as a `Pdu`; raises `UnknownCommand` or
     `MalformedPdu` with the header's command id and sequence."""
+    data = data if type(data) is bytes else bytes(data)
+    name, command_id, status, sequence = _header(data)
+    layout = LAYOUTS.get(command_id)
+    if layout is not None:
+        return fast_pdus.decode_body(layout, status, sequence, data)
+    return _decode_body_with_smpplib(data, name, command_id, status, sequence)
+
+
+def decode_with_smpplib(data: bytes) -> Pdu:
+    """`decode` by smpplib, whatever the kind."""
+    return _decode_body_with_smpplib(bytes(data), *_header(data))
+
+
+def _header(data: bytes) -> tuple[str, int, int, int]:
+    """(name, command_id, status, sequence) of a PDU whose command we can decode and
+    whose command_length is the length of `data`."""
     if len(data) < HEADER_LENGTH:
         raise MalformedPdu(None, None, "shorter than a PDU header")
     length, command_id, status, sequence = HEADER.unpack_from(data)
@@ -256,11 +230,16 @@ def decode(data: bytes) -> Pdu:
         raise UnknownCommand(command_id, sequence)
     if length != len(data):
         raise MalformedPdu(command_id, sequence, "command_length disagrees with the data")
+    return name, command_id, status, sequence
+
+
+def _decode_body_with_smpplib(data: bytes, name: str, command_id: int, status: int,
+                              sequence: int) -> Pdu:
     cls = _command_class(name)
     pdu = cls(name, client=_ThrowawayClient(), allow_unknown_opt_params=True)
     pdu.unknown_tlvs = []
     try:
-        pdu.parse(bytes(data))
+        pdu.parse(data)
     except _BadTlv as exc:
         raise MalformedPdu(command_id, sequence, str(exc), ESME_RINVOPTPARSTREAM) from exc
     except (_Truncated, struct.error, KeyError, ValueError, IndexError,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from gateway.channels.smpp.addresses import MAX_ADDRESS_LENGTH
 from gateway.config_schema import not_positive
 
 #: the secret a bind's password is read from: this, or this + "_" + a name
@@ -56,6 +57,10 @@ class SmppBindSettings:
                                               and secret[len(PASSWORD_SECRET) + 1:].isidentifier()):
             found.append(f"password_secret: must be {PASSWORD_SECRET} or {PASSWORD_SECRET}_<name>,"
                          f" got {secret!r}")
+        if len(self.source_addr) > MAX_ADDRESS_LENGTH:
+            # a submit_sm's source_addr: a C-string of 21 octets with its NUL
+            found.append(f"source_addr: at most {MAX_ADDRESS_LENGTH} characters,"
+                         f" got {self.source_addr!r}")
         return found + not_positive(self, "window", "submit_per_second", "enquire_link_s",
                                     "response_timeout_s", "inactivity_s", "reconnect_initial_s",
                                     "reconnect_max_s")
