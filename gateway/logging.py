@@ -121,6 +121,56 @@ def _bound_logger_name(_logger, _method, event: dict) -> dict:
     return event
 
 
+class _Current:
+    """What `configure` chose last: loggers are cached on first use (building one per
+    call cost more than the line itself), so they consult this rather than keep a copy."""
+
+    threshold = logging.INFO
+    stream = sys.stdout
+    renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+
+
+class _Output:
+    """The stream our loggers write to: whichever `configure` named last."""
+
+    @staticmethod
+    def write(text: str) -> None:
+        _Current.stream.write(text)
+
+    @staticmethod
+    def flush() -> None:
+        _Current.stream.flush()
+
+
+def _render(logger, method, event: dict) -> str:
+    return _Current.renderer(logger, method, event)
+
+
+def _leveled(name: str, number: int):
+    def method(self, event=None, *args, **kw):
+        if number < _Current.threshold:
+            return None
+        if args:
+            event = event % args
+        return self._proxy_to_logger(name, event, **kw)
+    method.__name__ = name
+    return method
+
+
+class _GatewayLogger(structlog.BoundLoggerBase):
+    """structlog's bound logger with the level checked first, against the current one."""
+
+    debug = _leveled("debug", logging.DEBUG)
+    info = _leveled("info", logging.INFO)
+    warning = warn = _leveled("warning", logging.WARNING)
+    error = _leveled("error", logging.ERROR)
+    critical = _leveled("critical", logging.CRITICAL)
+
+    def exception(self, event=None, *args, **kw):
+        kw.setdefault("exc_info", True)
+        return self.error(event, *args, **kw)
+
+
 def configure(level: str = "info", fmt: str = "auto", stream=None) -> None:
     """Send every log (structlog, stdlib, Twisted) through one pipeline to `stream`."""
     stream = stream or sys.stdout
@@ -132,11 +182,12 @@ def configure(level: str = "info", fmt: str = "auto", stream=None) -> None:
     # Our own events skip the stdlib machinery (a LogRecord, a handler, a formatter): they
     # are rendered and written directly, and a call below the level costs next to
     # nothing — a complaint's debug lines are many, its info lines two (issue 13).
+    _Current.threshold, _Current.stream, _Current.renderer = numeric, stream, renderer
     structlog.configure(
-        processors=[*_shared_processors(_bound_logger_name), _notify_observers, renderer],
-        logger_factory=structlog.WriteLoggerFactory(stream),
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        cache_logger_on_first_use=False,
+        processors=[*_shared_processors(_bound_logger_name), _notify_observers, _render],
+        logger_factory=structlog.WriteLoggerFactory(_Output()),
+        wrapper_class=_GatewayLogger,
+        cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
