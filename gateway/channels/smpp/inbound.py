@@ -14,6 +14,7 @@ make the SMSC deliver it again, forever.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import timedelta
@@ -35,6 +36,15 @@ CHANNEL = "sms"
 
 def normalise_msisdn(address: str) -> str:
     """E.164 (+62…) for an Indonesian or international number; anything else as given."""
+    if address.startswith("628") and address.isdigit() and 10 <= len(address) <= 14:
+        # The common case — an Indonesian mobile in international form — without the
+        # ~10 us phonenumbers takes; a property test holds it to phonenumbers' answer.
+        return "+" + address
+    return _normalise_other(address)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalise_other(address: str) -> str:
     try:
         number = phonenumbers.parse(address if not address.isdigit() or address.startswith("0")
                                     else "+" + address, "ID")
