@@ -1,6 +1,8 @@
 """The gateway row of `benchmarks/kannel_peer` alone — the same load-mode SMSC, MOs,
 window, HTTP case store and info logs — for quick iteration on the hot path; with
-`--profile FILE` a py-spy sample of the daemon (raw format) taken mid-run.
+`--profile FILE` a py-spy sample of the daemon (raw format) taken mid-run. The daemon's
+resident memory is sampled through the run: its peak in the first half and overall
+(`--messages 200000` for issue 13's memory target).
 
     .venv/bin/python benchmarks/gateway_cycle.py [--messages 20000] [--profile /tmp/p.txt]
 
@@ -34,6 +36,35 @@ def profile_when_started(group: ProcessGroup, out: Path, delay_s: float, duratio
     threading.Thread(target=attach, daemon=True).start()
 
 
+class RssSampler:
+    """The daemon's resident memory (VmRSS) every `every_s` while it runs: to see whether
+    it grows between the middle and the end of a long run (issue 13: ≤ 10 %)."""
+
+    def __init__(self, group: ProcessGroup, every_s: float = 2.0):
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+
+        def sample():
+            proc = group.wait_for_process("gateway", 60)
+            while not self._stop.wait(every_s):
+                try:
+                    text = Path(f"/proc/{proc.pid}/status").read_text()
+                except OSError:
+                    return
+                self.samples += [int(line.split()[1]) / 1024 for line in text.splitlines()
+                                 if line.startswith("VmRSS:")]
+        threading.Thread(target=sample, daemon=True).start()
+
+    def figures(self) -> dict:
+        self._stop.set()
+        if len(self.samples) < 4:
+            return {}
+        half = len(self.samples) // 2
+        middle, end = max(self.samples[:half]), max(self.samples)
+        return {"rss_mid_mb": round(middle, 1), "rss_end_mb": round(end, 1),
+                "rss_growth_second_half": round(end / middle - 1, 3)}
+
+
 def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--messages", type=int, default=20_000)
@@ -48,13 +79,18 @@ def main() -> int:
             with ProcessGroup(Path(tmp)) as group:
                 if args.profile:
                     profile_when_started(group, args.profile, args.profile_delay, args.profile_seconds)
+                rss = RssSampler(group)
                 row = gateway_run.run_gateway(group, Path(tmp) / "gateway", args.messages, args.window,
                                               args.timeout)
+                row.update(rss.figures())
         except BenchError as exc:
             print(f"gateway_cycle: {exc}", file=sys.stderr)
             return 1
     print(f"messages {args.messages}")
     print("\n".join(f"gateway_{figure} {_value(row.get(figure))}" for figure in ROW_FIGURES))
+    for figure in ("rss_mid_mb", "rss_end_mb", "rss_growth_second_half"):
+        if figure in row:
+            print(f"gateway_{figure} {row[figure]}")
     return 0
 
 
