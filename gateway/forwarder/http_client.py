@@ -1,12 +1,12 @@
-"""The HTTP side every remote case store shares: kept-alive connections, and what an
-answer means — a case, "try again" (5xx, 408, 429, timeouts, connection errors, with the
-case store's Retry-After), or a refusal for good (any other 4xx).
+"""The HTTP side every remote case store shares: POSTs on kept-alive connections, and
+what an answer means — a case, "try again" (5xx, 408, 429, timeouts, connection errors,
+with the case store's Retry-After), or a refusal for good (any other 4xx).
 
 One module so that the JSON and the legacy XML adapters cannot drift apart on the
-retry rules. It drives twisted.web's Agent (what treq is built on) directly: treq's
-per-request URL parsing, cookie jar, redirect and decoding wrappers cost 0.3 ms of CPU
-per complaint (measured with benchmarks/forward_speed.py: 1.01 → 0.71 ms), and a
-case store needs none of them (a POST is never redirected, no cookies, no gzip).
+retry rules. The HTTP/1.1 client under it is our own (http_pool, http_connection,
+http_response), not twisted.web's Agent: at full SMS load Agent's per-request machinery
+and response parser took a quarter of the reactor's time, and a case store needs only
+POSTs to one origin (docs/forwarding.md).
 
 Failure reasons are logged and shown by `complaints list`, and a case store may echo the
 payload in an error answer: so a reason is the status and the case store's own short error
@@ -18,18 +18,17 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Mapping
 
-import treq
-from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks, succeed
-from twisted.web.client import Agent, HTTPConnectionPool
-from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer
-from zope.interface import implementer
+from twisted.internet.defer import CancelledError, Deferred
 
 from gateway.forwarder.base import PermanentFailure, TemporaryFailure
+from gateway.forwarder.http_pool import ConnectionPool, Origin
+from gateway.forwarder.http_response import Answer, ResponseTooLarge
 from gateway.model import Complaint
+
+__all__ = ["Answer", "CaseStoreClient", "failure_reason", "raise_for_failure", "retry_after_seconds"]
 
 #: statuses that mean "not now" rather than "never"
 RETRYABLE = frozenset({408, 429})
@@ -44,92 +43,54 @@ _PHONE_LIKE = re.compile(r"\+?\d[\d \-]{7,16}\d")
 _WORD = re.compile(r"\w+")
 
 
-@dataclass(frozen=True)
-class Answer:
-    code: int
-    headers: Headers
-    body: bytes
-
-
 class CaseStoreClient:
-    """POSTs to one case store over a pool of kept-alive connections (twisted.web's Agent)."""
+    """POSTs to one URL of the case store over at most `connections` kept-alive
+    connections. `headers` go with every request; `post` adds its own."""
 
-    def __init__(self, reactor, *, connections: int, connect_timeout_s: float, user_agent: str):
-        self._reactor = reactor
-        self._pool = HTTPConnectionPool(reactor, persistent=True)
-        self._pool.maxPersistentPerHost = connections
-        self._pool.retryAutomatically = False  # a POST is retried by the worker, on its own terms
-        self._agent = Agent(reactor, connectTimeout=connect_timeout_s, pool=self._pool)
-        self._user_agent = user_agent.encode()
+    def __init__(self, reactor, url: str, *, connections: int, connect_timeout_s: float,
+                 user_agent: str, headers: Mapping[bytes, bytes] = {}, tls_trust=None):
+        origin = Origin.of(url)
+        self._pool = ConnectionPool(reactor, origin, size=connections, connect_timeout_s=connect_timeout_s,
+                                    max_body=MAX_BODY_BYTES, tls_trust=tls_trust)
+        fixed = {b"host": origin.authority.encode("ascii"), b"user-agent": user_agent.encode()} | dict(headers)
+        # The part of every request that never changes, written once.
+        self._head = b"POST %s HTTP/1.1\r\n%s" % (origin.target.encode("ascii"), _header_lines(fixed))
 
-    @inlineCallbacks
-    def post(self, url: bytes, body: bytes, headers: dict[bytes, bytes]):
-        """The case store's answer, or TemporaryFailure when none came (refused, reset, DNS...)."""
-        request_headers = Headers({b"user-agent": [self._user_agent]})
-        for name, value in headers.items():
-            request_headers.setRawHeaders(name, [value])
-        try:
-            response = yield self._agent.request(b"POST", url, request_headers, _Body(body))
-            content = yield _read_capped(response)
-        except (CancelledError, TemporaryFailure):
-            raise  # CancelledError is the worker's timeout: it reports and retries
-        except Exception as error:  # noqa: BLE001 - every transport failure is worth a retry
-            if any(r.check(CancelledError) for r in getattr(error, "reasons", ())):
-                raise CancelledError() from None  # the timeout, as twisted.web reports it
-            raise TemporaryFailure(f"no answer from the case store: {_describe(error)}") from None
-        return Answer(response.code, response.headers, content)
+    @property
+    def stale_connections(self) -> int:
+        """Pooled connections the case store had closed, found when a request came for them."""
+        return self._pool.stale
 
-    def close(self) -> Deferred:
-        return self._pool.closeCachedConnections()
+    def post(self, body: bytes, headers: Mapping[bytes, bytes] = {}) -> Deferred[Answer]:
+        """The case store's answer, or TemporaryFailure when none came (refused, reset,
+        cut short, unreadable, too large); cancelling it (the worker's timeout) gives
+        CancelledError."""
+        request = b"%s%scontent-length: %d\r\n\r\n%s" % (self._head, _header_lines(headers), len(body), body)
+        return self._pool.request(request).addErrback(_no_answer)
+
+    def close(self) -> Deferred[None]:
+        return self._pool.close()
 
 
-def _read_capped(response) -> Deferred[bytes]:
-    length = response.length
-    if isinstance(length, int) and length > MAX_BODY_BYTES:
-        response.deliverBody(_Discard())
-        raise TemporaryFailure(f"case store answered {response.code} with {length} bytes")
-    return treq.content(response)  # collects the body; no readBody deprecation warnings
+def _header_lines(headers: Mapping[bytes, bytes]) -> bytes:
+    lines = []
+    for name, value in headers.items():
+        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
+            # The value is not named: it may be the case-store token.
+            raise ValueError(f"header {name!r}: a line break or a colon where none may be")
+        lines.append(b"%s: %s\r\n" % (name, value))
+    return b"".join(lines)
 
 
-@implementer(IBodyProducer)
-class _Body:
-    """A request body already in memory, written in one go (no cooperator round trips)."""
-
-    def __init__(self, data: bytes):
-        self._data = data
-        self.length = len(data)
-
-    def startProducing(self, consumer):
-        consumer.write(self._data)
-        return succeed(None)
-
-    def pauseProducing(self):
-        pass
-
-    def resumeProducing(self):
-        pass
-
-    def stopProducing(self):
-        pass
-
-
-class _Discard:
-    def makeConnection(self, transport):
-        transport.stopProducing()
-
-    def dataReceived(self, data):
-        pass
-
-    def connectionLost(self, reason):
-        pass
+def _no_answer(failure):
+    if failure.check(CancelledError):
+        raise CancelledError()  # the worker's timeout: it reports and retries
+    if failure.check(ResponseTooLarge):
+        raise TemporaryFailure(f"case store answered {failure.value}")
+    raise TemporaryFailure(f"no answer from the case store: {_describe(failure.value)}")
 
 
 def _describe(error: Exception) -> str:
-    # twisted.web wraps the real cause in a list of Failures; name the innermost one.
-    reasons = getattr(error, "reasons", None)
-    if reasons:
-        inner = reasons[0].value
-        return f"{type(error).__name__} ({type(inner).__name__}: {inner})"
     return f"{type(error).__name__}: {error}"
 
 
@@ -143,9 +104,9 @@ def raise_for_failure(answer: Answer, complaint: Complaint, now: float) -> None:
     raise PermanentFailure(reason)
 
 
-def retry_after_seconds(headers: Headers, now: float) -> float | None:
+def retry_after_seconds(headers: Mapping[bytes, bytes], now: float) -> float | None:
     """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or bad."""
-    value = headers.getRawHeaders(b"retry-after", [None])[0]
+    value = headers.get(b"retry-after")
     if value is None:
         return None
     value = value.decode("latin-1").strip()

@@ -25,18 +25,17 @@ class HttpJsonCaseStore(CaseStore):
     def __init__(self, reactor, base_url: str, token: str, *, connections: int,
                  connect_timeout_s: float = 10.0, anonymous: bool = True):
         self._reactor = reactor
-        self._url = (base_url.rstrip("/") + "/complaints").encode("ascii")
-        self._auth = f"Bearer {token}".encode()
         self._anonymous = anonymous
-        self._client = CaseStoreClient(reactor, connections=connections,
-                                       connect_timeout_s=connect_timeout_s, user_agent=USER_AGENT)
+        self._client = CaseStoreClient(
+            reactor, base_url.rstrip("/") + "/complaints", connections=connections,
+            connect_timeout_s=connect_timeout_s, user_agent=USER_AGENT,
+            headers={b"authorization": f"Bearer {token}".encode(), b"content-type": b"application/json",
+                     b"accept": b"application/json"})
 
     @inlineCallbacks
     def submit(self, complaint: Complaint):
         body = json.dumps(case_payload(complaint, self._anonymous), ensure_ascii=False).encode()
-        answer = yield self._client.post(self._url, body, {
-            b"authorization": self._auth, b"idempotency-key": complaint.id.encode(),
-            b"content-type": b"application/json", b"accept": b"application/json"})
+        answer = yield self._client.post(body, {b"idempotency-key": complaint.id.encode()})
         raise_for_failure(answer, complaint, self._reactor.seconds())
         try:
             tracking_id = json.loads(answer.body)["tracking_id"]

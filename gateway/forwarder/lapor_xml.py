@@ -67,17 +67,18 @@ class LaporXmlCaseStore(CaseStore):
                  connect_timeout_s: float = 10.0, anonymous: bool = True, rahasia: bool = False,
                  reference_element: str = "referensi"):
         self._reactor = reactor
-        self._url = (base_url.rstrip("/") + "/api/stream/addstream").encode("ascii")
         self._token = token
         self._options = {"anonymous": anonymous, "rahasia": rahasia,
                          "reference_element": reference_element}
-        self._client = CaseStoreClient(reactor, connections=connections,
-                                       connect_timeout_s=connect_timeout_s, user_agent=USER_AGENT)
+        self._client = CaseStoreClient(
+            reactor, base_url.rstrip("/") + "/api/stream/addstream", connections=connections,
+            connect_timeout_s=connect_timeout_s, user_agent=USER_AGENT,
+            headers={b"content-type": b"text/xml; charset=utf-8"})
 
     @inlineCallbacks
     def submit(self, complaint: Complaint):
         body = report_xml(complaint, self._token, **self._options)
-        answer = yield self._client.post(self._url, body, {b"content-type": b"text/xml; charset=utf-8"})
+        answer = yield self._client.post(body)
         raise_for_failure(answer, complaint, self._reactor.seconds())
         tracking_id, transaction_id = read_answer(answer.body)
         if tracking_id is None:

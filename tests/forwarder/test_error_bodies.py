@@ -7,7 +7,6 @@ import json
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
-from twisted.web.http_headers import Headers
 
 from gateway import logging as gwlog
 from gateway.forwarder.http_client import Answer, failure_reason
@@ -61,7 +60,7 @@ SMS = Complaint("c-1", Message("sms", "+6281234567890", "KotaBandung Lampu jalan
 
 
 def answer(code: int, body: str) -> Answer:
-    return Answer(code, Headers(), body.encode())
+    return Answer(code, {}, body.encode())
 
 
 @pytest.mark.parametrize("code, body, reason", [
