@@ -15,7 +15,6 @@ gets past 1/latency: 50 ms allows 20/s per connection.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,6 @@ def main() -> int:
     from gateway.cli import install_reactor
     reactor = install_reactor()
     from twisted.internet.defer import gatherResults, inlineCallbacks
-    from twisted.internet.task import react  # noqa: F401 - same reactor, installed above
 
     from gateway import logging as gwlog
     from gateway.reply_text import ReplyTemplates

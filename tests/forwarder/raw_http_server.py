@@ -141,7 +141,7 @@ class RawServer:
         except (OSError, ssl.SSLError):
             pass   # the client went away, or refused our certificate: part of some tests
         except BaseException as error:  # noqa: BLE001 - a broken handler must fail its test
-            self.saw(lambda s: s.handler_errors.append(error))
+            self.saw(lambda s, error=error: s.handler_errors.append(error))
         finally:
             sock.close()
 
