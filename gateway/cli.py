@@ -10,6 +10,7 @@ import importlib
 import json
 import sys
 
+from gateway.channels.registry import RegistryError
 from gateway.config import DEFAULT_CONFIG, ConfigError, Settings, settings_for_command
 from gateway.parsers.mapping_file import MappingError
 from gateway.journal.migrate import SchemaMismatch
@@ -127,7 +128,7 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
-    except (MappingError, SchemaMismatch) as e:
+    except (MappingError, SchemaMismatch, RegistryError) as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
 

@@ -87,7 +87,11 @@ def _built_in() -> Iterator[ChannelKind]:
 
 def _plugins() -> Iterator[ChannelKind]:
     for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-        yield point.load()
+        try:
+            yield point.load()
+        except Exception as error:  # noqa: BLE001 - whatever a plugin's import raises
+            raise RegistryError(f"the channel registered as {point.name!r} ({point.value}, entry point"
+                                f" group {ENTRY_POINT_GROUP}) could not be loaded: {error}") from None
 
 
 def accepts_secret(name: str) -> bool:

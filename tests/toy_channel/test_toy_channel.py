@@ -95,3 +95,17 @@ def test_run_serves_the_toy_channel(tmp_path):
     finally:
         stop_all([daemon])
         notify.close()
+
+
+def test_a_channel_whose_package_cannot_be_loaded_is_a_config_error_naming_it(tmp_path):
+    broken = tmp_path / "dist" / "broken_channel-0.1.dist-info"
+    broken.mkdir(parents=True)
+    (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-channel\nVersion: 0.1\n")
+    (broken / "entry_points.txt").write_text("[lapor_gateway.channels]\nwhatsapp = no_such_package:CHANNEL\n")
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "dist"), os.environ.get("PYTHONPATH")]))}
+    config = toy_config(tmp_path)
+    for command in (["check-config", config], ["run", "--config", config]):
+        result = cli(*command, env=env)
+        assert result.returncode == 78, result.stderr
+        assert "'whatsapp' (no_such_package:CHANNEL" in result.stderr
+        assert "No module named 'no_such_package'" in result.stderr
