@@ -24,12 +24,22 @@ from support.kannel_peer import ROW_FIGURES, _value  # noqa: E402
 from support.processes import BenchError, ProcessGroup  # noqa: E402
 
 
+def find_py_spy() -> str:
+    """py-spy is not one of the project's dependencies: `--profile` needs it installed
+    (`.venv/bin/pip install py-spy`)."""
+    found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(found).exists():
+        raise BenchError("--profile needs py-spy: .venv/bin/pip install py-spy")
+    return found
+
+
 def profile_when_started(group: ProcessGroup, out: Path, delay_s: float, duration_s: float) -> None:
     """Attach py-spy to the gateway daemon once it runs, after `delay_s`."""
+    py_spy = find_py_spy()
+
     def attach():
         proc = group.wait_for_process("gateway", 60)
         threading.Event().wait(delay_s)
-        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         subprocess.run([py_spy, "record", "--pid", str(proc.pid), "--duration", str(int(duration_s)),
                         "--rate", "200", "--format", "raw", "--threads", "-o", str(out)],
                        capture_output=True, timeout=duration_s + 60)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.channels.registry import ChannelsSettings, accepts_secret, channel_kinds
-from gateway.config_schema import ConfigError, build, show_key
+from gateway.config_schema import ConfigError, build, not_positive, show_key
+from gateway.forwarder.settings import TOKEN_SECRET as CASE_STORE_TOKEN
 from gateway.forwarder.settings import ForwarderSettings
 from gateway.http_settings import HttpSettings
 from gateway.logging import LoggingSettings
@@ -28,7 +29,7 @@ from gateway.journal.settings import DatabaseSettings
 __all__ = ["ConfigError", "Settings", "Secret", "load_config"]
 
 #: the secrets that belong to no channel
-CORE_SECRETS = ("pseudonym_key", "case_store_token")
+CORE_SECRETS = ("pseudonym_key", CASE_STORE_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,7 @@ class GatewaySettings:
     drain_timeout_s: float = 20.0
 
     def problems(self) -> list[str]:
-        return [] if self.drain_timeout_s > 0 else [
-            f"drain_timeout_s: must be greater than 0, got {self.drain_timeout_s}"]
+        return not_positive(self, "drain_timeout_s")
 
 
 @dataclass(frozen=True)
