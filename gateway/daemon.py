@@ -140,8 +140,10 @@ def status_line(service: GatewayService) -> str:
     for name, channel in sorted(service.channels.items()):
         parts.append(f"{name} {channel.status()}")
     if service.pipeline is not None:
+        # "2000+": beyond what the forwarder holds in memory, more wait in the journal
+        more = "+" if service.forwarder.backlog_beyond_memory else ""
         parts.append(f"accepted {service.pipeline.accepted}, duplicates {service.pipeline.duplicates},"
-                     f" forwarded {service.forwarder.forwarded}, backlog {service.forwarder.backlog}")
+                     f" forwarded {service.forwarder.forwarded}, backlog {service.forwarder.backlog}{more}")
     else:
         parts.append("starting")
     if service.mapping_reload_refused:

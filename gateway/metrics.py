@@ -99,7 +99,8 @@ class GatewayCollector:
         fwd = s.forwarder
         yield _counter("lapor_forwarded", "Complaints the case store took since start.", fwd.forwarded)
         yield _counter("lapor_forward_dead", "Complaints the case store refused (dead letters).", fwd.dead)
-        yield _gauge("lapor_forward_backlog", "Complaints held by the forwarder (waiting or in flight).",
+        yield _gauge("lapor_forward_backlog", "Complaints the forwarder holds in memory (waiting or in "
+                     "flight; at most 2000, the rest wait in the database: see lapor_complaints).",
                      fwd.backlog)
         yield _gauge("lapor_case_store_up", "1 while the case store counts as up.",
                      1 if fwd.health.state.name == "UP" else 0)

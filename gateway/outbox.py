@@ -18,6 +18,10 @@ A reply walks queued → sending → sent (→ delivered | failed), or → uncer
 A repeated message (the database found it a duplicate) is answered with the same tracking
 number — but only when its complaint has had no reply for `duplicate_quiet_s` and at
 most `duplicate_max_replies` times (see `DuplicatePolicy` in the database).
+
+At most `hold_limit` replies are held in memory; beyond that (a burst, a long pause)
+they wait only in the journal and are read back, oldest first, once the held ones are
+down to half.
 """
 from __future__ import annotations
 
@@ -44,12 +48,15 @@ NOT_READY_RECHECK_S = 0.5
 #: parked delivery reports older than this name no reply of ours and are dropped, hourly
 PARKED_REPORTS_KEPT_S = 86400.0
 PURGE_EVERY_S = 3600.0
+#: replies held in memory at most; the rest wait in the journal
+HOLD_LIMIT = 2000
 
 
 class Outbox:
     def __init__(self, journal, channels: Mapping[str, Channel], reactor, settings: RepliesSettings, *,
                  pauses: ChannelPauses | None = None, duplicate_text: Callable[[str], str] | None = None,
-                 rescan_interval_s: float | None = None):
+                 rescan_interval_s: float | None = None, intake_first=None, hold_limit: int = HOLD_LIMIT):
+        """`intake_first` (an `IntakeFirst`) holds new sends back while intake is saturated."""
         self._journal = journal
         self._duplicate_text = duplicate_text   # tracking id -> reply text
         self._duplicate_policy = (settings.duplicate_quiet_s, settings.duplicate_max_replies)
@@ -66,9 +73,19 @@ class Outbox:
         self._pending = PendingWork(reactor)
         self._rescan_interval = rescan_interval_s
         self._rescan_timer = None
+        self._intake_first = intake_first
+        self._hold_limit = hold_limit
+        self._left_in_journal = False   # replies not held for want of room
+        self._turned_away = 0
+        self._reading_back = False
         self.sent = 0
         self.uncertain = 0
         self.given_up = 0
+
+    @property
+    def held(self) -> int:
+        """Replies held in memory (at most `hold_limit`; the rest wait in the journal)."""
+        return len(self._held)
 
     # -- taking replies ------------------------------------------------------------------
     def answer_duplicate(self, complaint_id: str, tracking_id: str) -> Deferred:
@@ -87,6 +104,10 @@ class Outbox:
         """Send a queued reply (ignored if held already: it is on its way)."""
         if self._pending.stopping or reply.id in self._held:
             return  # stopping: still queued in the database, sent at the next start
+        if len(self._held) >= self._hold_limit:
+            self._left_in_journal = True   # queued in the journal: read back when there is room
+            self._turned_away += 1
+            return
         lane = self._lanes.get(reply.channel)
         if lane is None:
             if reply.channel not in self._unknown_channels:   # once, not at every rescan
@@ -124,6 +145,9 @@ class Outbox:
             if len(lane):
                 self._wake_later(name, pause or NOT_READY_RECHECK_S)
             return
+        if (self._intake_first is not None and len(lane) and lane.in_flight < channel.send_slots
+                and not self._intake_first.may_start(("outbox", name), lambda: self._pump(name))):
+            return
         while lane.in_flight < channel.send_slots:
             taken = lane.take()
             if taken is None:
@@ -142,6 +166,30 @@ class Outbox:
     def _release(self, name: str, conversation: str) -> None:
         self._lanes[name].release(conversation)
         self._pump(name)
+        if self._left_in_journal and len(self._held) <= self._hold_limit // 2:
+            self._read_back()
+
+    def _read_back(self) -> None:
+        """Take on, oldest first, queued replies left in the journal for want of room."""
+        if self._reading_back or self._pending.stopping:
+            return
+        self._reading_back = True
+        turned_away, room = self._turned_away, self._hold_limit - len(self._held)
+        d = self._journal.replies_not_held(sorted(self._held), room)
+        d.addCallback(self._read, room, turned_away)
+        d.addErrback(lambda f: log.error("could not read back queued replies", error=f.getErrorMessage()))
+        d.addBoth(self._read_back_done)
+
+    def _read(self, replies: list[Reply], room: int, turned_away: int) -> None:
+        if len(replies) < room and turned_away == self._turned_away:
+            self._left_in_journal = False   # every one of them is held now
+        for reply in replies:
+            self.send(reply)
+
+    def _read_back_done(self, _) -> None:
+        self._reading_back = False
+        if self._left_in_journal and len(self._held) <= self._hold_limit // 2:
+            self._reactor.callLater(0, self._read_back)   # more came in during the read
 
     def _lost(self, reply: Reply, failure) -> None:
         # Our database failed: the reply keeps its committed state and resumes at the next start.

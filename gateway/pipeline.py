@@ -20,8 +20,10 @@ log = get_logger(__name__)
 
 
 class Pipeline:
-    def __init__(self, journal, forwarder, outbox, parse: Callable[[str], Routing]):
+    def __init__(self, journal, forwarder, outbox, parse: Callable[[str], Routing], intake_first=None):
+        """`intake_first` (an `IntakeFirst`) hears of every intake write, to see a burst."""
         self._journal = journal
+        self._intake_first = intake_first
         self._forwarder = forwarder
         self._outbox = outbox
         self.parse = parse          # replaced atomically when the region mapping is reloaded
@@ -34,6 +36,8 @@ class Pipeline:
         # complaint goes (a repeat's routing is simply not used).
         routing = self._routing_of(message) if message.answer is None else None
         d = self._journal.accept(message, routing)
+        if self._intake_first is not None:
+            self._intake_first.intake_arrived()
         d.addCallback(self._accepted, message, routing)
         return d
 
@@ -71,7 +75,10 @@ class Pipeline:
         return matched is not None
 
     def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
-        return self._journal.hold_part(part)
+        d = self._journal.hold_part(part)
+        if self._intake_first is not None:
+            self._intake_first.intake_arrived()
+        return d
 
     def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
         return self._journal.held_parts(channel)

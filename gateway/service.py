@@ -19,6 +19,7 @@ from gateway.config import ConfigError, Settings, load_config
 from gateway.forwarder.adapters import build_case_store
 from gateway.forwarder.pause_memory import PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
+from gateway.intake_first import IntakeFirst
 from gateway.outbox import Outbox
 from gateway.pauses import ChannelPauses
 from gateway.pipeline import Pipeline
@@ -87,6 +88,7 @@ class GatewayService:
         for name in settings.forwarder.required_secrets():
             self._secrets.get(name)  # fails fast (78), before anything is opened
         self.journal = None
+        self.intake_first: IntakeFirst | None = None
         self.pipeline: Pipeline | None = None
         self.forwarder: ForwardingWorker | None = None
         self.outbox: Outbox | None = None
@@ -106,21 +108,25 @@ class GatewayService:
                                           sqlite_synchronous=db.sqlite_synchronous,
                                           group_commit_max=db.group_commit_max)
         log.info("database open", schema=self.journal.schema_outcome, url=_safe_url(s.database_url))
+        # On the reactor, not the test clock: it measures how fast messages come in.
+        self.intake_first = IntakeFirst(self.reactor, lambda: self.journal.committer.intake_waiting)
         # Through lambdas, so that a reload's new ReplyWriter takes effect at once.
         pauses = ChannelPauses(self.journal, self.clock)
         yield pauses.load()
         self.outbox = Outbox(self.journal, self.channels, self.clock, s.replies, pauses=pauses,
                              duplicate_text=lambda tracking: self._replies.for_duplicate(tracking),
-                             rescan_interval_s=s.forwarder.rescan_interval_s)
+                             rescan_interval_s=s.forwarder.rescan_interval_s,
+                             intake_first=self.intake_first)
         case_store_paused = yield load_pause(self.journal)
         self.forwarder = ForwardingWorker(
             build_case_store(s.forwarder, self._secrets, self.journal, self.reactor), self.journal,
             self.reactor, s.forwarder,
             reply_for=lambda complaint, tracking: self._replies.for_complaint(complaint, tracking),
             on_reply=self.outbox.send, paused_until=case_store_paused,
-            remember_pause=PauseMemory(self.journal).remember)
+            remember_pause=PauseMemory(self.journal).remember, intake_first=self.intake_first)
         self.forwarder.start_rescans()
-        self.pipeline = Pipeline(self.journal, self.forwarder, self.outbox, self._parse)
+        self.pipeline = Pipeline(self.journal, self.forwarder, self.outbox, self._parse,
+                                 intake_first=self.intake_first)
         yield self.pipeline.resume()
         for channel in self.channels.values():
             yield channel.start(metrics.CountedIntake(self.pipeline))
@@ -169,6 +175,8 @@ class GatewayService:
                 log.error("channel did not stop cleanly", channel=channel.name, error=str(error))
         if self.journal is None:
             return
+        if self.intake_first is not None:
+            self.intake_first.stop()
         yield self.journal.drain()
         # A start that failed half-way has opened the database but not built the rest.
         for part in (self.forwarder, self.outbox):

@@ -17,6 +17,11 @@ complaints it does not hold — an admin's retries — and takes them on. The re
 the citizen's reply are recorded in one transaction, then the reply is handed on.
 Idempotency lives in the adapter (the complaint id is the key), so a retry after a
 timeout that had in fact succeeded finds the same case.
+
+The worker holds at most `hold_limit` complaints in memory: beyond that (a burst
+outrunning the case store, a long outage, a big backlog at start) they stay only in
+the journal, and are read back, oldest first, once the held ones are down to half —
+so memory stays flat however long the backlog grows.
 """
 from __future__ import annotations
 
@@ -42,6 +47,9 @@ from gateway.pending import PendingWork
 
 log = get_logger(__name__)
 
+#: complaints held in memory at most (a few KB each); the rest wait in the journal
+HOLD_LIMIT = 2000
+
 
 class Backlog:
     """Complaints waiting for a submission slot, oldest (by receipt time) first."""
@@ -64,9 +72,11 @@ class ForwardingWorker:
     def __init__(self, case_store: CaseStore, database, reactor, settings: ForwarderSettings, *,
                  reply_for: Callable[[Complaint, str], tuple[str, str]],
                  on_reply: Callable[[Reply], None], rescan_batch: int = 500, rng=random.random,
-                 paused_until: float | None = None, remember_pause: Callable[[float], None] | None = None):
+                 paused_until: float | None = None, remember_pause: Callable[[float], None] | None = None,
+                 intake_first=None, hold_limit: int = HOLD_LIMIT):
         """`paused_until` (a pause remembered before a restart) and the argument of
-        `remember_pause` are reactor seconds: Unix time on a real reactor."""
+        `remember_pause` are reactor seconds: Unix time on a real reactor. `intake_first`
+        (an `IntakeFirst`) holds new submissions back while intake is saturated."""
         self.settings = settings
         self._case_store = case_store
         self._database = database   # ours: the journal of every complaint
@@ -92,6 +102,10 @@ class ForwardingWorker:
         self._rescan_batch = rescan_batch
         self._finished_since_scan: set[str] | None = None
         self._rescan = None
+        self._intake_first = intake_first
+        self._hold_limit = hold_limit
+        self._left_in_journal = False   # complaints not held for want of room
+        self._turned_away = 0           # how many times, to know whether a read-back saw them all
         self.forwarded = 0
         self.dead = 0
         self.submissions = 0
@@ -112,13 +126,18 @@ class ForwardingWorker:
         """Forward `complaint` (ignored if this worker already holds it, or is stopping)."""
         if self._pending.stopping or complaint.id in self._held:
             return
+        if len(self._held) >= self._hold_limit:
+            self._left_in_journal = True   # read back when there is room
+            self._turned_away += 1
+            return
         self._held.add(complaint.id)
         self._backlog.push(complaint)
         self._pump()
 
     def settled(self) -> Deferred[None]:
-        """Fires when the worker holds nothing: every complaint given to it is forwarded or dead."""
-        if not self._held:
+        """Fires when the worker holds nothing and left nothing in the journal: every
+        complaint given to it is forwarded or dead."""
+        if not self._held and not self._left_in_journal:
             return succeed(None)
         d: Deferred = Deferred()
         self._settled_waiters.append(d)
@@ -126,7 +145,13 @@ class ForwardingWorker:
 
     @property
     def backlog(self) -> int:
+        """Complaints held in memory (at most `hold_limit`; see `backlog_beyond_memory`)."""
         return len(self._held)
+
+    @property
+    def backlog_beyond_memory(self) -> bool:
+        """True while complaints wait in the journal for room in the backlog."""
+        return self._left_in_journal
 
     # -- submission ----------------------------------------------------------------------
     def _pump(self) -> None:
@@ -136,8 +161,13 @@ class ForwardingWorker:
         if self.health.quiet(self._reactor.seconds()):
             self._wake_when_quiet_ends()
             return
+        if (self._intake_first is not None and self._backlog
+                and self._in_flight < self.health.slots(self._concurrency)
+                and not self._intake_first.may_start("forwarder", self._pump)):
+            return
         self._pumping = True
         try:
+            # slots() each turn: starting the probe takes the only slot an outage leaves
             while self._backlog and self._in_flight < self.health.slots(self._concurrency):
                 self._start(self._backlog.pop())
         finally:
@@ -234,7 +264,12 @@ class ForwardingWorker:
         self._attempts.pop(complaint_id, None)
         if self._finished_since_scan is not None:
             self._finished_since_scan.add(complaint_id)
-        if not self._held:
+        if self._left_in_journal and len(self._held) <= self._hold_limit // 2:
+            self._pick_up_due()
+        self._tell_if_settled()
+
+    def _tell_if_settled(self) -> None:
+        if not self._held and not self._left_in_journal:
             waiters, self._settled_waiters = self._settled_waiters, []
             for waiter in waiters:
                 waiter.callback(None)
@@ -297,23 +332,34 @@ class ForwardingWorker:
 
     # -- an admin's retries --------------------------------------------------------------
     def _pick_up_due(self) -> Deferred | None:
-        """Take on `parsed` complaints that are due and not held here (revived dead letters)."""
-        if self._pending.stopping:
+        """Take on `parsed` complaints that are due and not held here: revived dead
+        letters, and those left in the journal while the backlog was full. One look at a
+        time."""
+        room = min(self._rescan_batch, self._hold_limit - len(self._held))
+        if self._pending.stopping or self._finished_since_scan is not None or room <= 0:
             return None
         self._finished_since_scan = set()
-        d = self._database.due_complaints(utcnow(), self._rescan_batch)
-        d.addCallback(self._picked_up)
-        d.addErrback(lambda f: log.error("could not look for complaints to forward",
-                                         error=f.getErrorMessage()))
+        d = self._database.due_complaints(utcnow(), room, sorted(self._held))
+        d.addCallback(self._picked_up, room, self._turned_away)
+        d.addErrback(self._pick_up_failed)
         return d
 
-    def _picked_up(self, complaints: list[Complaint]) -> None:
+    def _picked_up(self, complaints: list[Complaint], room: int, turned_away: int) -> None:
         finished, self._finished_since_scan = self._finished_since_scan or set(), None
+        if len(complaints) < room and turned_away == self._turned_away:
+            self._left_in_journal = False   # the look saw every one of them
         fresh = [c for c in complaints if c.id not in self._held and c.id not in finished]
         if fresh:
             log.info("picked up complaints to forward", count=len(fresh))
         for complaint in fresh:
             self.enqueue(complaint)
+        if self._left_in_journal and len(self._held) <= self._hold_limit // 2:
+            self._reactor.callLater(0, self._pick_up_due)   # more came in during the look
+        self._tell_if_settled()
+
+    def _pick_up_failed(self, failure) -> None:
+        self._finished_since_scan = None
+        log.error("could not look for complaints to forward", error=failure.getErrorMessage())
 
     # -- drain ---------------------------------------------------------------------------
     @inlineCallbacks

@@ -29,7 +29,7 @@ class Journal:
     def accept(self, message: Message, routing: Routing | None = None) -> Deferred[AcceptResult]:
         """Commit `message` and open its complaint — parsed at once when its `routing` is
         given — or learn which committed message it repeats."""
-        return self.committer.submit_bulk(intake_journal.accept_messages, (message, routing))
+        return self.committer.submit_bulk(intake_journal.accept_messages, (message, routing), first=True)
 
     def record_routing(self, complaint_id: str, routing: Routing) -> Deferred[None]:
         return self.committer.submit_bulk(complaint_journal.record_routings, (complaint_id, routing))
@@ -97,7 +97,7 @@ class Journal:
         return self.committer.submit_bulk(reply_journal.record_deliveries, report)
 
     def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
-        return self.committer.submit_bulk(intake_journal.hold_parts, part)
+        return self.committer.submit_bulk(intake_journal.hold_parts, part, first=True)
 
     def save_cursor(self, channel: str, value: str) -> Deferred[None]:
         return self.committer.submit(partial(intake_journal.save_cursor, channel=channel, value=value))
@@ -118,11 +118,15 @@ class Journal:
     def unfinished_complaints(self) -> Deferred[list[Complaint]]:
         return self.database.transact(complaint_journal.unfinished_complaints)
 
-    def due_complaints(self, now: datetime, limit: int = 500) -> Deferred[list[Complaint]]:
-        return self.database.transact(partial(complaint_journal.due_complaints, now=now, limit=limit))
+    def due_complaints(self, now: datetime, limit: int = 500,
+                       held: list[str] = ()) -> Deferred[list[Complaint]]:
+        return self.database.transact(partial(complaint_journal.due_complaints, now=now, limit=limit,
+                                              held=held))
 
-    def replies_not_held(self, held: list[int]) -> Deferred[list[Reply]]:
-        return self.database.transact(partial(reply_journal.queued_replies_except, held=held))
+    def replies_not_held(self, held: list[int], limit: int = 500) -> Deferred[list[Reply]]:
+        """Queued replies, oldest first, but those in `held`."""
+        return self.database.transact(partial(reply_journal.queued_replies_except, held=held,
+                                              limit=limit))
 
     def find_parked_report(self, channel: str, address: str, since: datetime,
                            snippet: str | None) -> Deferred[int | None]:

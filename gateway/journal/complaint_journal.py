@@ -154,13 +154,16 @@ def unfinished_complaints(conn: Connection) -> list[Complaint]:
     return [_complaint(r) for r in rows]
 
 
-def due_complaints(conn: Connection, now: datetime, limit: int) -> list[Complaint]:
-    """Parsed complaints whose next attempt is due or unset, oldest first: what a running
-    forwarder takes on when it does not hold them already (e.g. an admin's retry)."""
-    rows = conn.execute(_complaint_query().where(
+def due_complaints(conn: Connection, now: datetime, limit: int, held: list[str] = ()) -> list[Complaint]:
+    """Parsed complaints whose next attempt is due or unset, oldest first, but those in
+    `held`: what a running forwarder takes on when it does not hold them already (an
+    admin's retry, or what it left in the journal while its backlog was full)."""
+    query = _complaint_query().where(
         complaints.c.state == ComplaintState.PARSED.value,
-        or_(complaints.c.next_attempt_at.is_(None), complaints.c.next_attempt_at <= now),
-    ).order_by(messages.c.id).limit(limit))
+        or_(complaints.c.next_attempt_at.is_(None), complaints.c.next_attempt_at <= now))
+    if held:
+        query = query.where(complaints.c.id.not_in(held))
+    rows = conn.execute(query.order_by(messages.c.id).limit(limit))
     return [_complaint(r) for r in rows]
 
 

@@ -89,13 +89,20 @@ class GroupCommitter:
     `submit(fn)` returns a Deferred that fires with `fn(conn)`'s result once the
     transaction holding it has committed. If a batch fails, its writes are retried one
     transaction each, so one bad write cannot make the others fail.
+
+    Intake writes (`first=True`: citizens' messages, which the upstream waits on for its
+    acknowledgement) go ahead of everything else waiting, and their callers hear first;
+    the other writes keep their order among themselves (a receipt must not overtake the
+    send it is about).
     """
 
     def __init__(self, database: Database, max_batch: int = 500):
         self._db = database
         self._max_batch = max_batch
-        # (bulk function, item, waiter): see `submit_bulk`
+        # (bulk function, item, waiter): see `submit_bulk`; intake writes in `_first`
+        self._first: list[tuple[Callable, object, Deferred]] = []
         self._pending: list[tuple[Callable, object, Deferred]] = []
+        self._first_committing = 0
         self._busy = False
         self._idle_waiters: list[Deferred] = []
         self.batches = 0  # transactions committed, for benchmarks and metrics
@@ -104,13 +111,19 @@ class GroupCommitter:
         """Run `fn(conn)` in the next transaction."""
         return self.submit_bulk(_each, fn)
 
-    def submit_bulk(self, bulk_fn: Callable[[Connection, list], list], item) -> Deferred:
+    def submit_bulk(self, bulk_fn: Callable[[Connection, list], list], item, first: bool = False) -> Deferred:
         """Write `item` with `bulk_fn(conn, items) -> results`, which receives every
-        consecutive write of its kind in the transaction at once (one result per item)."""
+        consecutive write of its kind in the transaction at once (one result per item);
+        `first`: an intake write, ahead of the others."""
         d: Deferred = Deferred()
-        self._pending.append((bulk_fn, item, d))
+        (self._first if first else self._pending).append((bulk_fn, item, d))
         self._next_batch()
         return d
+
+    @property
+    def intake_waiting(self) -> int:
+        """Intake writes submitted and not yet committed (queued or in the transaction)."""
+        return len(self._first) + self._first_committing
 
     def idle(self) -> Deferred[None]:
         """Fires once every submitted write has been committed or failed."""
@@ -124,19 +137,24 @@ class GroupCommitter:
     def _next_batch(self) -> None:
         if self._busy:
             return
-        if not self._pending:
+        if not self._pending and not self._first:
             waiters, self._idle_waiters = self._idle_waiters, []
             for w in waiters:
                 w.callback(None)
             return
         self._busy = True
-        batch = self._pending[: self._max_batch]
-        del self._pending[: self._max_batch]
+        batch = self._first[: self._max_batch]
+        del self._first[: self._max_batch]
+        self._first_committing = len(batch)
+        rest = self._max_batch - len(batch)
+        batch += self._pending[:rest]
+        del self._pending[:rest]
         d = self._db.call(_commit_batch, self._db.engine, [(fn, item) for fn, item, _ in batch])
         d.addBoth(self._deliver, [w for _, _, w in batch])
 
     def _deliver(self, outcome, waiters: list[Deferred]) -> None:
         self._busy = False
+        self._first_committing = 0
         self.batches += 1
         if isinstance(outcome, Failure):
             outcomes = [outcome] * len(waiters)

@@ -31,6 +31,7 @@ class Harness:
         self.adapter = adapter
         self.options = {"concurrency": 8, "timeout_s": 2.0, "retry_initial_s": 0.02,
                         "retry_max_s": 0.1, "outage_after_failures": 5} | worker_options
+        self.hold_limit = self.options.pop("hold_limit", None)
         self.replies = []
         self.fake = FakeCaseStore(reactor)
         self.journal = self.worker = None
@@ -46,7 +47,8 @@ class Harness:
         self.worker = ForwardingWorker(self.case_store(**(adapter_options or {})), self.journal, reactor,
                                        ForwarderSettings(**self.options),
                                        reply_for=ReplyWriter(ReplyTemplates()).for_complaint,
-                                       on_reply=self.replies.append)
+                                       on_reply=self.replies.append,
+                                       **({"hold_limit": self.hold_limit} if self.hold_limit else {}))
         if "rescan_interval_s" in self.options:
             self.worker.start_rescans()
         return self

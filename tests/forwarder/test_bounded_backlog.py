@@ -1,0 +1,49 @@
+"""The forwarder's memory stays flat however long its backlog grows: beyond `hold_limit`
+complaints wait only in the journal and are read back, oldest first, as room appears —
+each still forwarded exactly once (issue 13's memory target)."""
+from collections import Counter
+
+import pytest_twisted
+from twisted.internet import reactor
+
+from tests.forwarder.harness import Harness
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_backlog_beyond_the_hold_limit_waits_in_the_journal_and_is_forwarded_exactly_once(tmp_path):
+    h = yield Harness(tmp_path, concurrency=4, hold_limit=10).start()
+    held = []
+    try:
+        complaints = yield h.commit(120)
+        h.fake.when(lambda: held.append(h.worker.backlog))   # sampled at every request
+        h.forward(complaints)
+        assert h.worker.backlog == 10 and h.worker.backlog_beyond_memory
+        yield h.worker.settled().addTimeout(20, reactor)
+
+        assert max(held) <= 10
+        keys = [r["key"] for r in h.fake.requests]
+        assert Counter(keys) == Counter(c.id for c in complaints)       # each once, none lost
+        assert set(keys[:10]) == {c.id for c in complaints[:10]}        # the held ones first
+        rows = yield h.complaint_rows()
+        assert {state for state, _ in rows.values()} == {"forwarded"}
+        assert len(h.replies) == 120 and not h.worker.backlog_beyond_memory
+    finally:
+        yield h.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_complaints_read_back_come_oldest_first(tmp_path):
+    h = yield Harness(tmp_path, concurrency=1, hold_limit=4).start()
+    try:
+        complaints = yield h.commit(30)
+        h.forward(complaints[20:] + complaints[:20])   # the newest offered first: they are held
+        yield h.worker.settled().addTimeout(20, reactor)
+
+        keys = [r["key"] for r in h.fake.requests]
+        assert keys[0] == complaints[20].id
+        # those left in the journal, read back: the oldest first
+        older = {c.id for c in complaints[:20]}
+        assert [k for k in keys if k in older] == [c.id for c in complaints[:20]]
+        assert Counter(keys) == Counter(c.id for c in complaints)
+    finally:
+        yield h.stop()
