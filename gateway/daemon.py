@@ -121,6 +121,9 @@ def _settle_heap() -> None:
     and stays short enough not to hold up acknowledgements."""
     gc.collect()
     gc.freeze()
+    # Young collections every 20,000 allocations rather than 700: a burst allocates a
+    # few objects per message, nearly all short-lived and freed by reference counting.
+    gc.set_threshold(20_000, 20, 20)
 
 
 def ops_server(settings: Settings, service: GatewayService, reactor) -> OperationsServer | None:
