@@ -86,3 +86,15 @@ def test_split_reassembles_through_concat(text):
                             "esm_class": enc.esm_class, "data_coding": enc.data_coding,
                             "short_message": p}, "b") for p in reversed(enc.parts)]
     assert assemble(segments).text == text
+
+
+@given(st.binary(max_size=200) | st.text(alphabet=st.characters(max_codepoint=0x7f), max_size=200)
+       .map(lambda s: s.encode("ascii")))
+def test_gsm_fast_path_reads_what_the_codec_reads(payload):
+    """Plain septets are read in C; every payload still decodes as gsm0338 reads it."""
+    assert t._decode(payload, "gsm") == t._GSM.decode(payload, "replace")[0]
+
+
+def test_the_fast_path_leaves_gsm_only_septets_to_the_codec():
+    assert t._decode(b"Jalan rusak 12", "gsm") == "Jalan rusak 12"
+    assert t._decode(b"\x00\x02\x11", "gsm") == "@$_"       # GSM, not ASCII
