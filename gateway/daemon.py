@@ -159,6 +159,10 @@ def status_line(service: GatewayService) -> str:
                      f" forwarded {service.forwarder.forwarded}, backlog {service.forwarder.backlog}{more}")
     else:
         parts.append("starting")
+    if service.forwarder is not None and service.forwarder.health.refusal is not None:
+        parts.append(f"case store refuses us ({service.forwarder.health.refusal}): forwarding paused")
+    elif service.forwarder is not None and service.forwarder.health.state.value != "up":
+        parts.append("case store down: forwarding paused")
     if service.mapping_reload_refused:
         parts.append("mapping reload refused (see log)")
     return "; ".join(parts)

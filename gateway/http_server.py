@@ -115,16 +115,30 @@ class _Ready(resource.Resource):
 
     def render_GET(self, request):
         ready, channels = readiness(self._service)
-        return _json(request, 200 if ready else 503, {"ready": ready, "channels": channels})
+        body = {"ready": ready, "channels": channels}
+        refusal = case_store_refusal(self._service)
+        if refusal is not None:
+            body["case_store"] = {"refuses_us": refusal}
+        return _json(request, 200 if ready else 503, body)
 
 
 def readiness(service) -> tuple[bool, dict]:
-    """(ready, {channel: {"up", "required"}}): ready when started and every required channel is up."""
+    """(ready, {channel: {"up", "required"}}): ready when started, every required channel
+    is up, and the case store does not refuse the gateway itself (a token it does not
+    take: nothing can be forwarded until ops act — an outage that is merely passing
+    leaves the gateway ready, its intake goes on)."""
     channels = {name: {"up": bool(c.is_up()), "required": bool(c.required)}
                 for name, c in sorted(service.channels.items())}
     started = service.pipeline is not None and not getattr(service, "stopping", False)
-    ready = started and all(c["up"] for c in channels.values() if c["required"])
+    ready = (started and all(c["up"] for c in channels.values() if c["required"])
+             and case_store_refusal(service) is None)
     return ready, channels
+
+
+def case_store_refusal(service) -> str | None:
+    """Why the case store refuses the gateway (unauthorized, forbidden, tls, dns), or None."""
+    forwarder = getattr(service, "forwarder", None)
+    return forwarder.health.refusal if forwarder is not None else None
 
 
 class _Metrics(resource.Resource):

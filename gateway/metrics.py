@@ -102,8 +102,12 @@ class GatewayCollector:
         yield _gauge("lapor_forward_backlog", "Complaints the forwarder holds in memory (waiting or in "
                      "flight; at most 2000, the rest wait in the database: see lapor_complaints).",
                      fwd.backlog)
-        yield _gauge("lapor_case_store_up", "1 while the case store counts as up.",
-                     1 if fwd.health.state.name == "UP" else 0)
+        up = GaugeMetricFamily("lapor_case_store_up", "1 while the case store counts as up; `reason`"
+                               " says why not: down (failures), paused (its Retry-After), or it refuses"
+                               " the gateway itself (unauthorized, forbidden, tls, dns).", labels=["reason"])
+        reason = fwd.health.reason(s.reactor.seconds())
+        up.add_metric([reason], 1 if reason == "up" else 0)
+        yield up
         yield _counter("lapor_replies_sent", "Replies handed to their channel since start.", s.outbox.sent)
         yield _counter("lapor_replies_in_doubt", "Sends that may or may not have gone out (a"
                        " dropped link, no answer) since start; each is settled by its channel.",

@@ -29,7 +29,17 @@ PLACEHOLDERS = {
     "unrouted": {"tracking"},
     "empty": {"tracking"},
     "duplicate": {"tracking"},
+    "held": {"reference"},
 }
+#: what each template must show: the tracking number, or for `held` (no number yet) ours
+MUST_SHOW = {"held": "reference"}
+#: the gateway's own reference for a complaint the case store has not numbered: the first
+#: characters of its id (what `complaints show` takes)
+REFERENCE_LENGTH = 8
+
+
+def gateway_reference(complaint_id: str) -> str:
+    return complaint_id[:REFERENCE_LENGTH]
 
 #: the longest official name in the Kemendagri 2025 list (39 characters); a test keeps
 #: this true for the shipped mapping
@@ -106,13 +116,16 @@ class ReplyTemplates:
                   " lagi dengan isinya, mis. PekalonganKota Jalan rusak.")
     duplicate: str = ("LAPOR! Pesan ini sudah kami terima sebagai aduan nomor #{tracking}."
                       " Tidak perlu dikirim ulang.")
+    held: str = ("LAPOR! Aduan Anda diterima dan sedang ditangani petugas, nomor rujukan"
+                 " {reference}. Nomor aduan menyusul.")
 
 
 
 def template_problems(templates: ReplyTemplates, tracking_length: int) -> list[tuple[str, str]]:
     """(key, problem) for every template that is malformed or does not fit one SMS at worst."""
     tracking = "9" * tracking_length
-    worst = {"tracking": tracking, "region": LONGEST_REGION_NAME, "name": _WORST_SHARED,
+    worst = {"tracking": tracking, "reference": "f" * REFERENCE_LENGTH,
+             "region": LONGEST_REGION_NAME, "name": _WORST_SHARED,
              "candidates": ", ".join(c.name for c in WORST_CANDIDATES),
              "keywords": _joined([keyword_example(c) for c in WORST_CANDIDATES])}
     problems = []
@@ -128,8 +141,10 @@ def template_problems(templates: ReplyTemplates, tracking_length: int) -> list[t
             problems.append((key, f"uses {{{unknown[0]}}}; it may use "
                                   + ", ".join(f"{{{p}}}" for p in sorted(allowed))))
             continue
-        if "tracking" not in fields:
-            problems.append((key, "must show the tracking number: {tracking}"))
+        must = MUST_SHOW.get(key, "tracking")
+        if must not in fields:
+            problems.append((key, f"must show the {'reference' if must == 'reference' else 'tracking number'}:"
+                                  f" {{{must}}}"))
             continue
         text = template.format(**{f: worst[f] for f in fields})
         need = septets(text)
@@ -150,9 +165,13 @@ class ReplyWriter:
     def __init__(self, templates: ReplyTemplates):
         self._templates = templates
 
-    def for_complaint(self, complaint: Complaint, tracking_id: str) -> tuple[str, str]:
-        """(kind, text): kind is routed, ambiguous, unrouted or empty."""
+    def for_complaint(self, complaint: Complaint, tracking_id: str | None) -> tuple[str, str]:
+        """(kind, text): kind is routed, ambiguous, unrouted or empty; or `held` when there
+        is no tracking number (the case store refused the complaint: a dead letter an
+        admin takes on — the citizen still hears it arrived, with our reference)."""
         t, routing = self._templates, complaint.routing
+        if tracking_id is None:
+            return self._fitted("held", t.held.format(reference=gateway_reference(complaint.id)))
         status = routing.status if routing else RoutingStatus.UNROUTED
         body = routing.body if routing else complaint.message.text
         if not body.strip():

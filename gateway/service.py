@@ -17,6 +17,7 @@ from gateway import logging as gwlog
 from gateway import metrics
 from gateway.config import ConfigError, Settings, load_config
 from gateway.forwarder.adapters import build_case_store
+from gateway.forwarder.settings import TOKEN_SECRET
 from gateway.forwarder.pause_memory import PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.intake_first import IntakeFirst
@@ -95,6 +96,7 @@ class GatewayService:
         self._parse = load_parser(settings)  # fails fast, before anything is opened
         self._replies = ReplyWriter(settings.replies.templates)
         self.stopping = False
+        self._case_store_token: str | None = None   # the one in use, to see a reload change it
         #: reloads whose region mapping was refused since start (lapor_mapping_reload_failures_total)
         self.mapping_reload_failures = 0
         #: True while the last reload's mapping was refused: the status line says so
@@ -118,6 +120,8 @@ class GatewayService:
                              rescan_interval_s=s.forwarder.rescan_interval_s,
                              intake_first=self.intake_first)
         case_store_paused = yield load_pause(self.journal)
+        if TOKEN_SECRET in s.forwarder.required_secrets():
+            self._case_store_token = self._secrets.get(TOKEN_SECRET).reveal()
         self.forwarder = ForwardingWorker(
             build_case_store(s.forwarder, self._secrets, self.journal, self.reactor), self.journal,
             self.reactor, s.forwarder,
@@ -135,8 +139,9 @@ class GatewayService:
 
     def reload(self) -> bool:
         """Swap in the region mapping and the config file's [replies.templates], both or
-        neither: a broken mapping or config leaves the old ones in force. Other config
-        changes need a restart."""
+        neither: a broken mapping or config leaves the old ones in force; and a changed
+        case-store token. Other config changes need a restart."""
+        self._reload_case_store_token()
         templates = self.settings.replies.templates
         if self.settings.source != "<defaults>":
             try:
@@ -162,6 +167,23 @@ class GatewayService:
         log.info("region mapping reloaded", mapping=str(self.settings.parser.mapping),
                  reply_templates=self.settings.source)
         return True
+
+    def _reload_case_store_token(self) -> None:
+        """A token changed in its secret file (ops fixing a refused one): forward with it
+        from now on, and try the case store at once."""
+        if self.forwarder is None or TOKEN_SECRET not in self.settings.forwarder.required_secrets():
+            return
+        try:
+            token = self._secrets.get(TOKEN_SECRET).reveal()
+        except ConfigError as error:
+            log.error("case-store token not reloaded; the old one stays in use", error=str(error))
+            return
+        if token == self._case_store_token:
+            return
+        self._case_store_token = token
+        self.forwarder.replace_case_store(
+            build_case_store(self.settings.forwarder, self._secrets, self.journal, self.reactor))
+        log.info("case-store token reloaded")
 
     @inlineCallbacks
     def stop(self):

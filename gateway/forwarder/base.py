@@ -21,6 +21,17 @@ class TemporaryFailure(Exception):
         self.retry_after = retry_after
 
 
+class CaseStoreRefusesUs(TemporaryFailure):
+    """The case store refuses the gateway itself, not the complaint — a token it does not
+    take (401), no permission (403), a TLS handshake or a DNS name that fails. Nothing can
+    be forwarded until ops fix it: an outage, never a dead letter. `why` names it for the
+    metric and the status line: unauthorized, forbidden, tls, dns."""
+
+    def __init__(self, reason: str, why: str):
+        super().__init__(reason)
+        self.why = why
+
+
 class PermanentFailure(Exception):
     """The case store refused this complaint for good: it goes to the dead letters."""
 

@@ -40,14 +40,37 @@ class CaseStoreHealth:
         self.state = CaseStoreState.UP
         self.failures_in_row = 0
         self.quiet_until = float("-inf")  # reactor seconds
+        #: why the case store refuses the gateway itself (unauthorized, forbidden, tls, dns),
+        #: None while it does not: set by `refuses_us`, cleared by an answer
+        self.refusal: str | None = None
 
     def answered(self, now: float) -> bool:
-        """The case store answered (a case or a refusal); True if that ends an outage."""
+        """The case store answered (a case or a refusal of a complaint); True if that ends
+        an outage."""
         self.failures_in_row = 0
+        self.refusal = None
         if self.state is CaseStoreState.UP or self.quiet(now):
             return False
         self.state = CaseStoreState.UP
         return True
+
+    def refuses_us(self, why: str) -> bool:
+        """The case store refused the gateway itself: down at once, whatever the count,
+        probes growing as after failures. True if that is news (down now, or for another
+        reason than before): worth one log line."""
+        news = self.state is CaseStoreState.UP or why != self.refusal
+        self.failures_in_row = max(self.failures_in_row + 1, self._trip)
+        self.state, self.refusal = CaseStoreState.DOWN, why
+        return news
+
+    def reason(self, now: float) -> str:
+        """Why forwarding is held back, for the metric and the status line: up, paused
+        (a Retry-After), down (failures), or the refusal's reason."""
+        if self.refusal is not None:
+            return self.refusal
+        if self.state is CaseStoreState.UP:
+            return "up"
+        return "paused" if self.quiet(now) else "down"
 
     def failed(self) -> bool:
         """A temporary failure; True if it takes the case store down (a probe must be scheduled)."""

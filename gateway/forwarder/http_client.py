@@ -21,9 +21,12 @@ import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
 from typing import Mapping
 
+from OpenSSL import SSL
 from twisted.internet.defer import CancelledError, Deferred
+from service_identity import VerificationError
+from twisted.internet.error import DNSLookupError
 
-from gateway.forwarder.base import PermanentFailure, TemporaryFailure
+from gateway.forwarder.base import CaseStoreRefusesUs, PermanentFailure, TemporaryFailure
 from gateway.forwarder.http_pool import ConnectionPool, Origin
 from gateway.forwarder.http_response import Answer, ResponseTooLarge
 from gateway.model import Complaint
@@ -32,6 +35,8 @@ __all__ = ["Answer", "CaseStoreClient", "failure_reason", "raise_for_failure", "
 
 #: statuses that mean "not now" rather than "never"
 RETRYABLE = frozenset({408, 429})
+#: answers about the gateway, not the complaint: an outage until ops fix the token or grant
+REFUSING_US = {401: "unauthorized", 403: "forbidden"}
 #: the most of a case store's own error code or message kept for a failure reason
 ERROR_CODE_CHARS = 80
 #: the most of an answer read at all: a case store's answers are small
@@ -87,7 +92,16 @@ def _no_answer(failure):
         raise CancelledError()  # the worker's timeout: it reports and retries
     if failure.check(ResponseTooLarge):
         raise TemporaryFailure(f"case store answered {failure.value}")
-    raise TemporaryFailure(f"no answer from the case store: {_describe(failure.value)}")
+    reason = f"no answer from the case store: {_describe(failure.value)}"
+    if failure.check(DNSLookupError):
+        raise CaseStoreRefusesUs(reason, "dns")
+    if failure.check(*_TLS_ERRORS) or isinstance(getattr(failure.value, "cause", None), _TLS_ERRORS):
+        raise CaseStoreRefusesUs(reason, "tls")
+    raise TemporaryFailure(reason)
+
+
+#: a handshake that failed, a certificate not trusted or not for this name
+_TLS_ERRORS = (SSL.Error, VerificationError)
 
 
 def _describe(error: Exception) -> str:
@@ -99,6 +113,8 @@ def raise_for_failure(answer: Answer, complaint: Complaint, now: float) -> None:
     if 200 <= answer.code < 300:
         return
     reason = failure_reason(answer, complaint)
+    if answer.code in REFUSING_US:
+        raise CaseStoreRefusesUs(reason, REFUSING_US[answer.code])
     if answer.code >= 500 or answer.code in RETRYABLE:
         raise TemporaryFailure(reason, retry_after_seconds(answer.headers, now))
     raise PermanentFailure(reason)

@@ -25,7 +25,12 @@ from gateway.forwarder.socket_peek import readable
 
 
 class ConnectionLost(ResponseError):
-    """The connection ended before the answer was complete, or the client is closed."""
+    """The connection ended before the answer was complete, or the client is closed;
+    `cause`: why, when the transport said (a TLS handshake that failed, say)."""
+
+    def __init__(self, message: str, cause: BaseException | None = None):
+        super().__init__(message)
+        self.cause = cause
 
 
 class HTTPConnection(Protocol):
@@ -96,7 +101,7 @@ class HTTPConnection(Protocol):
             except ResponseError as error:
                 cause = reason.value if reason is not None else None
                 detail = f"{error} ({type(cause).__name__}: {cause})" if cause else str(error)
-                waiting.errback(ConnectionLost(detail))
+                waiting.errback(ConnectionLost(detail, cause))
             else:
                 waiting.callback(answer)
         gone, self._gone = self._gone, []

@@ -38,7 +38,7 @@ from twisted.internet.task import LoopingCall
 
 from gateway import instruments
 from gateway.backoff import backoff_delay
-from gateway.forwarder.base import CaseStore, PermanentFailure, TemporaryFailure
+from gateway.forwarder.base import CaseStore, CaseStoreRefusesUs, PermanentFailure, TemporaryFailure
 from gateway.forwarder.case_store_health import CaseStoreHealth, CaseStoreState
 from gateway.forwarder.settings import ForwarderSettings
 from gateway.logging import get_logger
@@ -216,21 +216,29 @@ class ForwardingWorker:
         if reply is not None:
             self._on_reply(reply)
 
-    def _give_up(self, complaint: Complaint, reason: str) -> Deferred:
+    @inlineCallbacks
+    def _give_up(self, complaint: Complaint, reason: str):
+        """A dead letter; its citizen hears the complaint arrived, with our reference."""
         self.dead += 1
         self._finished(complaint.id)
         log.warning("complaint refused by the case store; now a dead letter",
                     complaint=complaint.id, reason=reason)
-        return self._database.record_forward_failure(complaint.id, reason, dead=True, next_attempt_at=None)
+        reply = yield self._database.record_forward_failure(
+            complaint.id, reason, dead=True, next_attempt_at=None, reply=self._reply_for(complaint, None))
+        if reply is not None:
+            self._on_reply(reply)
 
     def _retry_later(self, complaint: Complaint, error: Exception, case_store_failed: bool) -> Deferred:
         # The answer's time: a Retry-After counts from when it arrived, not from the request.
         now = self._reactor.seconds()
         retry_after = error.retry_after if isinstance(error, TemporaryFailure) else None
         reason = _reason(error, self._timeout)
+        refused_us = isinstance(error, CaseStoreRefusesUs)
         if case_store_failed and retry_after:
             # A pause the case store asked for, not a failed attempt: no backoff grows from it.
             self._pause(now + retry_after)
+        elif refused_us:
+            self._refused_us(error, reason)   # not the complaint's attempt: it waits, oldest first
         else:
             self._failed(complaint, case_store_failed, reason)
         if self.health.state is CaseStoreState.UP:
@@ -240,9 +248,10 @@ class ForwardingWorker:
             # Wait in the backlog: the probe, and then the recovery, take it in age order.
             self._backlog.push(complaint)
             delay = self._resumes_at() - now
-        log.warning("forwarding failed; will retry", complaint=complaint.id,
-                    attempt=self._attempts.get(complaint.id, 0), retry_in_s=round(delay, 2),
-                    reason=reason)
+        # While the case store refuses us, its state change was the line worth logging.
+        (log.debug if refused_us else log.warning)(
+            "forwarding failed; will retry", complaint=complaint.id,
+            attempt=self._attempts.get(complaint.id, 0), retry_in_s=round(delay, 2), reason=reason)
         return self._database.record_forward_failure(complaint.id, reason, dead=False,
                                                   next_attempt_at=utcnow() + timedelta(seconds=delay))
 
@@ -254,6 +263,25 @@ class ForwardingWorker:
             self._schedule_probe(self._reactor.seconds() + delay)
             log.warning("case store unavailable; forwarding paused", failures_in_row=
                         self.health.failures_in_row, probe_in_s=round(delay, 2), reason=reason)
+
+    def _refused_us(self, error: CaseStoreRefusesUs, reason: str) -> None:
+        """The case store refuses the gateway itself: an outage until ops fix it (the token,
+        a grant, the certificate, the name) — never a dead letter."""
+        news = self.health.refuses_us(error.why)
+        delay = self.health.probe_delay()
+        self._schedule_probe(self._reactor.seconds() + delay)
+        if news:
+            log.error("case store refuses the gateway; forwarding paused until that is fixed",
+                      why=error.why, reason=reason, probe_in_s=round(delay, 2))
+
+    def replace_case_store(self, case_store: CaseStore) -> Deferred:
+        """Forward through `case_store` from now on (a reload's new token), and try it at
+        once if the old one was refused; fires when the old one is closed."""
+        old, self._case_store = self._case_store, case_store
+        if self.health.state is not CaseStoreState.UP:
+            self._schedule_probe(self._reactor.seconds())
+        d = old.close()
+        return d if d is not None else succeed(None)
 
     def _due(self, complaint: Complaint) -> None:
         self._backlog.push(complaint)

@@ -102,16 +102,29 @@ def _forwardable(conn: Connection, items: list[tuple[str, str, str, str]]) -> li
 
 
 def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
-                           next_attempt_at: datetime | None) -> None:
-    """Count a failed forward; `dead` makes it a dead letter (an admin's `retry` revives it)."""
+                           next_attempt_at: datetime | None,
+                           reply: tuple[str, str] | None = None) -> Reply | None:
+    """Count a failed forward; `dead` makes it a dead letter (an admin's `retry` revives
+    it), and queues `reply` (kind, text) to its citizen in the same transaction — the
+    queued reply, or None."""
     # Only a complaint still waiting: a late failure must not undo another attempt's success.
-    conn.execute(update(complaints).where(
+    changed = conn.execute(update(complaints).where(
         complaints.c.id == complaint_id, complaints.c.state == ComplaintState.PARSED.value,
     ).values(
         forward_attempts=complaints.c.forward_attempts + 1, last_error=error[:2000],
         next_attempt_at=next_attempt_at, updated_at=utcnow(),
         **({"state": ComplaintState.DEAD.value} if dead else {}),
-    ))
+    )).rowcount
+    if not (dead and changed and reply):
+        return None
+    message = conn.execute(select(messages.c.channel, messages.c.sender, messages.c.reply_context)
+                           .join(complaints, complaints.c.message_id == messages.c.id)
+                           .where(complaints.c.id == complaint_id)).one()
+    kind, text = reply
+    (queued,) = queue_replies(conn, [dict(complaint_id=complaint_id, kind=kind, channel=message.channel,
+                                          recipient=message.sender, text=text,
+                                          reply_context=message.reply_context)])
+    return queued
 
 
 def revive_dead(conn: Connection, complaint_id: str | None) -> list[str]:

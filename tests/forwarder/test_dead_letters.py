@@ -38,6 +38,10 @@ def test_refused_complaints_are_dead_letters_then_retried_while_the_worker_runs(
         assert "400" in dead[first.id]["last_error"] and "body too long" in dead[first.id]["last_error"]
         assert phone(0) not in listed.stdout and "<reporter>" in dead[first.id]["last_error"]
         assert len(h.fake.requests) == 3, "a refusal is not retried by itself"
+        # each citizen still hears the complaint arrived, with the gateway's reference (issue 14)
+        held = {r.complaint_id: r.text for r in h.replies}
+        assert held.keys() == {first.id, second.id, third.id}
+        assert all(f"nomor rujukan {cid[:8]}." in text and "#" not in text for cid, text in held.items())
 
         h.fake.reject = None  # the store was fixed
         retried = yield admin(tmp_path, database_url, "retry", first.id)
@@ -54,7 +58,9 @@ def test_refused_complaints_are_dead_letters_then_retried_while_the_worker_runs(
         yield h.worker.settled().addTimeout(10, reactor)
         rows = yield h.complaint_rows()
         assert {state for state, _ in rows.values()} == {"forwarded"}
-        assert sorted(r.complaint_id for r in h.replies) == sorted([first.id, second.id, third.id])
+        numbered = [r for r in h.replies if "#" in r.text]   # then the number, once forwarded
+        assert sorted(r.complaint_id for r in numbered) == sorted([first.id, second.id, third.id])
+        assert len(h.replies) == 6
 
         again = yield admin(tmp_path, database_url, "retry", first.id)
         assert again.returncode == 1 and "is forwarded, not dead" in again.stderr

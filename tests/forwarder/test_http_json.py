@@ -6,7 +6,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from gateway.forwarder.base import PermanentFailure, TemporaryFailure
+from gateway.forwarder.base import CaseStoreRefusesUs, PermanentFailure, TemporaryFailure
 from tests.forwarder.harness import Harness
 
 
@@ -161,9 +161,10 @@ def test_the_request_carries_token_key_and_the_contract_payload(tmp_path):
                                        "anonymous": True}
         assert payload["received_at"] == "2026-03-01T08:00:00Z"
         assert payload["raw_text"].startswith("KabBanyumas") and payload["body"].startswith("Jalan")
-        # A wrong token is a refusal (a dead letter an admin sees), not a retry loop.
+        # A wrong token refuses the gateway, not the complaint: an outage (tests/forwarder/test_refused.py)
         h.fake.token = "another"
-        with pytest.raises(PermanentFailure, match="401"):
+        with pytest.raises(CaseStoreRefusesUs, match="401") as refused:
             yield h.worker._case_store.submit(complaint)
+        assert refused.value.why == "unauthorized"
     finally:
         yield h.stop()

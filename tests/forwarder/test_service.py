@@ -115,3 +115,44 @@ def test_the_http_adapter_without_its_token_is_a_config_error(tmp_path, monkeypa
         assert not (tmp_path / "gateway.db").exists()
     finally:
         yield fake.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_refused_token_is_an_outage_ops_see_and_a_reloaded_token_ends(tmp_path, monkeypatch):
+    """Issue 14: the case store answering 401 makes no dead letter and sends no citizen
+    a failure; /readyz says 503 and why, the metric says unauthorized; a corrected token
+    taken by a reload (what SIGHUP runs) drains every complaint."""
+    from gateway.daemon import status_line
+    from gateway.http_server import OperationsServer
+    monkeypatch.setenv("LAPOR_CASE_STORE_TOKEN", "an-old-token")
+    fake = FakeCaseStore(reactor).start()
+    service, channel = gateway(tmp_path, fake)
+    yield service.start()
+    ops = OperationsServer(service, reactor, "127.0.0.1", 0)
+    ops.start()
+    try:
+        accepted = []
+        for n in range(3):
+            accepted.append((yield post(channel, f"+62812000000{n}", "PekalonganKota Jalan rusak", f"mo-{n}")))
+        yield fake.when(lambda: len(fake.requests) >= 3).addTimeout(10, reactor)
+        ready = yield treq.get(f"http://127.0.0.1:{ops.port}/readyz")
+        assert ready.code == 503
+        assert (yield ready.json())["case_store"] == {"refuses_us": "unauthorized"}
+        scrape = yield (yield treq.get(f"http://127.0.0.1:{ops.port}/metrics")).text()
+        assert 'lapor_case_store_up{reason="unauthorized"} 0.0' in scrape
+        counts = yield service.journal.count_by_state()
+        assert counts == {"parsed": 3} and not channel.replies      # pending: no dead letter
+        assert "case store refuses us (unauthorized): forwarding paused" in status_line(service)
+
+        monkeypatch.setenv("LAPOR_CASE_STORE_TOKEN", TOKEN)            # ops fix the secret ...
+        service.reload()                                                # ... and send SIGHUP
+        yield channel.deliveries.wait_for(3).addTimeout(20, reactor)
+        assert sorted(fake.cases) == sorted(a["complaint_id"] for a in accepted)
+        assert (yield treq.get(f"http://127.0.0.1:{ops.port}/readyz")).code == 200
+        scrape = yield (yield treq.get(f"http://127.0.0.1:{ops.port}/metrics")).text()
+        assert 'lapor_case_store_up{reason="up"} 1.0' in scrape
+        assert "case store" not in status_line(service)
+    finally:
+        yield ops.stop()
+        yield service.stop()
+        yield fake.stop()

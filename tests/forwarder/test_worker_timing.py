@@ -45,7 +45,7 @@ class JournalStub:
         self.forwarded.append(complaint_id)
         return succeed(None)
 
-    def record_forward_failure(self, complaint_id, error, dead, next_attempt_at):
+    def record_forward_failure(self, complaint_id, error, dead, next_attempt_at, reply=None):
         self.failures.append((complaint_id, dead))
         return succeed(None)
 
