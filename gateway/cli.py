@@ -51,7 +51,8 @@ def cmd_check_config(args) -> int:
         "config": settings.source,
         "state_directory": str(settings.state_directory),
         "database": settings.database.url or "sqlite (state directory)",
-        "mapping": str(settings.parser.mapping),
+        "mapping": str(settings.parser.mapping_path)
+                   + (" (packaged)" if settings.parser.mapping_is_packaged else ""),
         "forwarder": settings.forwarder.adapter,
         "channels": {kind.name: settings.channels[section].enabled
                      for section, kind in channel_kinds().items()},
@@ -92,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate the config (and region mapping); exit 78 if broken")
-    p.add_argument("config_file", nargs="?", help="the config to check")
-    p.set_defaults(func=cmd_check_config, config=None)
+    p.add_argument("config_file", nargs="?", help="the config to check (or --config)")
+    _add_config(p)
+    p.set_defaults(func=cmd_check_config)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("upgrade", help="apply the schema migrations")
@@ -106,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_replies(sub, _add_config)
 
     p = sub.add_parser("demo", help="run the gateway on its embedded defaults with sample messages")
-    p.add_argument("--state-directory", default="state/demo", help="where the demo keeps its database")
+    _add_config(p)
+    p.add_argument("--state-directory", help="where to keep the demo's database (default: a temporary"
+                                             " folder, removed afterwards)")
     p.set_defaults(func=cmd_demo)
 
     # Rooms that bring their own commands.
@@ -119,11 +123,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def find_mapping(args) -> None:
+    """`parse` and `regions`: without --mapping, the mapping in force for --config (or
+    $LAPOR_CONFIG, or the packaged one) — the file `run` reads."""
+    if not hasattr(args, "mapping"):
+        return
+    parser = settings_for_command(args.config).parser
+    in_force = str(parser.mapping_path)
+    if hasattr(args, "before") and args.before is None:
+        args.before = in_force
+    if args.mapping is None:
+        args.mapping, args.mapping_packaged = in_force, parser.mapping_is_packaged
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "config_file", None):
         args.config = args.config_file
     try:
+        find_mapping(args)
         return args.func(args)
     except ConfigError as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)

@@ -15,37 +15,48 @@ in `demo_fakes/`; this module only runs the parts: it names no channel.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from pathlib import Path
 
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import react
 
 from gateway import logging as gwlog
-from gateway.config import GivenSecrets, Settings, load_config, with_channels
+from gateway.config import GivenSecrets, Settings, settings_for_command, with_channels
+from gateway.data import DEMO_MESSAGES
 from gateway.demo_fakes.sms import SmsDemo
 from gateway.demo_fakes.social import SocialDemo
 from gateway.service import GatewayService, load_pseudonym_key
 
-SAMPLES = Path("config/demo-messages.jsonl")
+SAMPLES = DEMO_MESSAGES
 
 
-def demo_settings(state_directory: str, parts) -> Settings:
-    """The config (or the defaults) with each demo part's channel sections (pointing at
-    the simulator and the fakes), the state in `state_directory`, quiet logs."""
-    base = load_config("config/gateway.toml" if Path("config/gateway.toml").exists() else None)
-    base = with_channels(base, **{k: v for part in parts for k, v in part.sections().items()})
+def demo_settings(state_directory: str, parts, config: str | None = None) -> Settings:
+    """The config (--config, $LAPOR_CONFIG, else the defaults: its mapping and reply
+    texts) with each demo part's channel sections (pointing at the simulator and the
+    fakes), the state in `state_directory`, quiet logs."""
+    base = with_channels(settings_for_command(config),
+                         **{k: v for part in parts for k, v in part.sections().items()})
     return dataclasses.replace(
         base, gateway=dataclasses.replace(base.gateway, state_directory=Path(state_directory)),
         logging=dataclasses.replace(base.logging, level="warning"))
 
 
 def run_demo(reactor, args) -> int:
+    """The demo, its state in --state-directory (kept) or a temporary folder (removed)."""
+    if args.state_directory is not None:
+        return _run_demo(reactor, args, args.state_directory, kept=True)
+    with tempfile.TemporaryDirectory(prefix="lapor-demo-") as folder:
+        return _run_demo(reactor, args, folder, kept=False)
+
+
+def _run_demo(reactor, args, state_directory: str, kept: bool) -> int:
     outcome = {"code": 1}
 
     @inlineCallbacks
     def main(_reactor):
         parts = (SmsDemo(reactor, SAMPLES), SocialDemo(reactor))
-        settings = demo_settings(args.state_directory, parts)
+        settings = demo_settings(state_directory, parts, args.config)
         gwlog.configure(settings.logging.level, "console")
         # Each demo starts afresh: otherwise every sample would be a duplicate of the last run's.
         for old in settings.state_directory.glob("gateway.db*"):
@@ -60,7 +71,7 @@ def run_demo(reactor, args) -> int:
             rows = []
             for part in parts:
                 rows += yield part.feed(service)
-            _print(rows, service.pipeline.duplicates, settings.state_directory)
+            _print(rows, service.pipeline.duplicates, settings.state_directory if kept else None)
             for line in (line for part in parts for line in part.epilogue()):
                 print(f"\n{line}")
             outcome["code"] = 0 if rows and all(r["tracking_id"] for r in rows) else 1
@@ -76,7 +87,7 @@ def run_demo(reactor, args) -> int:
     return outcome["code"]
 
 
-def _print(rows, duplicates: int, state_directory: Path) -> None:
+def _print(rows, duplicates: int, state_directory: Path | None) -> None:
     for r in rows:
         reply = r["replies"][-1] if r["replies"] else {}
         region = f"{r['region']} {r['region_name']}" if r["region"] else "-"
@@ -86,4 +97,5 @@ def _print(rows, duplicates: int, state_directory: Path) -> None:
         if reply:
             print(f"      reply: {reply['text']}")
     print(f"\n{len(rows)} complaints; {duplicates} repeated message recognised as the same complaint.")
-    print(f"The demo's database stays in {state_directory} until the next demo.")
+    if state_directory is not None:
+        print(f"The demo's database stays in {state_directory} until the next demo there.")

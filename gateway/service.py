@@ -48,7 +48,10 @@ def load_parser(settings: Settings):
     """The keyword parser over the configured region mapping (raises MappingError if broken)."""
     from gateway.parsers.keyword import KeywordParser
     from gateway.parsers.regions import load_directory
-    return KeywordParser(load_directory(settings.parser.mapping)).parse
+    path = settings.parser.mapping_path
+    if not path.is_file():   # the key to fix, not only the file that is missing
+        raise ConfigError(f"{settings.source}: [parser].mapping: no mapping file at {path}")
+    return KeywordParser(load_directory(path)).parse
 
 
 def build_channels(settings: Settings, reactor, secrets=None) -> dict:
@@ -164,7 +167,7 @@ class GatewayService:
             self.settings, replies=dataclasses.replace(self.settings.replies, templates=templates))
         if self.pipeline is not None:
             self.pipeline.parse = parse
-        log.info("region mapping reloaded", mapping=str(self.settings.parser.mapping),
+        log.info("region mapping reloaded", mapping=str(self.settings.parser.mapping_path),
                  reply_templates=self.settings.source)
         return True
 

@@ -3,7 +3,9 @@
 `register(subparsers)` adds them to the gateway's argparse command line; each subcommand sets
 `func`, which takes the parsed arguments and returns the exit status: 0 ok, 1 validation
 problems (each printed as `PATH:LINE: message`), 2 usage (e.g. an unknown region code).
-The mapping path is a parameter everywhere, so the caller can take its default from config.
+The mapping path is a parameter everywhere (`--mapping`); without it the caller fills in
+the mapping in force for `--config` (see gateway/cli.py), and says whether that is the
+mapping shipped in the package, which edits refuse to touch (an upgrade replaces it).
 Every command validates with the daemon's own rules (`mapping_rules.py`). `--against
 SAMPLES.jsonl` on an edit or on `check` lists the sample messages the change would route
 differently, and `--dry-run` on an edit writes nothing, so an admin sees an edit's effect
@@ -24,15 +26,15 @@ from gateway.parsers.mapping_file import MappingEditor, MappingError, write_atom
 from gateway.parsers.regions import RegionDirectory, check_text, load_directory, load_text
 from gateway.parsers.routing_diff import SampleError, read_samples, routing_changes
 
-DEFAULT_MAPPING_PATH = "config/regions.yaml"
 OK, PROBLEMS, USAGE = 0, 1, 2
+IN_FORCE = "the mapping in force: [parser].mapping of --config, $LAPOR_CONFIG, else the packaged one"
 
 
-def register(subparsers, default_mapping: str = DEFAULT_MAPPING_PATH) -> None:
+def register(subparsers) -> None:
     """Add `parse` and `regions ...` to an argparse subparsers object."""
     mapping = argparse.ArgumentParser(add_help=False)
-    mapping.add_argument("--mapping", default=default_mapping, metavar="PATH",
-                         help=f"region-keyword mapping file (default: {default_mapping})")
+    mapping.add_argument("--mapping", metavar="PATH", help=f"region-keyword mapping file (default: {IN_FORCE})")
+    mapping.add_argument("-c", "--config", help="the gateway config whose mapping is meant")
 
     parse = subparsers.add_parser(
         "parse", parents=[mapping], help="show how a message would be routed",
@@ -48,6 +50,11 @@ def register(subparsers, default_mapping: str = DEFAULT_MAPPING_PATH) -> None:
     imp.add_argument("--output", metavar="PATH", help="where to write (default: the --mapping path; - for stdout)")
     imp.add_argument("--force", action="store_true", help="overwrite an existing file (its keywords are lost)")
     imp.set_defaults(func=run_import)
+    copy = commands.add_parser("copy", parents=[mapping], help="write a copy of the mapping to edit"
+                               " (name it in [parser].mapping)")
+    copy.add_argument("--output", metavar="PATH", required=True, help="where to write")
+    copy.add_argument("--force", action="store_true", help="overwrite an existing file")
+    copy.set_defaults(func=run_copy)
     lst = commands.add_parser("list", parents=[mapping], help="list regions")
     lst.add_argument("--level", choices=[level.value for level in RegionLevel])
     lst.add_argument("--search", metavar="S", help="only regions whose name, code or keyword contains S")
@@ -66,9 +73,8 @@ def register(subparsers, default_mapping: str = DEFAULT_MAPPING_PATH) -> None:
         edit.add_argument("--dry-run", action="store_true", help="check and show the change, write nothing")
         edit.set_defaults(func=func)
     check = commands.add_parser("check", parents=[mapping, against], help="validate the mapping file")
-    check.add_argument("--before", metavar="PATH", default=default_mapping,
-                       help="with --against: the mapping to compare with, usually the one in force "
-                            f"(default: {default_mapping})")
+    check.add_argument("--before", metavar="PATH",
+                       help=f"with --against: the mapping to compare with (default: {IN_FORCE})")
     check.set_defaults(func=run_check)
 
 
@@ -115,6 +121,8 @@ def parse_lines(parser: KeywordParser, lines, out, err) -> int:
 # --- regions -------------------------------------------------------------------------------
 
 def run_import(args) -> int:
+    if args.output is None and _packaged(args):
+        return USAGE
     target = args.output or args.mapping
     text = importer.render_mapping()
     problems = check_text(text, target)
@@ -130,6 +138,29 @@ def run_import(args) -> int:
     write_atomically(target, text)
     print(f"{target}: wrote {len(importer.lokal_regions())} regions")
     return OK
+
+
+def run_copy(args) -> int:
+    directory = _load(args.mapping)   # a broken mapping is not copied on
+    if directory is None:
+        return PROBLEMS
+    if Path(args.output).exists() and not args.force:
+        print(f"{args.output} exists; use --force to replace it", file=sys.stderr)
+        return USAGE
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(args.output, Path(args.mapping).read_text(encoding="utf-8"))
+    print(f"{args.output}: copied from {args.mapping}; name it in [parser].mapping, then edit it")
+    return OK
+
+
+def _packaged(args) -> bool:
+    """True (and says so) when an edit would write the mapping shipped in the package."""
+    if not getattr(args, "mapping_packaged", False):
+        return False
+    print(f"{args.mapping} is the mapping shipped in the package, which an upgrade replaces: make"
+          " a copy to edit (lapor-gateway regions copy --output /etc/lapor-gateway/regions.yaml),"
+          " name it in [parser].mapping, and edit that", file=sys.stderr)
+    return True
 
 
 def run_list(args) -> int:
@@ -197,6 +228,8 @@ def run_check(args) -> int:
 
 
 def _edit(args, change, done: str, unchanged: str) -> int:
+    if _packaged(args):
+        return USAGE
     try:
         editor = MappingEditor(args.mapping)
     except MappingError as exc:
@@ -266,6 +299,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="lapor-gateway")
     register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
+    if args.mapping is None:
+        parser.error("--mapping is needed here (lapor-gateway finds the mapping in force)")
+    args.before = getattr(args, "before", None) or args.mapping
     return args.func(args)
 
 
