@@ -51,11 +51,14 @@ class SystemdNotifier:
             return False
         try:
             if self._socket is None:
-                self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                # Non-blocking: a receiver that does not read (its queue holds ~10 datagrams)
+                # must never stop the reactor — a missed ping is better than a stuck daemon.
+                self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
+                                             | socket.SOCK_NONBLOCK)
             self._socket.sendto("\n".join(lines).encode("utf-8"), self._address)
             return True
         except OSError as error:
-            # systemd gone or the socket full: never fatal, but say it once.
+            # systemd gone or its queue full: never fatal, but say it once.
             if not self._warned:
                 self._warned = True
                 log.warning("sd_notify failed", error=str(error))

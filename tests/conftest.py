@@ -4,9 +4,18 @@ import uuid
 import pytest
 
 from gateway import logging as gwlog
+from tests.support import kill_started
 
 # In-process tests log through the gateway's own pipeline (masking included), at INFO.
 gwlog.configure("info", "console")
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left_behind():
+    """Whatever a test did, the daemons, simulators and fake servers it started (through
+    tests.support.spawn) do not outlive it."""
+    yield
+    kill_started()
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """A fake systemd for the daemon under test: a Unix datagram socket bound where
-$NOTIFY_SOCKET points, and a way to wait for the sd_notify messages it receives."""
+$NOTIFY_SOCKET points, read all the time by a thread (as systemd reads it: a queue left
+unread fills after ~10 datagrams), and a way to wait for the sd_notify messages."""
 from __future__ import annotations
 
 import os
-import select
+import queue
 import socket
 import tempfile
+import threading
 import time
 
 
@@ -16,7 +18,22 @@ class NotifySocket:
         self.path = os.path.join(self._dir, "notify")
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._sock.bind(self.path)
-        self.messages: list[dict[str, str]] = []   # every message seen, in order
+        self._sock.settimeout(0.2)
+        self._incoming: queue.Queue = queue.Queue()
+        self._closed = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.messages: list[dict[str, str]] = []   # every message expect() has looked at, in order
+
+    def _read(self) -> None:
+        while not self._closed.is_set():
+            try:
+                datagram = self._sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self._incoming.put(parse(datagram))
 
     def env(self, watchdog_s: float | None = None) -> dict[str, str]:
         env = {"NOTIFY_SOCKET": self.path}
@@ -28,17 +45,18 @@ class NotifySocket:
         """The next message with `key=value` (earlier ones are kept in `messages`)."""
         deadline = time.monotonic() + timeout
         while True:
-            left = deadline - time.monotonic()
-            readable, _, _ = select.select([self._sock], [], [], max(0.0, left))
-            if not readable:
+            try:
+                message = self._incoming.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 seen = [m for m in self.messages if "WATCHDOG" not in m][-10:]
-                raise AssertionError(f"no {key}={value} within {timeout}s; last messages: {seen}")
-            message = parse(self._sock.recv(4096))
+                raise AssertionError(f"no {key}={value} within {timeout}s; last messages: {seen}") from None
             self.messages.append(message)
             if message.get(key) == value:
                 return message
 
     def close(self) -> None:
+        self._closed.set()
+        self._reader.join(5)
         self._sock.close()
         os.unlink(self.path)
         os.rmdir(self._dir)

@@ -2,6 +2,7 @@
 CLI and the daemon as real subprocesses."""
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import os
@@ -29,6 +30,40 @@ def settings_for(tmp_path: Path, database_url: str = "", **sections):
     }
     changes.update(sections)
     return dataclasses.replace(base, **changes)
+
+
+#: every process a test started through `spawn`: killed, with its group, after each test
+#: (tests/conftest.py) whatever the test did — a failed test must not leave a daemon
+#: holding ports and CPU for the tests after it
+STARTED: list[subprocess.Popen] = []
+
+
+@atexit.register
+def _at_exit() -> None:
+    kill_started()   # a worker interrupted between tests leaves nothing running either
+
+
+def spawn(args, **options) -> subprocess.Popen:
+    """`subprocess.Popen(args, **options)` in a process group of its own, remembered so
+    that it is killed after the test."""
+    proc = subprocess.Popen(args, start_new_session=True, **options)
+    STARTED.append(proc)
+    return proc
+
+
+def kill_started() -> list[int]:
+    """Kill every process `spawn` started that still runs (and its group); their pids."""
+    killed = []
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            killed.append(proc.pid)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(10)
+    return killed
 
 
 def cli(*args, env=None, input=None, timeout=60) -> subprocess.CompletedProcess:
@@ -64,7 +99,7 @@ def simulator_process(tmp_path: Path, mos: list[dict], *options: str):
     tmp_path/submits.jsonl; `options` are more smsc-sim flags. Returns (process, port)."""
     burst = tmp_path / "burst.jsonl"
     burst.write_text("".join(json.dumps(mo) + "\n" for mo in mos), encoding="utf-8")
-    sim = subprocess.Popen(
+    sim = spawn(
         [sys.executable, "-m", "gateway", "smsc-sim", "--port", "0", "--mo-file", str(burst),
          "--ack-log", str(tmp_path / "acks.jsonl"), "--submit-log", str(tmp_path / "submits.jsonl"),
          "--redelivery-delay", "0.5", "--window", "50", "--receipt-delay", "0",
@@ -87,7 +122,7 @@ class Daemon:
         self._incoming: queue.Queue = queue.Queue()
 
     def start(self, until: str = "gateway ready", timeout: float = 30) -> "Daemon":
-        self.proc = subprocess.Popen([sys.executable, "-m", "gateway", "run", "--config", str(self.config)],
+        self.proc = spawn([sys.executable, "-m", "gateway", "run", "--config", str(self.config)],
                                      cwd=REPO, env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         threading.Thread(target=self._read, daemon=True).start()

@@ -39,3 +39,25 @@ def test_without_a_socket_nothing_is_sent():
 
 def test_a_vanished_socket_is_not_fatal(tmp_path):
     assert SystemdNotifier({"NOTIFY_SOCKET": str(tmp_path / "gone")}).ready() is False
+
+
+def test_a_receiver_that_does_not_read_never_blocks_the_daemon(tmp_path):
+    """A full notify queue (~10 datagrams when nobody reads) drops the message rather than
+    stop the reactor — the cause of a daemon found stuck in sendto, orphaned by its test."""
+    import socket
+    import threading
+    path = str(tmp_path / "n")
+    unread = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    unread.bind(path)
+    try:
+        notifier = SystemdNotifier({"NOTIFY_SOCKET": path})
+        outcomes = []
+        sender = threading.Thread(target=lambda: outcomes.extend(notifier.notify("WATCHDOG=1")
+                                                                 for _ in range(200)), daemon=True)
+        sender.start()
+        sender.join(10)
+        assert not sender.is_alive(), "notify blocked on a full queue"
+        assert outcomes[0] is True and outcomes[-1] is False   # the first went, the overflow is dropped
+        notifier.close()
+    finally:
+        unread.close()

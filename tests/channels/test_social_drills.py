@@ -11,14 +11,14 @@ import time
 from collections import Counter
 
 from gateway.demo_fakes.serve import FIRST_CHAT, is_complaint
-from tests.support import REPO, Daemon, daemon_config, stop_all, wait_until
+from tests.support import REPO, Daemon, daemon_config, spawn, stop_all, wait_until
 
 N = 1000
 COMPLAINTS = N + sum(is_complaint(n) for n in range(N))   # every mention, most bot messages
 
 
 def start_fakes(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "gateway.demo_fakes.serve", "--mentions", str(N),
+    proc = spawn([sys.executable, "-m", "gateway.demo_fakes.serve", "--mentions", str(N),
                              "--messages", str(N), "--rate", "150", "--sent-log",
                              str(tmp_path / "sent.jsonl")], cwd=REPO, stdout=subprocess.PIPE, text=True)
     return proc, json.loads(proc.stdout.readline())
