@@ -219,13 +219,14 @@ class Outbox:
     @inlineCallbacks
     def _sent(self, reply: Reply, channel_message_id: str):
         self.sent += 1
-        yield self._journal.record_reply_sent(reply.id, channel_message_id,
-                                            self._channels[reply.channel].delivered_on_acceptance)
+        on_acceptance = self._channels[reply.channel].delivered_on_acceptance
+        early = yield self._journal.record_reply_sent(reply.id, channel_message_id, on_acceptance)
         self._held.discard(reply.id)
-        delivered = self._channels[reply.channel].delivered_on_acceptance
-        if delivered:   # the channel's acceptance is the outcome: the complaint's last info line
+        # Known now: the channel's acceptance is the delivery, or a receipt came first.
+        outcome = (on_acceptance, True) if on_acceptance else early
+        if outcome:   # the complaint's last info line
             log.info("reply outcome", complaint=reply.complaint_id, reply=reply.id, channel=reply.channel,
-                     status=delivered, delivered=True)
+                     status=outcome[0], delivered=outcome[1])
         else:           # the outcome comes with the delivery report (Pipeline.report_delivery)
             log.debug("reply sent", reply=reply.id, complaint=reply.complaint_id, channel=reply.channel,
                       recipient=reply.recipient)

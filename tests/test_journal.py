@@ -218,3 +218,31 @@ def test_replies_sent_together_are_one_statement_not_one_transaction_each(databa
         assert states == {"sent": 3}
     finally:
         store.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_receipt_parked_before_its_send_was_recorded_settles_the_reply_with_the_record(database_url):
+    """Some SMSCs send the receipt before submit_sm_resp; and a parked receipt's retry timer
+    dies with its process (or lives in another instance): recording the send claims it."""
+    from gateway.model import DeliveryReport
+    store = yield open_journal(database_url, reactor)
+    try:
+        replies = []
+        for n in (1, 2):
+            accepted = yield store.accept(sms(n), Routing(RoutingStatus.UNROUTED, "x"))
+            replies.append((yield store.record_forwarded(accepted.complaint_id, f"100000{n}", "unrouted",
+                                                         f"nomor #100000{n}")))
+        early = yield store.record_delivery(DeliveryReport("sms", "a1b", "UNDELIV", False,
+                                                           address="6281200000001", snippet="LAPOR!"))
+        other_channel = yield store.record_delivery(DeliveryReport("telegram", "c3d", "DELIVERED", True,
+                                                                   address="42"))
+        assert (early, other_channel) == (None, None)                      # parked, both
+        outcomes = yield defer.gatherResults([store.record_reply_sent(replies[0].id, "a1b"),
+                                              store.record_reply_sent(replies[1].id, "c3d")])
+        assert outcomes == [("UNDELIV", False), None]    # the SMS receipt settles its reply at once
+        states = yield store.count_replies_by_state()
+        assert states == {"failed": 1, "sent": 1}
+        again = yield store.record_delivery(DeliveryReport("sms", "a1b", "UNDELIV", False))
+        assert again is not None and not again.settled_now              # no longer parked: matched
+    finally:
+        store.close()

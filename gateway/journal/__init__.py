@@ -61,8 +61,10 @@ class Journal:
         return self.committer.submit_bulk(reply_journal.mark_replies_sending, reply_id)
 
     def record_reply_sent(self, reply_id: int, channel_message_id: str,
-                          delivered: str | None = None) -> Deferred[None]:
-        """`delivered`: the delivery status, when the channel taking it is the delivery."""
+                          delivered: str | None = None) -> Deferred[tuple[str, bool] | None]:
+        """`delivered`: the delivery status, when the channel taking it is the delivery.
+        Fires with (status, delivered) of a final receipt that had come (and was parked)
+        before this record, which settles the reply now; else None."""
         return self.committer.submit_bulk(reply_journal.record_replies_sent,
                                           (reply_id, channel_message_id, delivered))
 

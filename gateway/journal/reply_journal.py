@@ -98,9 +98,11 @@ def mark_replies_sending(conn: Connection, ids: list[int]) -> list[bool]:
     return [rid in queued for rid in ids]
 
 
-def record_replies_sent(conn: Connection, items: list[tuple[int, str, str | None]]) -> list[None]:
+def record_replies_sent(conn: Connection, items: list[tuple[int, str, str | None]]) -> list[tuple | None]:
     """Bulk: (reply id, channel's id, delivery status when the channel's acceptance is the
-    delivery itself — a post, a chat message — else None: a receipt will tell)."""
+    delivery itself — a post, a chat message — else None: a receipt will tell). Returns,
+    per item, (status, delivered) of a final receipt parked before this record (it
+    settles the reply now), else None."""
     # Only a reply still being sent (or in doubt): a settled one keeps its outcome.
     # or_ of equalities, not in_: an "expanding" IN cannot be part of an executemany.
     conn.execute(update(replies).where(
@@ -111,7 +113,35 @@ def record_replies_sent(conn: Connection, items: list[tuple[int, str, str | None
              attempts=replies.c.attempts + 1, last_error=None, updated_at=utcnow()),
         [{"rid": rid, "mid": mid, "ds": status,
           "st": (ReplyState.DELIVERED if status else ReplyState.SENT).value} for rid, mid, status in items])
-    return [None] * len(items)
+    settled = _settle_from_parked(conn, {mid: rid for rid, mid, status in items if status is None and mid})
+    return [settled.get(rid) for rid, _, _ in items]
+
+
+def _settle_from_parked(conn: Connection, reply_of: dict[str, int]) -> dict[int, tuple[str, bool]]:
+    """Receipts parked before their reply was recorded as sent — an SMSC that sends the
+    receipt before submit_sm_resp, or a receipt whose retry timer died with its process
+    (or lives in another instance) — settle their replies in the transaction that records
+    the send. {reply id: (status, delivered)} of those a final receipt settled."""
+    if not reply_of:
+        return {}
+    parked = conn.execute(select(parked_receipts).where(
+        parked_receipts.c.channel_message_id.in_(list(reply_of)))).all()
+    if not parked:
+        return {}
+    channel_of = dict(conn.execute(select(replies.c.id, replies.c.channel)
+                                   .where(replies.c.id.in_(set(reply_of.values())))).all())
+    best: dict[int, object] = {}   # a final report over a non-final one
+    for row in parked:
+        rid = reply_of[row.channel_message_id]
+        if channel_of.get(rid) == row.channel and (rid not in best or (row.final and not best[rid].final)):
+            best[rid] = row
+    for rid, row in best.items():
+        state = (ReplyState.DELIVERED if row.delivered else ReplyState.FAILED) if row.final else ReplyState.SENT
+        conn.execute(update(replies).where(replies.c.id == rid).values(
+            state=state.value, delivery_status=row.status, updated_at=utcnow()))
+    conn.execute(delete(parked_receipts).where(parked_receipts.c.id.in_(
+        [row.id for row in parked if reply_of[row.channel_message_id] in best])))
+    return {rid: (row.status, row.delivered) for rid, row in best.items() if row.final}
 
 
 def record_reply_failure(conn: Connection, reply_id: int, error: str, final: bool) -> int:
