@@ -5,6 +5,7 @@ Jitter keeps a thousand complaints that failed together from retrying together
 """
 from __future__ import annotations
 
+import math
 import random
 
 
@@ -16,3 +17,12 @@ def backoff_delay(attempt: int, initial: float, maximum: float, rng=random.rando
     """
     step = min(maximum, initial * (2 ** max(0, attempt - 1)))
     return step / 2 + rng() * step / 2
+
+
+def delay_until(now: float, moment: float) -> float:
+    """The delay for a timer that must not fire before `moment`, float rounding included
+    (`now + (moment - now)` can come out a hair below `moment`)."""
+    delay = max(0.0, moment - now)
+    while now + delay < moment:
+        delay = math.nextafter(delay, math.inf)
+    return delay

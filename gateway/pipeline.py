@@ -126,15 +126,18 @@ class Pipeline:
     @inlineCallbacks
     def resume(self):
         """Carry on with everything a previous run left unfinished; returns counts."""
-        complaints = yield self._journal.unfinished_complaints()
+        # No more than the forwarder holds: the rest it reads back as it has room.
+        complaints, total = yield self._journal.unfinished_complaints(self._forwarder.hold_limit)
         for complaint in complaints:
             if complaint.state is ComplaintState.RECEIVED:
                 self._route(complaint)
             else:
                 self._forwarder.enqueue(complaint)
-        if complaints:
-            log.info("resumed unfinished complaints", complaints=len(complaints))
-        return {"complaints": len(complaints)}
+        if total > len(complaints):
+            self._forwarder.more_in_journal()
+        if total:
+            log.info("resumed unfinished complaints", complaints=total)
+        return {"complaints": total}
 
     @inlineCallbacks
     def resume_replies(self):

@@ -25,19 +25,16 @@ so memory stays flat however long the backlog grows.
 """
 from __future__ import annotations
 
-import heapq
-import itertools
-import math
 import random
 from datetime import timedelta
 from typing import Callable
 
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
-from twisted.internet.defer import TimeoutError as DeferredTimeout
 from twisted.internet.task import LoopingCall
 
 from gateway import instruments
-from gateway.backoff import backoff_delay
+from gateway.backoff import backoff_delay, delay_until
+from gateway.forwarder.backlog import HOLD_LIMIT, Backlog, failure_text
 from gateway.forwarder.base import CaseStore, CaseStoreRefusesUs, PermanentFailure, TemporaryFailure
 from gateway.forwarder.case_store_health import CaseStoreHealth, CaseStoreState
 from gateway.forwarder.settings import ForwarderSettings
@@ -46,27 +43,6 @@ from gateway.model import Complaint, Reply, utcnow
 from gateway.pending import PendingWork
 
 log = get_logger(__name__)
-
-#: complaints held in memory at most (a few KB each); the rest wait in the journal
-HOLD_LIMIT = 2000
-
-
-class Backlog:
-    """Complaints waiting for a submission slot, oldest (by receipt time) first."""
-
-    def __init__(self):
-        self._heap: list = []
-        self._order = itertools.count()
-
-    def push(self, complaint: Complaint) -> None:
-        heapq.heappush(self._heap, (complaint.message.received_at, next(self._order), complaint))
-
-    def pop(self) -> Complaint:
-        return heapq.heappop(self._heap)[2]
-
-    def __len__(self) -> int:
-        return len(self._heap)
-
 
 class ForwardingWorker:
     def __init__(self, case_store: CaseStore, database, reactor, settings: ForwarderSettings, *,
@@ -147,6 +123,18 @@ class ForwardingWorker:
     def backlog(self) -> int:
         """Complaints held in memory (at most `hold_limit`; see `backlog_beyond_memory`)."""
         return len(self._held)
+
+    @property
+    def hold_limit(self) -> int:
+        return self._hold_limit
+
+    def more_in_journal(self) -> None:
+        """Complaints wait in the journal that were never offered (a restart's backlog
+        beyond `hold_limit`): read them back as room appears."""
+        self._left_in_journal = True
+        self._turned_away += 1
+        if len(self._held) <= self._hold_limit // 2:
+            self._pick_up_due()
 
     @property
     def backlog_beyond_memory(self) -> bool:
@@ -232,7 +220,7 @@ class ForwardingWorker:
         # The answer's time: a Retry-After counts from when it arrived, not from the request.
         now = self._reactor.seconds()
         retry_after = error.retry_after if isinstance(error, TemporaryFailure) else None
-        reason = _reason(error, self._timeout)
+        reason = failure_text(error, self._timeout)
         refused_us = isinstance(error, CaseStoreRefusesUs)
         if case_store_failed and retry_after:
             # A pause the case store asked for, not a failed attempt: no backoff grows from it.
@@ -350,13 +338,7 @@ class ForwardingWorker:
         self._pump()
 
     def _delay_until(self, moment: float) -> float:
-        """The delay for a timer that must not fire before `moment`, float rounding included
-        (`now + (moment - now)` can come out a hair below `moment`)."""
-        now = self._reactor.seconds()
-        delay = max(0.0, moment - now)
-        while now + delay < moment:
-            delay = math.nextafter(delay, math.inf)
-        return delay
+        return delay_until(self._reactor.seconds(), moment)
 
     # -- an admin's retries --------------------------------------------------------------
     def _pick_up_due(self) -> Deferred | None:
@@ -403,11 +385,3 @@ class ForwardingWorker:
         yield self._pending.stop()
         yield self._case_store.close()
 
-
-def _reason(error: Exception, timeout_s: float) -> str:
-    """A failure as the journal and the log show it. Only the first line: a database
-    error's next lines quote the SQL parameters, which may hold personal data."""
-    if isinstance(error, DeferredTimeout):
-        return f"no answer within {timeout_s:g} s"
-    first_line = (str(error).splitlines() or [""])[0]
-    return f"{type(error).__name__}: {first_line}"[:300]

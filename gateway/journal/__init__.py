@@ -119,8 +119,10 @@ class Journal:
     def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
         return self.database.transact(partial(intake_journal.held_parts, channel=channel))
 
-    def unfinished_complaints(self) -> Deferred[list[Complaint]]:
-        return self.database.transact(complaint_journal.unfinished_complaints)
+    def unfinished_complaints(self, limit: int | None = None) -> Deferred[tuple[list[Complaint], int]]:
+        """(the complaints a restart carries on with — at most `limit` parsed ones — and
+        how many are unfinished in all)."""
+        return self.database.transact(partial(complaint_journal.unfinished_complaints, limit=limit))
 
     def due_complaints(self, now: datetime, limit: int = 500,
                        held: list[str] = ()) -> Deferred[list[Complaint]]:

@@ -160,11 +160,17 @@ def create_local_cases(conn: Connection, items: list[tuple[str, dict, int]]) -> 
 
 
 # -- reads -----------------------------------------------------------------------------------
-def unfinished_complaints(conn: Connection) -> list[Complaint]:
-    """Complaints a restart must carry on with: received or parsed, oldest first."""
-    rows = conn.execute(_complaint_query().where(complaints.c.state.in_(PENDING_STATES))
-                        .order_by(messages.c.id))
-    return [_complaint(r) for r in rows]
+def unfinished_complaints(conn: Connection, limit: int | None = None) -> tuple[list[Complaint], int]:
+    """Complaints a restart must carry on with, oldest first — every `received` one (an
+    older version's, still to be parsed) and at most `limit` `parsed` ones (the rest are
+    read back by the forwarder as it has room) — and how many are unfinished in all."""
+    rows = list(conn.execute(_complaint_query().where(complaints.c.state == ComplaintState.RECEIVED.value)
+                             .order_by(messages.c.id)))
+    rows += conn.execute(_complaint_query().where(complaints.c.state == ComplaintState.PARSED.value)
+                         .order_by(messages.c.id).limit(limit))
+    total = conn.execute(select(func.count()).select_from(complaints)
+                         .where(complaints.c.state.in_(PENDING_STATES))).scalar_one()
+    return [_complaint(r) for r in rows], total
 
 
 def due_complaints(conn: Connection, now: datetime, limit: int, held: list[str] = ()) -> list[Complaint]:

@@ -47,3 +47,22 @@ def test_complaints_read_back_come_oldest_first(tmp_path):
         assert Counter(keys) == Counter(c.id for c in complaints)
     finally:
         yield h.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_restart_with_a_backlog_beyond_the_limit_reads_it_back_rather_than_all_at_once(tmp_path):
+    """`resume` loads no more than the forwarder holds; the rest follows from the journal."""
+    from gateway.pipeline import Pipeline
+    h = yield Harness(tmp_path, concurrency=4, hold_limit=10).start()
+    try:
+        complaints = yield h.commit(45)
+        pipeline = Pipeline(h.journal, h.worker, outbox=None, parse=None)
+        resumed = yield pipeline.resume()
+        assert resumed == {"complaints": 45}
+        assert h.worker.backlog == 10 and h.worker.backlog_beyond_memory
+        yield h.worker.settled().addTimeout(20, reactor)
+        keys = [r["key"] for r in h.fake.requests]
+        assert Counter(keys) == Counter(c.id for c in complaints)
+        assert set(keys[:4]) == {c.id for c in complaints[:4]}              # oldest first
+    finally:
+        yield h.stop()

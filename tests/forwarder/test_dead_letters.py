@@ -88,7 +88,8 @@ def test_retry_while_stopped_is_forwarded_at_the_next_start(tmp_path):
     again = Harness(tmp_path)
     yield again.start()
     try:
-        for waiting in (yield again.journal.unfinished_complaints()):  # what `resume` does at start
+        waiting, _ = yield again.journal.unfinished_complaints()
+        for waiting in waiting:  # what `resume` does at start
             again.worker.enqueue(waiting)
         yield again.worker.settled().addTimeout(10, reactor)
         assert (yield again.complaint_rows()) == {complaint.id: ("forwarded", again.fake.cases[complaint.id])}
