@@ -60,7 +60,7 @@ def _run_locked(settings: Settings, reactor) -> int:
     status = {"code": 0}
     notifier = SystemdNotifier()
     heartbeat = Heartbeat(notifier, reactor, lambda: status_line(service))
-    ops = ops_server(settings, service, reactor)
+    ops = ops_server(settings, service, reactor, heartbeat)
     throughput = ThroughputLog(reactor, lambda: throughput_counts(service),
                                settings.logging.throughput_interval_s, levels=("backlog",))
 
@@ -126,11 +126,13 @@ def _settle_heap() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def ops_server(settings: Settings, service: GatewayService, reactor) -> OperationsServer | None:
-    """The ops HTTP server as configured, serving what each channel mounts (a webhook)."""
+def ops_server(settings: Settings, service: GatewayService, reactor,
+               heartbeat: Heartbeat | None = None) -> OperationsServer | None:
+    """The ops HTTP server as configured, serving what each channel mounts (a webhook) and
+    the heartbeat's watchdog figures."""
     if not settings.http.enabled:
         return None
-    ops = OperationsServer(service, reactor, settings.http.listen, settings.http.port)
+    ops = OperationsServer(service, reactor, settings.http.listen, settings.http.port, heartbeat)
     for channel in service.channels.values():
         for path, resource in channel.http_resources().items():
             ops.mount(path, resource)

@@ -32,13 +32,14 @@ DATABASE_TIMEOUT_S = 5.0
 class OperationsServer:
     """The twisted.web site on [http].listen:port, for one `GatewayService`."""
 
-    def __init__(self, service, reactor, listen: str = "127.0.0.1", port: int = 8780):
+    def __init__(self, service, reactor, listen: str = "127.0.0.1", port: int = 8780, heartbeat=None):
+        """`heartbeat`: the daemon's (`gateway.notify.Heartbeat`), for the watchdog's metrics."""
         self._service = service
         self._reactor = reactor
         self._listen, self._port = listen, port
         self._listening = None
         self.root = resource.Resource()
-        registry, collector = metrics.build_registry(service)
+        registry, collector = metrics.build_registry(service, heartbeat)
         self.root.putChild(b"healthz", _Health(service, reactor))
         self.root.putChild(b"readyz", _Ready(service))
         self.root.putChild(b"metrics", _Metrics(service, reactor, registry, collector))

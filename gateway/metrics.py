@@ -4,25 +4,47 @@ Most figures are counters the objects keep anyway (the pipeline's `accepted`, a
 session's `reconnects`, the receipt desk's `unmatched`, a protocol's window); a custom
 collector reads them at scrape time, so the hot path pays nothing for metrics. What no
 object keeps — latencies, per-channel intake, receipt outcomes — is observed by a few
-one-line hooks into the instruments below. Queue depths per state come from the database,
-read once per scrape (`snapshot`).
+one-line hooks into the instruments below. Queue depths per state and the age of the
+oldest pending complaint come from the database, read once per scrape (`snapshot`). The
+process's own figures (`process_*`: memory, CPU, open files), the version running
+(`lapor_build_info`) and how close the watchdog pings come to systemd's limit complete
+the picture an alert needs.
+
+Every state a series is labelled with is shown for every value, 0 included: an alert on
+dead complaints or failed replies must see a 0, not an absent series.
 
 Labels are channel, bind, role, state and outcome names only: never a phone number,
 handle or chat id.
 """
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry
+from importlib import metadata
+
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from twisted.internet import defer
 
 from gateway.instruments import (ACK_SECONDS, FORWARD_SECONDS, MESSAGES_IN, RECEIPTS, observe_ack,
                                  observe_forward, observe_receipt)
-from gateway.model import ReplyState
+from gateway.model import ComplaintState, ReplyState, RoutingStatus, utcnow
 
 #: "store" meant our database; the case store is theirs (lapor_case_store_up). The old
 #: name stays one release beside the new one.
 DEPRECATED_DATABASE_UP = "lapor_store_up"
+
+#: the label values each database count is shown for, 0 included
+ALL_VALUES = {"complaints": [s.value for s in ComplaintState],
+              "routing": [s.value for s in RoutingStatus],
+              "replies": [s.value for s in ReplyState]}
+
+
+def version() -> str:
+    """The installed package's version, or "unknown" when run from a bare checkout."""
+    try:
+        return metadata.version("lapor-gateway")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
 
 class CountedIntake:
     """The pipeline as the channels see it, counting each committed message per channel."""
@@ -57,8 +79,13 @@ class GatewayCollector:
     def __init__(self, service):
         self._service = service
         self.store_counts: dict | None = None   # set by the /metrics resource before each scrape
+        self._version = version()   # read once: the package metadata is files on disk
 
     def collect(self):
+        info = GaugeMetricFamily("lapor_build_info", "Always 1; `version` is the gateway's version.",
+                                 labels=["version"])
+        info.add_metric([self._version], 1)
+        yield info
         yield from self._database()
         yield _counter("lapor_mapping_reload_failures", "Reloads (SIGHUP) whose region mapping was"
                        " refused since start; the old mapping stays in force (see the log).",
@@ -82,12 +109,13 @@ class GatewayCollector:
                  "Complaints per routing status (routed, ambiguous, unrouted; None: not parsed yet)."),
                 ("replies", "lapor_replies", "state", "Replies in each state.")):
             family = GaugeMetricFamily(name, text, labels=[label])
-            # Every reply state, 0 included: an alert on uncertain or failed replies must
-            # see 0, not an absent series.
-            present = ({s.value: 0 for s in ReplyState} if key == "replies" else {}) | counts[key]
-            for value, n in sorted(present.items()):
+            for value, n in sorted(({v: 0 for v in ALL_VALUES[key]} | counts[key]).items()):
                 family.add_metric([value], n)
             yield family
+        oldest = counts["oldest_pending"]
+        yield _gauge("lapor_oldest_pending_complaint_age_seconds", "Seconds the oldest complaint"
+                     " the case store has not taken yet (received or parsed) has waited; 0 when"
+                     " none waits.", max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0)
 
     def _pipeline(self):
         s = self._service
@@ -143,13 +171,37 @@ def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, text, value=value)
 
 
-def build_registry(service) -> tuple[CollectorRegistry, GatewayCollector]:
-    """A registry holding this service's collector and the process-wide instruments."""
+class WatchdogCollector:
+    """The heartbeat's pings against systemd's watchdog (`gateway.notify.Heartbeat`)."""
+
+    def __init__(self, heartbeat):
+        self._heartbeat = heartbeat
+
+    def collect(self):
+        figures = self._heartbeat.watchdog()
+        yield _gauge("lapor_watchdog_interval_seconds", "systemd's WatchdogSec: without a ping for"
+                     " this long the service is killed and restarted; 0 without a watchdog.",
+                     figures.interval_s)
+        yield _gauge("lapor_watchdog_last_ping_age_seconds", "Seconds since the last watchdog ping"
+                     " systemd took; 0 without a watchdog.", round(figures.last_ping_age_s, 3))
+        yield _gauge("lapor_watchdog_longest_ping_gap_seconds", "The longest time between two"
+                     " watchdog pings in the last 10 minutes (normally half the interval; near the"
+                     " interval, the event loop stalled and nearly got killed).",
+                     round(figures.longest_gap_s, 3))
+
+
+def build_registry(service, heartbeat=None) -> tuple[CollectorRegistry, GatewayCollector]:
+    """A registry holding this service's collector, the process-wide instruments, the
+    process's own figures and, given the daemon's heartbeat, the watchdog's."""
     registry = CollectorRegistry(auto_describe=False)
     collector = GatewayCollector(service)
     registry.register(collector)
     for instrument in (FORWARD_SECONDS, ACK_SECONDS, MESSAGES_IN, RECEIPTS):
         registry.register(instrument)
+    # A registry of our own does not get the default one's process collector: add it.
+    ProcessCollector(registry=registry)
+    if heartbeat is not None:
+        registry.register(WatchdogCollector(heartbeat))
     return registry, collector
 
 

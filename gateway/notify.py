@@ -8,14 +8,17 @@ a no-op, so the daemon runs the same by hand, in tests and under the unit.
 
 The watchdog pings come from a `LoopingCall` on the reactor — not a thread — at half
 the interval systemd asks for in $WATCHDOG_USEC: a reactor that is stuck stops pinging
-and systemd restarts the service (Restart=on-failure covers a watchdog timeout).
+and systemd restarts the service (Restart=on-failure covers a watchdog timeout). The
+heartbeat remembers when its pings went out, so that /metrics can show a near miss — a
+loop that stalled for most of the interval and recovered — before one becomes a kill.
 """
 from __future__ import annotations
 
 import os
 import socket
 import time
-from typing import Callable, Mapping
+from collections import deque
+from typing import Callable, Mapping, NamedTuple
 
 from twisted.internet.task import LoopingCall
 
@@ -100,6 +103,19 @@ def _watchdog_interval(env: Mapping[str, str]) -> float | None:
     return usec / 1_000_000
 
 
+#: how long the longest gap between two watchdog pings is remembered for /metrics: a
+#: stall shows for this long after the loop recovered, whatever the scrape interval
+GAP_MEMORY_S = 600.0
+
+
+class WatchdogFigures(NamedTuple):
+    """The watchdog as /metrics shows it; all 0 when systemd asked for no watchdog."""
+
+    interval_s: float        # WatchdogSec: systemd kills the service after this long without a ping
+    last_ping_age_s: float   # since the last ping systemd took (or since start, before the first)
+    longest_gap_s: float     # the longest time between two pings in the last GAP_MEMORY_S
+
+
 class Heartbeat:
     """WATCHDOG=1 every half watchdog interval, and STATUS= whenever the status text changes.
 
@@ -113,9 +129,13 @@ class Heartbeat:
         self._last_status: str | None = None
         watchdog = notifier.watchdog_interval_s
         self._interval = watchdog / 2 if watchdog else status_interval_s
+        self._watchdog_s = watchdog
         self._watchdog = watchdog is not None
+        self._clock = reactor
         self._loop = LoopingCall(self._beat)
         self._loop.clock = reactor
+        self._last_ping = reactor.seconds()   # systemd's timer runs from the start
+        self._gaps: deque[tuple[float, float]] = deque()   # (when, gap before it)
 
     def start(self) -> None:
         if self._notifier.enabled and not self._loop.running:
@@ -130,8 +150,26 @@ class Heartbeat:
         if text != self._last_status:
             self._last_status = text
             lines += _status(text)
-        if lines:
-            self._notifier.notify(*lines)
+        if lines and self._notifier.notify(*lines) and self._watchdog:
+            self._pinged(self._clock.seconds())
+
+    def _pinged(self, now: float) -> None:
+        self._gaps.append((now, now - self._last_ping))
+        self._last_ping = now
+        self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        while self._gaps and self._gaps[0][0] < now - GAP_MEMORY_S:
+            self._gaps.popleft()
+
+    def watchdog(self) -> WatchdogFigures:
+        """How close the pings come to systemd's limit, now (for /metrics)."""
+        if not self._watchdog:
+            return WatchdogFigures(0.0, 0.0, 0.0)
+        now = self._clock.seconds()
+        self._forget(now)
+        return WatchdogFigures(self._watchdog_s, now - self._last_ping,
+                               max((gap for _, gap in self._gaps), default=0.0))
 
     def stop(self) -> None:
         if self._loop.running:

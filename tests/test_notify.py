@@ -1,11 +1,14 @@
 """sd_notify details the daemon tests do not reach: abstract sockets, $WATCHDOG_PID, no
-socket at all, and a status text that cannot inject a second assignment."""
+socket at all, a status text that cannot inject a second assignment, and the watchdog
+figures /metrics shows (the heartbeat on a fake clock, its pings to a real socket)."""
 import os
 import socket
 import uuid
 
-from gateway.notify import SystemdNotifier
-from tests.notify_socket import parse
+from twisted.internet.task import Clock
+
+from gateway.notify import GAP_MEMORY_S, Heartbeat, SystemdNotifier, WatchdogFigures
+from tests.notify_socket import NotifySocket, parse
 
 
 def test_abstract_socket_and_one_line_status():
@@ -61,3 +64,63 @@ def test_a_receiver_that_does_not_read_never_blocks_the_daemon(tmp_path):
         notifier.close()
     finally:
         unread.close()
+
+
+def heartbeat(environ: dict, clock: Clock) -> Heartbeat:
+    return Heartbeat(SystemdNotifier(environ), clock, lambda: "up")
+
+
+def test_a_stall_shows_as_the_longest_ping_gap_for_ten_minutes():
+    systemd, clock = NotifySocket(), Clock()
+    try:
+        beat = heartbeat(systemd.env(watchdog_s=30), clock)
+        beat.start()                              # a ping at once, then every 15 s
+        clock.pump([15] * 4)
+        assert beat.watchdog() == WatchdogFigures(30.0, 0.0, 15.0)
+        clock.advance(5)
+        assert beat.watchdog().last_ping_age_s == 5.0
+        clock.advance(19)                         # the loop stalled: the ping is 9 s late
+        assert beat.watchdog() == WatchdogFigures(30.0, 0.0, 24.0)
+        pings = _drain(systemd)
+        for _ in range(int(GAP_MEMORY_S // 15) + 1):   # over ten minutes of pings on time
+            clock.advance(15)
+            pings += _drain(systemd)              # a full socket would block the sender
+        assert beat.watchdog().longest_gap_s == 15.0
+        assert sum("WATCHDOG" in m for m in pings) == 6 + int(GAP_MEMORY_S // 15) + 1
+        beat.stop()
+    finally:
+        systemd.close()
+
+
+def test_pings_that_do_not_reach_systemd_age():
+    systemd, clock = NotifySocket(), Clock()
+    beat = heartbeat(systemd.env(watchdog_s=30), clock)
+    beat.start()
+    clock.advance(15)
+    systemd.close()                               # systemd gone: the sends fail
+    clock.pump([15, 15])
+    assert beat.watchdog() == WatchdogFigures(30.0, 30.0, 15.0)
+    beat.stop()
+
+
+def test_without_a_watchdog_the_figures_are_zero():
+    systemd, clock = NotifySocket(), Clock()
+    try:
+        beat = heartbeat(systemd.env(), clock)    # status lines only
+        beat.start()
+        clock.pump([5, 5, 100])
+        assert beat.watchdog() == WatchdogFigures(0.0, 0.0, 0.0)
+        beat.stop()
+    finally:
+        systemd.close()
+
+
+def _drain(systemd: NotifySocket) -> list[dict]:
+    """Every message the fake systemd has queued."""
+    systemd._sock.setblocking(False)
+    messages = []
+    while True:
+        try:
+            messages.append(parse(systemd._sock.recv(4096)))
+        except BlockingIOError:
+            return messages

@@ -142,9 +142,10 @@ class Journal:
     def load_hints(self) -> Deferred[dict[str, dict]]:
         return self.database.transact(reply_journal.load_hints)
 
-    def queue_depths(self) -> Deferred[dict[str, dict[str, int]]]:
-        """Complaints per state and per routing status, replies per state, in one read:
-        what /metrics shows as queue depths."""
+    def queue_depths(self) -> Deferred[dict]:
+        """Complaints per state and per routing status, replies per state, and when the
+        oldest pending complaint was made, in one read: what /metrics shows as queue
+        depths and the backlog's age."""
         return self.database.transact(health.queue_depths)
 
     def ping(self) -> Deferred[None]:
