@@ -37,6 +37,12 @@ def cmd_run(args) -> int:
     return run_daemon(load_settings(args), reactor)
 
 
+CHECK_CONFIG_OUTPUT = ("The report (JSON: the config, database, channels, where each secret comes"
+                       " from) goes to stdout; warnings, problems and the closing 'FILE: OK' go to"
+                       " stderr, after the report, so `2>&1` keeps them in that order and"
+                       " `check-config FILE | jq` reads only JSON. Exit 78 if broken.")
+
+
 def cmd_check_config(args) -> int:
     from gateway.channels.registry import channel_kinds
     from gateway.config import secret_names
@@ -58,6 +64,9 @@ def cmd_check_config(args) -> int:
                      for section, kind in channel_kinds().items()},
         "secrets": {n: (s.origin if s else "not set") for n, s in found.items()},
     }, indent=2))
+    # stdout is block-buffered into a pipe and stderr is not: without this, `2>&1 | less`
+    # shows the OK line above the report it concludes.
+    sys.stdout.flush()
     for notice in settings.deprecated:
         print(f"lapor-gateway: warning: {notice}", file=sys.stderr)
     print(f"{settings.source}: OK", file=sys.stderr)
@@ -92,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check-config", help="validate the config (and region mapping); exit 78 if broken")
+    p = sub.add_parser("check-config", help="validate the config (and region mapping); exit 78 if broken",
+                       description=CHECK_CONFIG_OUTPUT)
     p.add_argument("config_file", nargs="?", help="the config to check (or --config)")
     _add_config(p)
     p.set_defaults(func=cmd_check_config)
