@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
+import select
 import sys
 
 from gateway.channels.registry import RegistryError
@@ -17,6 +19,9 @@ from gateway.journal.migrate import SchemaMismatch
 
 EX_CONFIG = 78
 EX_SOFTWARE = 70
+#: the status a shell shows for git or seq killed by SIGPIPE (128 + 13) when their reader
+#: left early (`regions list | head`); `set -o pipefail` then treats us alike
+EX_READER_GONE = 141
 
 
 def install_reactor():
@@ -152,13 +157,34 @@ def main(argv=None) -> int:
         args.config = args.config_file
     try:
         find_mapping(args)
-        return args.func(args)
+        status = args.func(args)
+        # Inside the try: what is still buffered meets a closed pipe here, not at exit.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise   # some other pipe or socket: a fault to see, not a reader who left
+        # Python flushes stdout again at exit; give that flush somewhere to go
+        # (the Python docs' "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EX_READER_GONE
     except ConfigError as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
     except (MappingError, SchemaMismatch, RegistryError) as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
+
+
+def _stdout_gone() -> bool:
+    """Whether nobody reads our stdout any more (`| head` has exited): its write end of a
+    pipe or socket then polls as an error or hang-up."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
+    except (OSError, ValueError):   # stdout closed or replaced by something without a file
+        return False
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """The command line in pipes: `check-config`'s report on stdout and its diagnostics on
-stderr stay in order when both go down one pipe."""
+stderr stay in order when both go down one pipe, and a command whose reader leaves
+early (`regions show … | head`) exits quietly, as git does, without a traceback."""
 import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 from tests.support import MAPPING, REPO, write_config
 
@@ -11,6 +14,7 @@ PARSER = f"[parser]\nmapping = '{MAPPING}'\n"
 #: the tests run with PYTHONUNBUFFERED; a shell usually does not, and the order of two
 #: streams in one pipe depends on that buffering
 BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+UNBUFFERED = {**BUFFERED, "PYTHONUNBUFFERED": "1"}
 
 
 def gateway(*args, env=BUFFERED, **streams) -> subprocess.CompletedProcess:
@@ -55,3 +59,20 @@ def test_check_config_help_says_which_stream_carries_what():
     shown = gateway("check-config", "--help", capture_output=True, text=True)
     words = " ".join(shown.stdout.split())   # as argparse wraps it
     assert "goes to stdout" in words and "go to stderr" in words
+
+
+@pytest.mark.parametrize("env", [BUFFERED, UNBUFFERED], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("command", [
+    ("regions", "show", "33.74", "--mapping", MAPPING),
+    ("regions", "list", "--mapping", MAPPING),
+    ("check-config", REPO / "config" / "gateway.toml"),
+], ids=["regions show", "regions list", "check-config"])
+def test_a_reader_that_left_early_ends_the_command_quietly(command, env):
+    reader, writer = os.pipe()
+    os.close(reader)   # `| head` that has already read what it wanted and exited
+    try:
+        left = gateway(*command, env=env, stdout=writer, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(writer)
+    # 141 is what a shell reports for git or seq killed by SIGPIPE in the same place.
+    assert (left.returncode, left.stderr) == (141, "")
