@@ -76,3 +76,13 @@ def test_a_reader_that_left_early_ends_the_command_quietly(command, env):
         os.close(writer)
     # 141 is what a shell reports for git or seq killed by SIGPIPE in the same place.
     assert (left.returncode, left.stderr) == (141, "")
+
+
+def test_a_broken_pipe_elsewhere_is_not_taken_for_a_reader_who_left(monkeypatch, capfd):
+    from gateway import cli
+
+    def upgrade(_args):
+        raise BrokenPipeError(32, "Broken pipe")   # a socket's, say; stdout is fine
+    monkeypatch.setattr(cli, "cmd_db_upgrade", upgrade)
+    with pytest.raises(BrokenPipeError):
+        cli.main(["db", "upgrade"])
