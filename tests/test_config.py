@@ -38,6 +38,17 @@ def test_broken_config_exits_78_naming_file_and_key(tmp_path, text, words):
         assert word in result.stderr
 
 
+@pytest.mark.parametrize("key", ["source", "deprecated"])
+def test_the_programs_own_fields_are_not_keys_of_the_file(tmp_path, key):
+    # Settings.source and .deprecated are marked {"internal": True}: set by load_config,
+    # never read from the file, and not offered to an admin as a key to write.
+    path = write_config(tmp_path / "g.toml", f"{key} = 'x'\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (f"{path}: unknown key {key} (known keys: channels, database, forwarder,"
+                                " gateway, http, logging, parser, replies, secrets)")
+
+
 def test_the_old_section_name_still_works_this_release_with_a_warning(tmp_path):
     path = write_config(tmp_path / "old.toml", PARSER + "[store]\ngroup_commit_max = 7\n")
     result = cli("check-config", path)
