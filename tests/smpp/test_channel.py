@@ -70,6 +70,28 @@ def test_wrong_password_is_refused_and_retried_with_backoff_not_a_hot_loop(tmp_p
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_reconnect_logs_no_twisted_factory_lines_at_info(tmp_path):
+    from tests.logwatch import LogWatch
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    (session,) = service.channels["sms"].sessions
+    with LogWatch() as logs:   # tests log at info, as the shipped config does
+        yield service.start()
+        try:
+            yield sim.wait_until_bound(1)
+            lost, bound = session.next_event("lost"), session.next_event("bound")
+            sim.bound[0].transport.loseConnection()
+            yield lost
+            yield bound
+            assert logs.count("SMPP bound") == 2
+            chatter = [e["event"] for e in logs.events if "factory" in e["event"].lower()]
+            assert chatter == []   # "Starting factory <...Factory object at 0x...>" on each connect
+        finally:
+            yield service.stop()
+            yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
 def test_reconnects_after_the_smsc_drops_and_nothing_is_lost(tmp_path):
     # The SMSC cuts the link at its 3rd PDU: bind, our first answer, our second answer.
     sim = simulator(drop_after_pdus=3)
