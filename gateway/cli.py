@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
+import select
 import sys
 
 from gateway.channels.registry import RegistryError
@@ -17,6 +19,9 @@ from gateway.journal.migrate import SchemaMismatch
 
 EX_CONFIG = 78
 EX_SOFTWARE = 70
+#: the status a shell shows for git or seq killed by SIGPIPE (128 + 13) when their reader
+#: left early (`regions list | head`); `set -o pipefail` then treats us alike
+EX_READER_GONE = 141
 
 
 def install_reactor():
@@ -35,6 +40,12 @@ def cmd_run(args) -> int:
     reactor = install_reactor()
     from gateway.daemon import run_daemon
     return run_daemon(load_settings(args), reactor)
+
+
+CHECK_CONFIG_OUTPUT = ("The report (JSON: the config, database, channels, where each secret comes"
+                       " from) goes to stdout; warnings, problems and the closing 'FILE: OK' go to"
+                       " stderr, after the report, so `2>&1` keeps them in that order and"
+                       " `check-config FILE | jq` reads only JSON. Exit 78 if broken.")
 
 
 def cmd_check_config(args) -> int:
@@ -58,6 +69,9 @@ def cmd_check_config(args) -> int:
                      for section, kind in channel_kinds().items()},
         "secrets": {n: (s.origin if s else "not set") for n, s in found.items()},
     }, indent=2))
+    # stdout is block-buffered into a pipe and stderr is not: without this, `2>&1 | less`
+    # shows the OK line above the report it concludes.
+    sys.stdout.flush()
     for notice in settings.deprecated:
         print(f"lapor-gateway: warning: {notice}", file=sys.stderr)
     print(f"{settings.source}: OK", file=sys.stderr)
@@ -92,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check-config", help="validate the config (and region mapping); exit 78 if broken")
+    p = sub.add_parser("check-config", help="validate the config (and region mapping); exit 78 if broken",
+                       description=CHECK_CONFIG_OUTPUT)
     p.add_argument("config_file", nargs="?", help="the config to check (or --config)")
     _add_config(p)
     p.set_defaults(func=cmd_check_config)
@@ -142,13 +157,34 @@ def main(argv=None) -> int:
         args.config = args.config_file
     try:
         find_mapping(args)
-        return args.func(args)
+        status = args.func(args)
+        # Inside the try: what is still buffered meets a closed pipe here, not at exit.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise   # some other pipe or socket: a fault to see, not a reader who left
+        # Python flushes stdout again at exit; give that flush somewhere to go
+        # (the Python docs' "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EX_READER_GONE
     except ConfigError as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
     except (MappingError, SchemaMismatch, RegistryError) as e:
         print(f"lapor-gateway: {e}", file=sys.stderr)
         return EX_CONFIG
+
+
+def _stdout_gone() -> bool:
+    """Whether nobody reads our stdout any more (`| head` has exited): its write end of a
+    pipe or socket then polls as an error or hang-up."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
+    except (OSError, ValueError):   # stdout closed or replaced by something without a file
+        return False
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ other rooms mount their resources (the Telegram webhook).
 It listens on 127.0.0.1 by default: the endpoints tell about the service, not about
 citizens, but they are still nobody else's business. No access log: it would hold
 client addresses and make the journal noisy with scrapes.
+
+Whoever asks it something else is a probe or an admin with curl, not a browser: an
+unknown path gets JSON 404 `{"error": "not found", "paths": [what is served]}` and a
+method a path does not take JSON 405 with `Allow`, rather than Twisted's HTML pages.
+(A mounted webhook is listed too: it is guarded by its secret header, not its path.)
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import json
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from twisted.internet import defer
 from twisted.web import resource, server
+from twisted.web.error import UnsupportedMethod
 
 from gateway import metrics
 from gateway.logging import get_logger
@@ -38,7 +44,7 @@ class OperationsServer:
         self._reactor = reactor
         self._listen, self._port = listen, port
         self._listening = None
-        self.root = resource.Resource()
+        self.root = _Folder(self)
         registry, collector = metrics.build_registry(service, heartbeat)
         self.root.putChild(b"healthz", _Health(service, reactor))
         self.root.putChild(b"readyz", _Ready(service))
@@ -57,13 +63,29 @@ class OperationsServer:
         for part in parts[:-1]:
             existing = parent.children.get(part)
             if existing is None:
-                existing = resource.Resource()
+                existing = _Folder(self)
                 parent.putChild(part, existing)
             parent = existing
         parent.putChild(parts[-1], child)
 
+    def served_paths(self) -> list[str]:
+        """Every path something answers at, e.g. ["/healthz", "/metrics", "/readyz"]."""
+        found = []
+
+        def walk(folder, prefix):
+            for name, child in folder.children.items():
+                path = f"{prefix}/{name.decode()}"
+                if isinstance(child, _Folder):
+                    walk(child, path)
+                else:
+                    found.append(path)
+        walk(self.root, "")
+        return sorted(found)
+
     def start(self) -> None:
-        self._listening = self._reactor.listenTCP(self._port, quiet_site(self.root), interface=self._listen)
+        site = quiet_site(self.root)
+        site.requestFactory = _OpsRequest
+        self._listening = self._reactor.listenTCP(self._port, site, interface=self._listen)
         log.info("http server listening", listen=self._listen, port=self.port)
 
     def stop(self) -> defer.Deferred:
@@ -76,6 +98,53 @@ class OperationsServer:
 def _json(request, status: int, body) -> bytes:
     request.setHeader(b"cache-control", b"no-store")
     return json_response(request, status, body)
+
+
+class _Folder(resource.Resource):
+    """The root, or a folder made by `mount`: what it does not hold is a JSON 404."""
+
+    def __init__(self, ops: OperationsServer):
+        super().__init__()
+        self._ops = ops
+
+    def getChild(self, path, request):
+        return _NotFound(self._ops.served_paths())
+
+
+class _NotFound(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, paths: list[str]):
+        super().__init__()
+        self._paths = paths
+
+    def render(self, request):   # whatever the method: there is nothing here
+        return _json(request, 404, {"error": "not found", "paths": self._paths})
+
+
+class _OpsRequest(server.Request):
+    """A request to the ops server: a method the resource does not take is answered in
+    JSON with `Allow`, where Twisted writes an HTML page."""
+
+    def render(self, resrc):
+        super().render(_MethodsInJson(resrc))
+
+
+class _MethodsInJson:
+    """Renders `wrapped`, turning its refusal of the request's method into JSON 405."""
+
+    def __init__(self, wrapped):
+        self._wrapped = wrapped
+
+    def render(self, request):
+        try:
+            return self._wrapped.render(request)
+        except UnsupportedMethod as refused:
+            if request.method == b"HEAD" and b"GET" in refused.allowedMethods:
+                raise   # Twisted answers a HEAD from GET
+            request.setHeader(b"allow", b", ".join(refused.allowedMethods))
+            return _json(request, 405, {"error": "method not allowed",
+                                        "allowed": [m.decode() for m in refused.allowedMethods]})
 
 
 def _finish(request, status: int, content_type: bytes, body: bytes) -> None:

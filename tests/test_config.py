@@ -28,6 +28,12 @@ def test_shipped_config_checks_ok():
     ("[forwarder.local]\nlatency = 5\n", ["unknown key [forwarder.local].latency"]),
     ("[store\nurl=1", ["not valid TOML"]),
     ("[secrets.files]\nsmtp_password = '/x'\n", ["[secrets.files].smtp_password: unknown secret name"]),
+    ("[database]\nurl = 'mysql://lapor@db/lapor'\n",
+     ["[database].url: unsupported database 'mysql' (sqlite:///PATH or postgresql://USER@HOST/DB;"]),
+    ("[database]\nurl = 'postgresql://lapor:s3cr3t-pw@db:5x32/lapor'\n",
+     ["[database].url: not a database URL that can be read (sqlite:///PATH or postgresql://"]),
+    ("[database]\nurl = 'sqlite:///:memory:'\n", ["[database].url: an SQLite database must be a file"]),
+    ("[database]\nurl = 'sqlite:///'\n", ["[database].url: an SQLite database must be a file"]),
 ])
 def test_broken_config_exits_78_naming_file_and_key(tmp_path, text, words):
     path = write_config(tmp_path / "broken.toml", text)
@@ -36,6 +42,25 @@ def test_broken_config_exits_78_naming_file_and_key(tmp_path, text, words):
     assert str(path) in result.stderr
     for word in words:
         assert word in result.stderr
+
+
+@pytest.mark.parametrize("key", ["source", "deprecated"])
+def test_the_programs_own_fields_are_not_keys_of_the_file(tmp_path, key):
+    # Settings.source and .deprecated are marked {"internal": True}: set by load_config,
+    # never read from the file, and not offered to an admin as a key to write.
+    path = write_config(tmp_path / "g.toml", f"{key} = 'x'\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (f"{path}: unknown key {key} (known keys: channels, database, forwarder,"
+                                " gateway, http, logging, parser, replies, secrets)")
+
+
+def test_a_database_url_that_cannot_be_read_is_not_echoed(tmp_path):
+    path = write_config(tmp_path / "g.toml",
+                        PARSER + "[database]\nurl = 'postgresql://lapor:s3cr3t-pw@db:5x32/lapor'\n")
+    result = cli("check-config", path)
+    assert result.returncode == 78 and "[database].url: not a database URL" in result.stderr
+    assert "s3cr3t-pw" not in result.stderr + result.stdout
 
 
 def test_the_old_section_name_still_works_this_release_with_a_warning(tmp_path):

@@ -11,6 +11,9 @@ WEBHOOK = ('[channels.telegram]\nenabled = true\nmode = "webhook"\n'
 BROKEN = {
     "unknown key": ("[gateway]\nstat_directory = 'x'\n", {}),
     "unsupported database": ("[database]\nurl = 'mysql://lapor@db/lapor'\n", {}),
+    "a database URL with a port that is no number": (
+        "[database]\nurl = 'postgresql://lapor:pw@db:fivefourthreetwo/lapor'\n", {}),
+    "an SQLite database in memory": ("[database]\nurl = 'sqlite:///'\n", {}),
     "missing mapping": ("[parser]\nmapping = '/nonexistent/regions.yaml'\n", {}),
     "SMS without its password": (SMPP, {}),
     "SMS without binds": (SMPP + "binds = []\n", {"LAPOR_SMPP_PASSWORD": "x"}),

@@ -45,15 +45,21 @@ def texts_of(service):
 @pytest_twisted.inlineCallbacks
 def test_wrong_password_is_refused_and_retried_with_backoff_not_a_hot_loop(tmp_path):
     from twisted.internet import reactor
+
+    from tests.logwatch import LogWatch
     sim = simulator()
     service = gateway(tmp_path, sim, password="wrong", reconnect_initial_s=2.0, reconnect_max_s=4.0)
     (session,) = service.channels["sms"].sessions
     failed, lost = session.next_event("failed"), session.next_event("lost")
-    yield service.start()
+    with LogWatch() as logs:
+        yield service.start()
+        refused = yield logs.wait_for("SMPP bind failed")
     try:
         yield failed
         yield lost
-        assert "0x0e" in session.last_error  # ESME_RINVPASWD
+        # the name an SMSC's documentation uses, and the number on the wire
+        refusal = "bind refused with command_status ESME_RINVPASWD (0x0e)"
+        assert refused["error"] == session.last_error == refusal
         assert not session.bound and not service.channels["sms"].is_up()
         wait = session._retry.getTime() - reactor.seconds()
         assert 1.0 <= wait <= 2.0, wait     # half to all of reconnect_initial_s, jittered
@@ -61,6 +67,28 @@ def test_wrong_password_is_refused_and_retried_with_backoff_not_a_hot_loop(tmp_p
     finally:
         yield service.stop()
         yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_reconnect_logs_no_twisted_factory_lines_at_info(tmp_path):
+    from tests.logwatch import LogWatch
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    (session,) = service.channels["sms"].sessions
+    with LogWatch() as logs:   # tests log at info, as the shipped config does
+        yield service.start()
+        try:
+            yield sim.wait_until_bound(1)
+            lost, bound = session.next_event("lost"), session.next_event("bound")
+            sim.bound[0].transport.loseConnection()
+            yield lost
+            yield bound
+            assert logs.count("SMPP bound") == 2
+            chatter = [e["event"] for e in logs.events if "factory" in e["event"].lower()]
+            assert chatter == []   # "Starting factory <...Factory object at 0x...>" on each connect
+        finally:
+            yield service.stop()
+            yield sim.stop()
 
 
 @pytest_twisted.inlineCallbacks

@@ -83,3 +83,15 @@ def test_error_response_without_body_is_fine():
 def test_truncated_request_is_malformed():
     with pytest.raises(codec.MalformedPdu):
         codec.decode(rewrite_length(codec.encode("bind_transceiver", 1, system_id="a")[:18]))
+
+
+@pytest.mark.parametrize("status, text", [
+    (0x0E, "ESME_RINVPASWD (0x0e)"),
+    (0x58, "ESME_RTHROTTLED (0x58)"),
+    (0xC4, "ESME_RINVOPTPARAMVAL (0xc4)"),   # named by smpplib's table, not by constants.py
+    (0x401, "0x401 (vendor-specific)"),
+    (0x3A, "0x3a (no SMPP 3.4 name)"),
+])
+def test_command_status_is_shown_by_name_and_number(status, text):
+    from gateway.channels.smpp.constants import status_text
+    assert status_text(status) == text

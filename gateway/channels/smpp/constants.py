@@ -6,7 +6,7 @@ SMSC delivery receipt); naming them here keeps the rest of the package readable.
 """
 from __future__ import annotations
 
-from smpplib import command_codes
+from smpplib import command_codes, consts
 
 #: command name -> command_id, straight from smpplib's table
 COMMAND_IDS: dict[str, int] = dict(command_codes.commands)
@@ -42,6 +42,10 @@ ESME_RX_P_APPN = 0x65   # permanent application error
 ESME_RX_R_APPN = 0x66
 ESME_RINVOPTPARSTREAM = 0xC0
 ESME_RUNKNOWNERR = 0xFF
+
+#: command_status -> its SMPP 3.4 name, from smpplib's table (SMPP_ESME_RINVPASWD -> ESME_RINVPASWD)
+STATUS_NAMES: dict[int, str] = {value: name.removeprefix("SMPP_") for name, value in vars(consts).items()
+                                if name.startswith("SMPP_ESME_")}
 
 # esm_class: message type (bits 5..2) and GSM features (bits 7..6)
 ESM_MESSAGE_TYPE_MASK = 0x3C
@@ -85,6 +89,15 @@ CODING_UCS2 = 0x08
 
 def command_name(command_id: int) -> str | None:
     return COMMAND_NAMES.get(command_id)
+
+
+def status_text(status: int) -> str:
+    """`ESME_RINVPASWD (0x0e)`: the name an SMSC's documentation and its support desk use,
+    with the number the wire carries; `0x401 (vendor-specific)` for an SMSC's own."""
+    name = STATUS_NAMES.get(status)
+    if name:
+        return f"{name} (0x{status:02x})"
+    return f"0x{status:02x} ({'vendor-specific' if 0x400 <= status <= 0x4FF else 'no SMPP 3.4 name'})"
 
 
 def is_response_id(command_id: int) -> bool:

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 from gateway import instruments
 from gateway.channels.base import DatabaseUnavailable
 from gateway.channels.smpp import codec
-from gateway.channels.smpp.constants import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN
+from gateway.channels.smpp.constants import ESME_ROK, ESME_RSYSERR, ESME_RX_T_APPN, status_text
 from gateway.channels.smpp.framing import SmppProtocol
 from gateway.logging import get_logger
 
@@ -30,7 +30,7 @@ BIND_COMMANDS = {"transceiver": "bind_transceiver", "receiver": "bind_receiver",
 
 class BindRefused(Exception):
     def __init__(self, status: int):
-        super().__init__(f"bind refused with command_status 0x{status:02x}")
+        super().__init__(f"bind refused with command_status {status_text(status)}")
         self.status = status
 
 

@@ -90,7 +90,9 @@ class SmppSession:
         if self._stopping:
             return
         protocol = self._new_protocol()
-        d = self._endpoint().connect(Factory.forProtocol(lambda: protocol))
+        factory = Factory.forProtocol(lambda: protocol)
+        factory.noisy = False   # else Twisted logs "Starting/Stopping factory" at info every reconnect
+        d = self._endpoint().connect(factory)
         d.addCallback(self._bind)
         d.addCallbacks(self._bound, self._failed)
 
