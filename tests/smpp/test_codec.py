@@ -95,3 +95,8 @@ def test_truncated_request_is_malformed():
 def test_command_status_is_shown_by_name_and_number(status, text):
     from gateway.channels.smpp.constants import status_text
     assert status_text(status) == text
+
+
+def test_a_refused_submit_names_its_status():
+    from gateway.channels.smpp.outbound import SubmitRefused
+    assert str(SubmitRefused(0x0B)) == "submit_sm refused with command_status ESME_RINVDSTADR (0x0b)"

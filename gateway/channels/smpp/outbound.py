@@ -18,7 +18,7 @@ from twisted.internet import defer, error, task
 from gateway.backoff import backoff_delay
 from gateway.channels.base import ChannelNotReady, ReplyPaused, ReplyRejected, ReplyUncertain
 from gateway.channels.smpp.addresses import reply_address, reply_address_problem
-from gateway.channels.smpp.constants import ESME_RMSGQFUL, ESME_ROK, ESME_RTHROTTLED
+from gateway.channels.smpp.constants import ESME_RMSGQFUL, ESME_ROK, ESME_RTHROTTLED, status_text
 from gateway.channels.smpp.dlr import normalise_message_id
 from gateway.channels.smpp.framing import ResponseTimeout
 from gateway.channels.smpp.text import encode_text
@@ -38,7 +38,7 @@ class NotBound(ChannelNotReady):
 
 class SubmitRefused(Exception):
     def __init__(self, status: int):
-        super().__init__(f"submit_sm refused with command_status 0x{status:02x}")
+        super().__init__(f"submit_sm refused with command_status {status_text(status)}")
         self.status = status
 
 
@@ -121,10 +121,10 @@ class ReplySender:
                 pause = backoff_delay(attempt, 1.0, 30.0)
                 rate.paused_until = self._reactor.seconds() + pause
                 if first:   # nothing of this reply went out: it waits in the queue
-                    raise ReplyPaused(rate.paused_until, f"SMSC throttling (0x{resp.status:02x})")
+                    raise ReplyPaused(rate.paused_until, f"SMSC throttling ({status_text(resp.status)})")
                 log.warning("SMSC throttles; pausing submits", bind=session.name, pause_s=round(pause, 2))
                 continue
             if resp.status in TEMPORARY:
                 raise SubmitRefused(resp.status)
-            raise ReplyRejected(f"submit_sm refused with command_status 0x{resp.status:02x}")
+            raise ReplyRejected(f"submit_sm refused with command_status {status_text(resp.status)}")
         raise SubmitRefused(ESME_RTHROTTLED)
