@@ -70,13 +70,14 @@ def _routing_row(complaint_id: str, routing: Routing) -> dict:
 def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) -> list[Reply | None]:
     """Bulk: (complaint id, tracking id, reply kind, reply text) → the queued reply, or
     None when the complaint was already forwarded (a retry that raced a success). The
-    state change and its reply share the transaction, so neither exists without the other."""
+    state change and its reply share the transaction, so neither exists without the other.
+    The successful submission counts as an attempt, as the failed ones before it did."""
     todo = _forwardable(conn, items)
     if not todo:
         return [None] * len(items)
     conn.execute(update(complaints).where(complaints.c.id == bindparam("cid")).values(
         state=ComplaintState.FORWARDED.value, tracking_id=bindparam("t"), last_error=None,
-        next_attempt_at=None, updated_at=utcnow()), [{"cid": c, "t": t} for c, t, *_ in todo])
+        forward_attempts=complaints.c.forward_attempts + 1, next_attempt_at=None, updated_at=utcnow()), [{"cid": c, "t": t} for c, t, *_ in todo])
     queued = queue_replies(conn, [dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender,
                                        text=x, reply_context=r.reply_context) for c, _, k, x, r in todo])
     made = {reply.complaint_id: reply for reply in queued}
@@ -103,16 +104,18 @@ def _forwardable(conn: Connection, items: list[tuple[str, str, str, str]]) -> li
 
 def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
                            next_attempt_at: datetime | None,
-                           reply: tuple[str, str] | None = None) -> Reply | None:
-    """Count a failed forward; `dead` makes it a dead letter (an admin's `retry` revives
+                           reply: tuple[str, str] | None = None, attempt: bool = True) -> Reply | None:
+    """Record a failed forward; `dead` makes it a dead letter (an admin's `retry` revives
     it), and queues `reply` (kind, text) to its citizen in the same transaction — the
-    queued reply, or None."""
+    queued reply, or None. `attempt` False: the submission was not the complaint's
+    attempt — the case store asked for a pause (Retry-After) or refuses the gateway
+    itself — so `forward_attempts` stays as it was."""
     # Only a complaint still waiting: a late failure must not undo another attempt's success.
     changed = conn.execute(update(complaints).where(
         complaints.c.id == complaint_id, complaints.c.state == ComplaintState.PARSED.value,
     ).values(
-        forward_attempts=complaints.c.forward_attempts + 1, last_error=error[:2000],
-        next_attempt_at=next_attempt_at, updated_at=utcnow(),
+        last_error=error[:2000], next_attempt_at=next_attempt_at, updated_at=utcnow(),
+        **({"forward_attempts": complaints.c.forward_attempts + 1} if attempt else {}),
         **({"state": ComplaintState.DEAD.value} if dead else {}),
     )).rowcount
     if not (dead and changed and reply):
