@@ -9,9 +9,11 @@ the daemon picks up at its next rescan.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
-from gateway.journal import complaint_journal, migrate, reply_journal
+from gateway.journal import complaint_journal, complaint_lookup, migrate, reply_journal
+from gateway.journal.complaint_lookup import Found
 from gateway.journal.database import make_engine
 
 
@@ -23,9 +25,18 @@ class JournalForAdmin:
         self._engine = make_engine(url)
         migrate.ensure_schema(self._engine, migrate=False)
 
-    def list_complaints(self, state: str | None, limit: int) -> list[dict]:
+    def list_complaints(self, state: str | None, limit: int, *, since: datetime | None = None,
+                        channel: str | None = None, region: str | None = None,
+                        reply_state: str | None = None) -> list[dict]:
         with self._engine.connect() as conn:
-            return complaint_journal.list_complaints(conn, state, limit)
+            return complaint_journal.list_complaints(conn, state, limit, since=since, channel=channel,
+                                                     region=region, reply_state=reply_state)
+
+    def find_complaints(self, key: str) -> list[Found]:
+        """The complaints `key` names: an id, a tracking number, a reference (see
+        `complaint_lookup`)."""
+        with self._engine.connect() as conn:
+            return complaint_lookup.find_complaints(conn, key)
 
     def show_complaint(self, complaint_id: str) -> dict | None:
         with self._engine.connect() as conn:
