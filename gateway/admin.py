@@ -6,7 +6,7 @@ where each complaint is. `show` and `retry` take what a citizen quotes — the t
 number (`1000001`, `#1000001`), the gateway's reference (the start of the id) — or the
 id, and refuse to guess when it names more than one complaint. `retry` moves dead
 letters back to `parsed`: a running gateway takes them on within
-`[forwarder].rescan_interval_s`, a stopped one at start.
+`[forwarder].rescan_interval_s`, a stopped one at start. None of them creates a database.
 """
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 def open_journal_for_admin(args) -> JournalForAdmin:
     """The database `--config` (or $LAPOR_CONFIG, or the default config) names."""
     from gateway.config import settings_for_command
-    return JournalForAdmin(settings_for_command(args.config).database_url)
+    settings = settings_for_command(args.config)
+    return JournalForAdmin(settings.database_url,
+                           None if settings.source == "<defaults>" else settings.source)
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
