@@ -17,8 +17,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from gateway.model import ComplaintState, ReplyState, utcnow
-from gateway.journal.complaint_lookup import MIN_REFERENCE
-from gateway.journal.for_admin import JournalForAdmin
+from gateway.journal.for_admin import MIN_REFERENCE, JournalForAdmin
 
 #: what `--reply-state` takes: a reply's state, or "none" for a complaint without one
 REPLY_STATES = [*(s.value for s in ReplyState), "none"]

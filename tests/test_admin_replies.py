@@ -1,6 +1,6 @@
 """`replies list` and `replies resend` for admins, by ID and by state, on a database the
-journal filled: the reply a citizen did not get is found, with its complaint's reference,
-and queued again — only a failed or uncertain one. (A resend picked up by a running
+journal filled: the reply a citizen did not get is found, with its complaint's reference
+("-" for the bot's own answer), and queued again — only a failed or uncertain one. (A resend picked up by a running
 gateway: tests/channels/test_replies_resend.py.)"""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from gateway.model import utcnow
+from gateway.journal import intake_journal
+from gateway.model import Message, utcnow
 from tests.admin_journal import admin_config, forward, journal_writes, receive, reply_outcome, upgrade
 from tests.support import cli, cli_in_process
 
@@ -16,6 +17,7 @@ FAILED = "fa11ed00-0000-4000-8000-000000000001"
 DELIVERED = "de11e7ed-0000-4000-8000-000000000002"
 UNCERTAIN = "0c0ffee0-0000-4000-8000-000000000003"
 ALSO_FAILED = "fa11ed01-0000-4000-8000-000000000004"
+BOT_ANSWER = "the bot's own answer"
 
 
 @pytest.fixture
@@ -31,6 +33,11 @@ def replies(tmp_path):
             complaint = receive(conn, complaint_id, channel, f"+62814000000{n}", "Jalan rusak", utcnow())
             made[complaint_id] = forward(conn, complaint)
             reply_outcome(conn, made[complaint_id], outcome)
+        # the bot's own answer to /bantuan, about no complaint, blocked as well
+        (help_asked,) = intake_journal.accept_messages(conn, [(Message(
+            "telegram", "7009", "/bantuan", "key-help", answer="Kirim aduan Anda dengan nama daerah"), None)])
+        made[BOT_ANSWER] = help_asked.answer.id
+        reply_outcome(conn, made[BOT_ANSWER], "failed")
     return config, made
 
 
@@ -47,7 +54,7 @@ def test_list_failed_shows_each_with_its_complaints_reference(replies):
     header, *lines = result.stdout.splitlines()
     assert header.split()[:9] == ["ID", "CHANNEL", "KIND", "STATE", "TRIES", "RESENT", "UPDATED", "REF", "ERROR"]
     assert {(int(line.split()[0]), line.split()[7]) for line in lines} == {
-        (made[FAILED], FAILED[:8]), (made[ALSO_FAILED], ALSO_FAILED[:8])}
+        (made[FAILED], FAILED[:8]), (made[ALSO_FAILED], ALSO_FAILED[:8]), (made[BOT_ANSWER], "-")}
     assert all("bot was blocked" in line for line in lines)
     assert listed(config, "--state", "failed")[made[FAILED]]["complaint_id"] == FAILED
 
@@ -77,13 +84,13 @@ def test_resend_all_uncertain_leaves_the_failed_ones(replies):
     assert result.returncode == 0 and result.stdout.split() == [str(made[UNCERTAIN])]
     states = {reply_id: row["state"] for reply_id, row in listed(config).items()}
     assert states == {made[FAILED]: "failed", made[DELIVERED]: "delivered", made[UNCERTAIN]: "queued",
-                      made[ALSO_FAILED]: "failed"}
+                      made[ALSO_FAILED]: "failed", made[BOT_ANSWER]: "failed"}
 
 
 def test_resend_all_failed_queues_every_failed_one(replies):
     config, made = replies
     result = cli_in_process("replies", "resend", "--all-failed", "--config", config)
     assert result.returncode == 0
-    assert sorted(map(int, result.stdout.split())) == sorted([made[FAILED], made[ALSO_FAILED]])
+    assert sorted(map(int, result.stdout.split())) == sorted([made[FAILED], made[ALSO_FAILED], made[BOT_ANSWER]])
     assert listed(config, "--state", "failed") == {}
     assert listed(config, "--state", "uncertain").keys() == {made[UNCERTAIN]}

@@ -22,8 +22,10 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 
 from gateway.journal import complaint_journal, complaint_lookup, migrate, reply_journal
-from gateway.journal.complaint_lookup import Found
+from gateway.journal.complaint_lookup import MIN_REFERENCE, Found
 from gateway.journal.database import make_engine
+
+__all__ = ["MIN_REFERENCE", "Found", "JournalForAdmin", "NoJournal"]
 
 
 class NoJournal(migrate.SchemaMismatch):
