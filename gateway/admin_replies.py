@@ -5,7 +5,8 @@ uncertain (its send was in doubt and its channel could not tell whether it went 
 is visible here and can be sent again. `resend` puts it back to queued: a running
 gateway sends it within `[forwarder].rescan_interval_s`, a stopped one at its next
 start. Resending an uncertain reply is the admin's decision that a possible second
-message is better than none.
+message is better than none. The list's REF is the reply's complaint's reference, which
+`complaints show` takes ("-": the bot's own answer, about no complaint).
 """
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ def cmd_list(args) -> int:
     rows = open_journal_for_admin(args).list_replies(args.state, args.limit)
     return print_rows(
         rows, args.json,
-        f"{'ID':>7}  {'CHANNEL':8}  {'KIND':9}  {'STATE':9}  {'TRIES':>5}  {'RESENT':>6}  {'UPDATED':25}  ERROR",
+        f"{'ID':>7}  {'CHANNEL':8}  {'KIND':9}  {'STATE':9}  {'TRIES':>5}  {'RESENT':>6}  {'UPDATED':25}  "
+        f"{'REF':8}  ERROR",
         lambda r, error: (f"{r['id']:>7}  {r['channel']:8}  {r['kind']:9}  {r['state']:9}  "
-                          f"{r['attempts']:>5}  {r['resends']:>6}  {r['updated_at'][:25]:25}  {error[:70]}"))
+                          f"{r['attempts']:>5}  {r['resends']:>6}  {r['updated_at'][:25]:25}  "
+                          f"{(r['complaint_id'] or '-')[:8]:8}  {error[:70]}"))
 
 
 def cmd_resend(args) -> int:

@@ -1,9 +1,7 @@
-import os
-import uuid
-
 import pytest
 
 from gateway import logging as gwlog
+from tests.postgres import fresh_postgres_database
 from tests.support import kill_started
 
 # In-process tests log through the gateway's own pipeline (masking included), at INFO.
@@ -21,17 +19,8 @@ def _no_process_left_behind():
 @pytest.fixture
 def postgres_url():
     """A fresh, empty PostgreSQL database on the test server `make test` starts."""
-    base = os.environ.get("LAPOR_TEST_POSTGRES_URL")
-    if not base:
-        pytest.fail("LAPOR_TEST_POSTGRES_URL is not set: run the suite with `make test`,"
-                    " which starts a PostgreSQL server (scripts/test-postgres-setup)")
-    import psycopg
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

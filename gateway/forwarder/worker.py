@@ -222,12 +222,14 @@ class ForwardingWorker:
         retry_after = error.retry_after if isinstance(error, TemporaryFailure) else None
         reason = failure_text(error, self._timeout)
         refused_us = isinstance(error, CaseStoreRefusesUs)
+        attempt = False   # only a real attempt counts in the complaint's `forward_attempts`
         if case_store_failed and retry_after:
             # A pause the case store asked for, not a failed attempt: no backoff grows from it.
             self._pause(now + retry_after)
         elif refused_us:
             self._refused_us(error, reason)   # not the complaint's attempt: it waits, oldest first
         else:
+            attempt = True
             self._failed(complaint, case_store_failed, reason)
         if self.health.state is CaseStoreState.UP:
             delay = backoff_delay(self._attempts[complaint.id], *self._retry, rng=self._rng)
@@ -241,7 +243,8 @@ class ForwardingWorker:
             "forwarding failed; will retry", complaint=complaint.id,
             attempt=self._attempts.get(complaint.id, 0), retry_in_s=round(delay, 2), reason=reason)
         return self._database.record_forward_failure(complaint.id, reason, dead=False,
-                                                  next_attempt_at=utcnow() + timedelta(seconds=delay))
+                                                  next_attempt_at=utcnow() + timedelta(seconds=delay),
+                                                  attempt=attempt)
 
     def _failed(self, complaint: Complaint, case_store_failed: bool, reason: str) -> None:
         """Count a failed attempt; take the case store down after a run of them."""

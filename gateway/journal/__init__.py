@@ -41,11 +41,13 @@ class Journal:
 
     def record_forward_failure(self, complaint_id: str, error: str, dead: bool,
                                next_attempt_at: datetime | None,
-                               reply: tuple[str, str] | None = None) -> Deferred[Reply | None]:
-        """A failed forward; a dead letter's citizen gets `reply` (kind, text), queued with it."""
+                               reply: tuple[str, str] | None = None,
+                               attempt: bool = True) -> Deferred[Reply | None]:
+        """A failed forward; a dead letter's citizen gets `reply` (kind, text), queued with it.
+        `attempt` False: a Retry-After pause or the case store refusing us, not counted."""
         return self.committer.submit(partial(
             complaint_journal.record_forward_failure, complaint_id=complaint_id, error=error, dead=dead,
-            next_attempt_at=next_attempt_at, reply=reply))
+            next_attempt_at=next_attempt_at, reply=reply, attempt=attempt))
 
     def revive_dead(self, complaint_id: str | None = None) -> Deferred[list[str]]:
         return self.committer.submit(partial(complaint_journal.revive_dead, complaint_id=complaint_id))

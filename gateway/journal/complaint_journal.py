@@ -9,7 +9,7 @@ the database.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
@@ -18,7 +18,7 @@ from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLev
                            RoutingStatus, utcnow)
 from gateway.journal.bulk import chunks
 from gateway.journal.reply_journal import queue_replies, replies_of_complaint
-from gateway.journal.tables import complaints, local_cases, messages
+from gateway.journal.tables import complaints, local_cases, messages, replies
 from gateway.journal.timestamps import as_utc
 
 #: `complaints list --state pending`: everything not yet forwarded nor dead
@@ -70,13 +70,14 @@ def _routing_row(complaint_id: str, routing: Routing) -> dict:
 def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) -> list[Reply | None]:
     """Bulk: (complaint id, tracking id, reply kind, reply text) → the queued reply, or
     None when the complaint was already forwarded (a retry that raced a success). The
-    state change and its reply share the transaction, so neither exists without the other."""
+    state change and its reply share the transaction, so neither exists without the other.
+    The successful submission counts as an attempt, as the failed ones before it did."""
     todo = _forwardable(conn, items)
     if not todo:
         return [None] * len(items)
     conn.execute(update(complaints).where(complaints.c.id == bindparam("cid")).values(
         state=ComplaintState.FORWARDED.value, tracking_id=bindparam("t"), last_error=None,
-        next_attempt_at=None, updated_at=utcnow()), [{"cid": c, "t": t} for c, t, *_ in todo])
+        forward_attempts=complaints.c.forward_attempts + 1, next_attempt_at=None, updated_at=utcnow()), [{"cid": c, "t": t} for c, t, *_ in todo])
     queued = queue_replies(conn, [dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender,
                                        text=x, reply_context=r.reply_context) for c, _, k, x, r in todo])
     made = {reply.complaint_id: reply for reply in queued}
@@ -103,16 +104,18 @@ def _forwardable(conn: Connection, items: list[tuple[str, str, str, str]]) -> li
 
 def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
                            next_attempt_at: datetime | None,
-                           reply: tuple[str, str] | None = None) -> Reply | None:
-    """Count a failed forward; `dead` makes it a dead letter (an admin's `retry` revives
+                           reply: tuple[str, str] | None = None, attempt: bool = True) -> Reply | None:
+    """Record a failed forward; `dead` makes it a dead letter (an admin's `retry` revives
     it), and queues `reply` (kind, text) to its citizen in the same transaction — the
-    queued reply, or None."""
+    queued reply, or None. `attempt` False: the submission was not the complaint's
+    attempt — the case store asked for a pause (Retry-After) or refuses the gateway
+    itself — so `forward_attempts` stays as it was."""
     # Only a complaint still waiting: a late failure must not undo another attempt's success.
     changed = conn.execute(update(complaints).where(
         complaints.c.id == complaint_id, complaints.c.state == ComplaintState.PARSED.value,
     ).values(
-        forward_attempts=complaints.c.forward_attempts + 1, last_error=error[:2000],
-        next_attempt_at=next_attempt_at, updated_at=utcnow(),
+        last_error=error[:2000], next_attempt_at=next_attempt_at, updated_at=utcnow(),
+        **({"forward_attempts": complaints.c.forward_attempts + 1} if attempt else {}),
         **({"state": ComplaintState.DEAD.value} if dead else {}),
     )).rowcount
     if not (dead and changed and reply):
@@ -186,25 +189,47 @@ def due_complaints(conn: Connection, now: datetime, limit: int, held: list[str] 
     return [_complaint(r) for r in rows]
 
 
-def list_complaints(conn: Connection, state: str | None, limit: int) -> list[dict]:
-    """The newest complaints (in `state`, or "pending"), as summaries without personal data."""
-    query = _complaint_query().order_by(messages.c.id.desc()).limit(limit)
+def list_complaints(conn: Connection, state: str | None = None, limit: int = 100, *,
+                    since: datetime | None = None, channel: str | None = None,
+                    region: str | None = None, reply_state: str | None = None) -> list[dict]:
+    """The newest complaints, as summaries without personal data, narrowed by: `state`
+    (or "pending"), received `since`, `channel`, `region` (a Kemendagri code prefix: "33"
+    is the whole province), `reply_state` (the state of its latest reply, or "none")."""
+    latest_reply = _latest_reply_state()
+    query = _complaint_query().add_columns(latest_reply.label("reply_state"))
     if state == "pending":
         query = query.where(complaints.c.state.in_(PENDING_STATES))
     elif state:
         query = query.where(complaints.c.state == state)
-    return [_summary(r) for r in conn.execute(query)]
+    if since is not None:
+        query = query.where(messages.c.received_at >= since.astimezone(timezone.utc))
+    if channel:
+        query = query.where(messages.c.channel == channel)
+    if region:
+        query = query.where(complaints.c.region_code.startswith(region, autoescape=True))
+    if reply_state == "none":
+        query = query.where(latest_reply.is_(None))
+    elif reply_state:
+        query = query.where(latest_reply == reply_state)
+    return [_summary(r) for r in conn.execute(query.order_by(messages.c.id.desc()).limit(limit))]
 
 
 def show_complaint(conn: Connection, complaint_id: str) -> dict | None:
     """One complaint in full — its message's text and sender, its replies — for an admin."""
-    row = conn.execute(_complaint_query().where(complaints.c.id == complaint_id)).first()
+    row = conn.execute(_complaint_query().add_columns(_latest_reply_state().label("reply_state"))
+                       .where(complaints.c.id == complaint_id)).first()
     if row is None:
         return None
     return _summary(row) | {"text": row.text, "sender": row.sender, "flags": row.flags,
                             "last_error": row.last_error, "forward_attempts": row.forward_attempts,
                             "candidates": row.candidates or [],
                             "replies": replies_of_complaint(conn, complaint_id)}
+
+
+def _latest_reply_state():
+    """The state of a complaint's newest reply (NULL when it has none), per complaint row."""
+    return (select(replies.c.state).where(replies.c.complaint_id == complaints.c.id)
+            .order_by(replies.c.id.desc()).limit(1).correlate(complaints).scalar_subquery())
 
 
 def count_by_state(conn: Connection) -> dict[str, int]:
@@ -223,7 +248,8 @@ def _summary(row) -> dict:
     return {"id": row.id, "channel": row.channel, "state": row.state,
             "routing": row.routing_status, "region": row.region_code, "region_name": row.region_name,
             "tracking_id": row.tracking_id, "received_at": as_utc(row.received_at).isoformat(),
-            "forward_attempts": row.forward_attempts, "last_error": row.last_error}
+            "reply_state": row.reply_state, "forward_attempts": row.forward_attempts,
+            "last_error": row.last_error}
 
 
 def _complaint(row) -> Complaint:

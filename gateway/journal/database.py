@@ -9,9 +9,10 @@ message per transaction when idle, no timer delay either way.
 from __future__ import annotations
 
 from typing import Callable, TypeVar
+from urllib.parse import quote
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import create_engine, event, make_url
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
@@ -25,15 +26,20 @@ T = TypeVar("T")
 log = get_logger(__name__)
 
 
-def make_engine(url: str, sqlite_synchronous: str = "normal") -> Engine:
-    """An engine for `url`; SQLite gets WAL mode and the chosen fsync discipline."""
+def make_engine(url: str, sqlite_synchronous: str = "normal", *, must_exist: bool = False) -> Engine:
+    """An engine for `url`; SQLite gets WAL mode and the chosen fsync discipline.
+
+    `must_exist` (the admin commands): a SQLite file is opened only if it is there — never
+    created, not even by a race — and its journal mode is left as it is (switching an
+    empty file to WAL would write to it; a gateway's database is WAL already)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(_existing_sqlite_file(url) if must_exist else url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            if not must_exist:
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
@@ -41,6 +47,13 @@ def make_engine(url: str, sqlite_synchronous: str = "normal") -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_pre_ping=True)
+
+
+def _existing_sqlite_file(url: str) -> URL:
+    """`url` as an SQLite URI that opens its file read-write, and fails if it is missing."""
+    parsed = make_url(url)
+    return parsed.set(database=f"file:{quote(parsed.database or '')}",
+                      query={**parsed.query, "mode": "rw", "uri": "true"})
 
 
 class Database:

@@ -45,8 +45,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_config(conn), revision)
 
 
-def ensure_schema(engine: Engine, migrate: bool) -> str:
-    """Bring the schema to head (if allowed) or raise SchemaMismatch; returns what was done."""
+def ensure_schema(engine: Engine, migrate: bool, upgrade_command: str = "lapor-gateway db upgrade") -> str:
+    """Bring the schema to head (if allowed) or raise SchemaMismatch, whose message names
+    `upgrade_command` as the fix; returns what was done."""
     current, head = current_revision(engine), head_revision()
     if current == head:
         return "current"
@@ -56,7 +57,7 @@ def ensure_schema(engine: Engine, migrate: bool) -> str:
                              " install the newer gateway or restore a matching backup")
     if not migrate:
         raise SchemaMismatch(f"database schema is at {current or 'empty'}, this version needs {head};"
-                             " run `lapor-gateway db upgrade`")
+                             f" run `{upgrade_command}`")
     upgrade(engine)
     return f"upgraded {current or 'empty'} -> {head}"
 

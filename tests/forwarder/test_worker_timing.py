@@ -45,7 +45,8 @@ class JournalStub:
         self.forwarded.append(complaint_id)
         return succeed(None)
 
-    def record_forward_failure(self, complaint_id, error, dead, next_attempt_at, reply=None):
+    def record_forward_failure(self, complaint_id, error, dead, next_attempt_at, reply=None,
+                               attempt=True):
         self.failures.append((complaint_id, dead))
         return succeed(None)
 
