@@ -2,7 +2,6 @@
 at once (exit 75, naming the holder's PID and host); a SIGKILLed holder leaves no stale
 lock behind; PostgreSQL is not locked."""
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,13 @@ def test_a_second_daemon_on_the_same_state_is_refused_at_once_naming_the_first(t
     config = daemon_config(tmp_path, QUIET)
     first = Daemon(config).start()
     try:
-        started = time.monotonic()
+        # At once: a lock that waited for the holder would run into the timeout (the first
+        # one runs on); and refused before the database is opened. (Not a wall-clock bound:
+        # the interpreter's start alone takes seconds on a busy machine.)
         second = cli("run", "--config", config, timeout=30)
-        elapsed = time.monotonic() - started
         output = second.stdout + second.stderr
         assert second.returncode == EX_TEMPFAIL == 75, output
-        assert elapsed < 2.0, f"took {elapsed:.2f} s"
+        assert "database open" not in output
         assert f"pid {first.proc.pid} on {socket.gethostname()}" in output
         assert "gateway not started: the database is in use" in output
         assert first.proc.poll() is None, "the first one runs on"
