@@ -15,14 +15,15 @@ from tests.forwarder.fake_case_store import TOKEN, FakeCaseStore
 from tests.support import settings_for
 
 
-def gateway(tmp_path, fake, adapter="http", **replies):
+def gateway(tmp_path, fake, adapter="http", secret_files=None, **replies):
     base = settings_for(tmp_path)
     forwarder = dataclasses.replace(base.forwarder, adapter=adapter, timeout_s=5.0,
                                     http=dataclasses.replace(base.forwarder.http, base_url=fake.base_url),
                                     lapor_xml=dataclasses.replace(base.forwarder.lapor_xml,
                                                                   base_url=fake.base_url))
     settings = dataclasses.replace(base, forwarder=forwarder,
-                                   replies=dataclasses.replace(base.replies, **replies))
+                                   replies=dataclasses.replace(base.replies, **replies),
+                                   secrets=dataclasses.replace(base.secrets, files=secret_files or {}))
     channel = LocalChannel(reactor, "127.0.0.1", 0)
     return GatewayService(settings, reactor, channels={"local": channel}), channel
 
@@ -124,9 +125,11 @@ def test_a_refused_token_is_an_outage_ops_see_and_a_reloaded_token_ends(tmp_path
     taken by a reload (what SIGHUP runs) drains every complaint."""
     from gateway.daemon import status_line
     from gateway.http_server import OperationsServer
-    monkeypatch.setenv("LAPOR_CASE_STORE_TOKEN", "an-old-token")
+    monkeypatch.delenv("LAPOR_CASE_STORE_TOKEN", raising=False)
+    token_file = tmp_path / "case_store_token"      # as a credentials file ops can fix
+    token_file.write_text("an-old-token")
     fake = FakeCaseStore(reactor).start()
-    service, channel = gateway(tmp_path, fake)
+    service, channel = gateway(tmp_path, fake, secret_files={"case_store_token": token_file})
     yield service.start()
     ops = OperationsServer(service, reactor, "127.0.0.1", 0)
     ops.start()
@@ -144,7 +147,7 @@ def test_a_refused_token_is_an_outage_ops_see_and_a_reloaded_token_ends(tmp_path
         assert counts == {"parsed": 3} and not channel.replies      # pending: no dead letter
         assert "case store refuses us (unauthorized): forwarding paused" in status_line(service)
 
-        monkeypatch.setenv("LAPOR_CASE_STORE_TOKEN", TOKEN)            # ops fix the secret ...
+        token_file.write_text(TOKEN)                                    # ops fix the secret ...
         service.reload()                                                # ... and send SIGHUP
         yield channel.deliveries.wait_for(3).addTimeout(20, reactor)
         assert sorted(fake.cases) == sorted(a["complaint_id"] for a in accepted)
