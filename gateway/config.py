@@ -36,6 +36,7 @@ CORE_SECRETS = ("pseudonym_key", CASE_STORE_TOKEN)
 class GatewaySettings:
     state_directory: Path | None = None  # default: $STATE_DIRECTORY, else ./state
     drain_timeout_s: float = 20.0
+    instance_id: str = ""                # default: host:pid (see journal/leases.py)
 
     def problems(self) -> list[str]:
         return not_positive(self, "drain_timeout_s")

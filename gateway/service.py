@@ -25,7 +25,7 @@ from gateway.outbox import Outbox
 from gateway.pauses import ChannelPauses
 from gateway.pipeline import Pipeline
 from gateway.reply_text import ReplyWriter
-from gateway.journal import open_journal
+from gateway.journal import Lease, default_instance_id, open_journal
 
 log = gwlog.get_logger(__name__)
 
@@ -109,9 +109,12 @@ class GatewayService:
     def start(self):
         s = self.settings
         db = s.database
+        # Several instances may share a PostgreSQL: claim the work (one SQLite has one).
+        lease = (Lease(s.gateway.instance_id or default_instance_id())
+                 if s.database_url.startswith("postgresql") else None)
         self.journal = yield open_journal(s.database_url, self.reactor, migrate_on_start=db.migrate_on_start,
                                           sqlite_synchronous=db.sqlite_synchronous,
-                                          group_commit_max=db.group_commit_max)
+                                          group_commit_max=db.group_commit_max, lease=lease)
         log.info("database open", schema=self.journal.schema_outcome, url=_safe_url(s.database_url))
         # On the reactor, not the test clock: it measures how fast messages come in.
         self.intake_first = IntakeFirst(self.reactor, lambda: self.journal.committer.intake_waiting)

@@ -36,6 +36,7 @@ from gateway import instruments
 from gateway.backoff import backoff_delay, delay_until
 from gateway.forwarder.backlog import HOLD_LIMIT, Backlog, failure_text
 from gateway.forwarder.base import CaseStore, CaseStoreRefusesUs, PermanentFailure, TemporaryFailure
+from gateway.forwarder.claims import LeaseKeeper
 from gateway.forwarder.case_store_health import CaseStoreHealth, CaseStoreState
 from gateway.forwarder.settings import ForwarderSettings
 from gateway.logging import get_logger
@@ -59,8 +60,7 @@ class ForwardingWorker:
         self._reactor = reactor
         self._concurrency = settings.concurrency
         self._timeout = settings.timeout_s
-        retry_initial_s, retry_max_s = settings.retry_initial_s, settings.retry_max_s
-        self._retry = (retry_initial_s, retry_max_s)
+        self._retry = retry_initial_s, retry_max_s = settings.retry_initial_s, settings.retry_max_s
         self._rng = rng
         self._reply_for = reply_for   # (complaint, tracking id) -> (reply kind, reply text)
         self._on_reply = on_reply
@@ -79,6 +79,8 @@ class ForwardingWorker:
         self._finished_since_scan: set[str] | None = None
         self._rescan = None
         self._intake_first = intake_first
+        self._claims = LeaseKeeper(database, reactor, lambda: self._held, self._given_up)
+        self._dropped: set[str] = set()   # held no more (another instance's now): skip if met
         self._hold_limit = hold_limit
         self._left_in_journal = False   # complaints not held for want of room
         self._turned_away = 0           # how many times, to know whether a read-back saw them all
@@ -96,6 +98,13 @@ class ForwardingWorker:
             self._rescan = LoopingCall(self._pick_up_due)
             self._rescan.clock = self._reactor
             self._rescan.start(self.settings.rescan_interval_s, now=False)
+            self._claims.start()
+
+    def _given_up(self, complaint_ids: set[str]) -> None:
+        """Complaints whose claim another instance took over: never submitted from here."""
+        self._held -= complaint_ids
+        self._dropped |= complaint_ids
+        self._tell_if_settled()
 
     # -- intake --------------------------------------------------------------------------
     def enqueue(self, complaint: Complaint) -> None:
@@ -157,7 +166,11 @@ class ForwardingWorker:
         try:
             # slots() each turn: starting the probe takes the only slot an outage leaves
             while self._backlog and self._in_flight < self.health.slots(self._concurrency):
-                self._start(self._backlog.pop())
+                complaint = self._backlog.pop()
+                if complaint.id in self._dropped:
+                    self._dropped.discard(complaint.id)
+                    continue
+                self._start(complaint)
         finally:
             self._pumping = False
 
@@ -320,7 +333,7 @@ class ForwardingWorker:
     def _schedule_probe(self, moment: float) -> None:
         if self._probe_timer is not None and self._probe_timer.active():
             self._probe_timer.cancel()
-        self._probe_timer = self._reactor.callLater(self._delay_until(moment), self._probe)
+        self._probe_timer = self._reactor.callLater(delay_until(self._reactor.seconds(), moment), self._probe)
 
     def _probe(self) -> None:
         self._probe_timer = None
@@ -334,14 +347,11 @@ class ForwardingWorker:
             return
         if timer is not None and timer.active():
             timer.cancel()
-        self._quiet_timer = self._reactor.callLater(self._delay_until(until), self._quiet_over)
+        self._quiet_timer = self._reactor.callLater(delay_until(self._reactor.seconds(), until), self._quiet_over)
 
     def _quiet_over(self) -> None:
         self._quiet_timer = None
         self._pump()
-
-    def _delay_until(self, moment: float) -> float:
-        return delay_until(self._reactor.seconds(), moment)
 
     # -- an admin's retries --------------------------------------------------------------
     def _pick_up_due(self) -> Deferred | None:
@@ -382,6 +392,7 @@ class ForwardingWorker:
         resumes at the next start."""
         if self._rescan is not None and self._rescan.running:
             self._rescan.stop()
+        self._claims.stop()
         for timer in (self._probe_timer, self._quiet_timer):
             if timer is not None and timer.active():
                 timer.cancel()

@@ -10,26 +10,32 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
 from gateway.journal import complaint_journal, health, intake_journal, migrate, reply_journal
 from gateway.journal.database import Database, GroupCommitter, make_engine
+from gateway.journal.leases import Lease, default_instance_id
 
-__all__ = ["Journal", "open_journal"]
+__all__ = ["Journal", "Lease", "default_instance_id", "open_journal"]
 
 
 class Journal:
-    def __init__(self, database: Database, group_commit_max: int = 500):
+    def __init__(self, database: Database, group_commit_max: int = 500, lease: Lease | None = None):
+        """`lease`: this instance's claim on the complaints it forwards (several instances
+        on one PostgreSQL); None: one instance, no claims."""
         self.database = database
         self.committer = GroupCommitter(database, group_commit_max)
+        self.lease = lease
+        # One object per journal, so that consecutive accepts still share a bulk write.
+        self._accept_messages = partial(intake_journal.accept_messages, lease=lease)
 
     # -- writes (group-committed) ------------------------------------------------------
     def accept(self, message: Message, routing: Routing | None = None) -> Deferred[AcceptResult]:
         """Commit `message` and open its complaint — parsed at once when its `routing` is
         given — or learn which committed message it repeats."""
-        return self.committer.submit_bulk(intake_journal.accept_messages, (message, routing), first=True)
+        return self.committer.submit_bulk(self._accept_messages, (message, routing), first=True)
 
     def record_routing(self, complaint_id: str, routing: Routing) -> Deferred[None]:
         return self.committer.submit_bulk(complaint_journal.record_routings, (complaint_id, routing))
@@ -122,14 +128,22 @@ class Journal:
         return self.database.transact(partial(intake_journal.held_parts, channel=channel))
 
     def unfinished_complaints(self, limit: int | None = None) -> Deferred[tuple[list[Complaint], int]]:
-        """(the complaints a restart carries on with — at most `limit` parsed ones — and
-        how many are unfinished in all)."""
-        return self.database.transact(partial(complaint_journal.unfinished_complaints, limit=limit))
+        """(the complaints a restart carries on with — at most `limit` parsed ones, those
+        no other instance holds, claimed — and how many are unfinished in all)."""
+        return self.database.transact(partial(complaint_journal.unfinished_complaints, limit=limit,
+                                              lease=self.lease))
+
+    def renew_leases(self, complaint_ids: list[str]) -> Deferred[list[str]]:
+        """Extend this instance's claims; the ids it still holds."""
+        if self.lease is None:
+            return succeed(list(complaint_ids))
+        return self.database.transact(partial(complaint_journal.renew_leases, ids=complaint_ids,
+                                              lease=self.lease))
 
     def due_complaints(self, now: datetime, limit: int = 500,
                        held: list[str] = ()) -> Deferred[list[Complaint]]:
         return self.database.transact(partial(complaint_journal.due_complaints, now=now, limit=limit,
-                                              held=held))
+                                              held=held, lease=self.lease))
 
     def replies_not_held(self, held: list[int], limit: int = 500) -> Deferred[list[Reply]]:
         """Queued replies, oldest first, but those in `held`."""
@@ -179,7 +193,7 @@ class Journal:
 
 @inlineCallbacks
 def open_journal(url: str, reactor, *, migrate_on_start: bool = True, sqlite_synchronous: str = "normal",
-                 group_commit_max: int = 500):
+                 group_commit_max: int = 500, lease: Lease | None = None):
     """Open the database, check or upgrade its schema (in the pool), return its Journal."""
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
@@ -191,6 +205,6 @@ def open_journal(url: str, reactor, *, migrate_on_start: bool = True, sqlite_syn
     except BaseException:
         database.stop()
         raise
-    journal = Journal(database, group_commit_max)
+    journal = Journal(database, group_commit_max, lease)
     journal.schema_outcome = outcome
     return journal

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLevel, Reply, Routing,
                            RoutingStatus, utcnow)
 from gateway.journal.bulk import chunks
+from gateway.journal.leases import Lease
 from gateway.journal.reply_journal import queue_replies, replies_of_complaint
 from gateway.journal.tables import complaints, local_cases, messages, replies
 from gateway.journal.timestamps import as_utc
@@ -26,20 +27,23 @@ PENDING_STATES = (ComplaintState.RECEIVED.value, ComplaintState.PARSED.value)
 
 
 # -- writes ----------------------------------------------------------------------------------
-def open_complaints(conn: Connection, new: list[tuple[str, int, Routing | None]]) -> None:
+def open_complaints(conn: Connection, new: list[tuple[str, int, Routing | None]],
+                    lease: Lease | None = None) -> None:
     """Insert complaints, (complaint id, message id, routing) each: part of accepting their
     messages (see `intake_journal.accept_messages`), in one executemany. With its routing a
-    complaint is parsed at once; without, received (the parser takes it up after)."""
+    complaint is parsed at once; without, received (the parser takes it up after). With
+    a `lease`, the accepting instance holds them from the start (see leases.py)."""
     if not new:
         return
     now = utcnow()
-    conn.execute(insert(complaints), [_opened(now, *complaint) for complaint in new])
+    conn.execute(insert(complaints), [_opened(now, *complaint, lease) for complaint in new])
 
 
-def _opened(now, complaint_id: str, message_id: int, routing: Routing | None) -> dict:
+def _opened(now, complaint_id: str, message_id: int, routing: Routing | None, lease: Lease | None) -> dict:
     row = dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
                forward_attempts=0, created_at=now, updated_at=now, routing_status=None,
-               region_code=None, region_name=None, region_level=None, candidates=None, body=None)
+               region_code=None, region_name=None, region_level=None, candidates=None, body=None,
+               lease_owner=lease.owner if lease else None, lease_until=lease.until(now) if lease else None)
     if routing is not None:
         parsed = _routing_row(complaint_id, routing)
         row.update(state=ComplaintState.PARSED.value, routing_status=parsed["status"],
@@ -77,7 +81,8 @@ def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) 
         return [None] * len(items)
     conn.execute(update(complaints).where(complaints.c.id == bindparam("cid")).values(
         state=ComplaintState.FORWARDED.value, tracking_id=bindparam("t"), last_error=None,
-        forward_attempts=complaints.c.forward_attempts + 1, next_attempt_at=None, updated_at=utcnow()), [{"cid": c, "t": t} for c, t, *_ in todo])
+        forward_attempts=complaints.c.forward_attempts + 1, next_attempt_at=None, updated_at=utcnow(),
+        lease_owner=None, lease_until=None), [{"cid": c, "t": t} for c, t, *_ in todo])
     queued = queue_replies(conn, [dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender,
                                        text=x, reply_context=r.reply_context) for c, _, k, x, r in todo])
     made = {reply.complaint_id: reply for reply in queued}
@@ -116,7 +121,7 @@ def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead
     ).values(
         last_error=error[:2000], next_attempt_at=next_attempt_at, updated_at=utcnow(),
         **({"forward_attempts": complaints.c.forward_attempts + 1} if attempt else {}),
-        **({"state": ComplaintState.DEAD.value} if dead else {}),
+        **({"state": ComplaintState.DEAD.value, "lease_owner": None, "lease_until": None} if dead else {}),
     )).rowcount
     if not (dead and changed and reply):
         return None
@@ -163,30 +168,59 @@ def create_local_cases(conn: Connection, items: list[tuple[str, dict, int]]) -> 
 
 
 # -- reads -----------------------------------------------------------------------------------
-def unfinished_complaints(conn: Connection, limit: int | None = None) -> tuple[list[Complaint], int]:
+def unfinished_complaints(conn: Connection, limit: int | None = None,
+                          lease: Lease | None = None) -> tuple[list[Complaint], int]:
     """Complaints a restart must carry on with, oldest first — every `received` one (an
     older version's, still to be parsed) and at most `limit` `parsed` ones (the rest are
-    read back by the forwarder as it has room) — and how many are unfinished in all."""
-    rows = list(conn.execute(_complaint_query().where(complaints.c.state == ComplaintState.RECEIVED.value)
-                             .order_by(messages.c.id)))
-    rows += conn.execute(_complaint_query().where(complaints.c.state == ComplaintState.PARSED.value)
-                         .order_by(messages.c.id).limit(limit))
+    read back by the forwarder as it has room), claimed with `lease` when given — and
+    how many are unfinished in all."""
+    found = _claimed(conn, _complaint_query().where(complaints.c.state == ComplaintState.RECEIVED.value)
+                     .order_by(messages.c.id), lease)
+    found += _claimed(conn, _complaint_query().where(complaints.c.state == ComplaintState.PARSED.value)
+                      .order_by(messages.c.id).limit(limit), lease)
     total = conn.execute(select(func.count()).select_from(complaints)
                          .where(complaints.c.state.in_(PENDING_STATES))).scalar_one()
-    return [_complaint(r) for r in rows], total
+    return found, total
 
 
-def due_complaints(conn: Connection, now: datetime, limit: int, held: list[str] = ()) -> list[Complaint]:
+def due_complaints(conn: Connection, now: datetime, limit: int, held: list[str] = (),
+                   lease: Lease | None = None) -> list[Complaint]:
     """Parsed complaints whose next attempt is due or unset, oldest first, but those in
     `held`: what a running forwarder takes on when it does not hold them already (an
-    admin's retry, or what it left in the journal while its backlog was full)."""
+    admin's retry, or what it left in the journal while its backlog was full). With a
+    `lease`, only those no other instance holds, claimed for this one."""
     query = _complaint_query().where(
         complaints.c.state == ComplaintState.PARSED.value,
         or_(complaints.c.next_attempt_at.is_(None), complaints.c.next_attempt_at <= now))
     if held:
         query = query.where(complaints.c.id.not_in(held))
-    rows = conn.execute(query.order_by(messages.c.id).limit(limit))
+    return _claimed(conn, query.order_by(messages.c.id).limit(limit), lease)
+
+
+def _claimed(conn: Connection, query, lease: Lease | None) -> list[Complaint]:
+    """The complaints `query` finds that this instance may take — nobody's, its own, or
+    an expired lease — locked past other instances' claims and stamped with `lease`."""
+    if lease is None:
+        return [_complaint(r) for r in conn.execute(query)]
+    now = utcnow()
+    rows = conn.execute(query.where(or_(
+        complaints.c.lease_owner.is_(None), complaints.c.lease_owner == lease.owner,
+        complaints.c.lease_until < now)).with_for_update(skip_locked=True, of=complaints)).all()
+    if rows:
+        conn.execute(update(complaints).where(complaints.c.id.in_([r.id for r in rows])).values(
+            lease_owner=lease.owner, lease_until=lease.until(now)))
     return [_complaint(r) for r in rows]
+
+
+def renew_leases(conn: Connection, ids: list[str], lease: Lease) -> list[str]:
+    """Extend this instance's leases on `ids`; the ids it still holds (a lease that ran
+    out may have been taken over: that complaint is another instance's now)."""
+    mine = []
+    for chunk in chunks(ids):
+        where = and_(complaints.c.id.in_(chunk), complaints.c.lease_owner == lease.owner)
+        conn.execute(update(complaints).where(where).values(lease_until=lease.until(utcnow())))
+        mine += conn.execute(select(complaints.c.id).where(where)).scalars().all()
+    return mine
 
 
 def list_complaints(conn: Connection, state: str | None = None, limit: int = 100, *,

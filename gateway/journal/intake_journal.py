@@ -17,17 +17,19 @@ from sqlalchemy.engine import Connection
 from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, Routing, utcnow
 from gateway.journal.bulk import by_channel, chunks
 from gateway.journal.complaint_journal import open_complaints
+from gateway.journal.leases import Lease
 from gateway.journal.reply_journal import queue_replies
 from gateway.journal.tables import complaints, cursors, message_parts, messages
 from gateway.journal.timestamps import as_utc
 
 
 # -- messages --------------------------------------------------------------------------------
-def accept_messages(conn: Connection, items: list[tuple[Message, Routing | None]]) -> list[AcceptResult]:
+def accept_messages(conn: Connection, items: list[tuple[Message, Routing | None]],
+                    lease: Lease | None = None) -> list[AcceptResult]:
     """Bulk: insert messages and their complaints, or find the ones they duplicate (also
     within the batch). A complaint whose routing is given is born parsed (one write
     carries the message and where it goes); without, received. Messages that complete
-    held parts delete them."""
+    held parts delete them. New complaints are this instance's to forward (`lease`)."""
     batch = [message for message, _ in items]
     routings = {id(message): routing for message, routing in items}
     known = _known_messages(conn, batch)
@@ -44,7 +46,7 @@ def accept_messages(conn: Connection, items: list[tuple[Message, Routing | None]
         new.append((message, complaint_id))
     _delete_parts(conn, [m for m in batch if m.parts_key is not None])
     if new:
-        answers = _insert_messages(conn, new, routings)
+        answers = _insert_messages(conn, new, routings, lease)
         results = [AcceptResult(r.complaint_id, False, answer=answers[i]) if i in answers else r
                    for i, r in enumerate(results)]
     return results
@@ -65,7 +67,8 @@ def _known_messages(conn: Connection, batch: list[Message]) -> dict[tuple[str, s
     return known
 
 
-def _insert_messages(conn: Connection, new: list[tuple[Message, str]], routings: dict) -> dict:
+def _insert_messages(conn: Connection, new: list[tuple[Message, str]], routings: dict,
+                     lease: Lease | None) -> dict:
     """Insert new messages, open their complaints (with their routing, by message) and
     queue the channels' answers; returns {position in `new`: the answer's Reply}."""
     rows = [dict(channel=m.channel, dedup_key=m.dedup_key, sender=m.sender, recipient=m.recipient,
@@ -75,7 +78,7 @@ def _insert_messages(conn: Connection, new: list[tuple[Message, str]], routings:
     ids = conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
     open_complaints(conn, [(complaint_id, message_id, routings.get(id(m)))
-                           for (m, complaint_id), message_id in zip(new, ids) if m.answer is None])
+                           for (m, complaint_id), message_id in zip(new, ids) if m.answer is None], lease)
     return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)])
 
 

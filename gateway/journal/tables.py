@@ -52,6 +52,9 @@ complaints = Table(
     Column("next_attempt_at", Timestamp),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # which instance forwards it, until when (see journal/leases.py)
+    Column("lease_owner", String(64)),
+    Column("lease_until", Timestamp),
 )
 
 replies = Table(

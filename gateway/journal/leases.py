@@ -1,0 +1,35 @@
+"""Leases: which gateway instance holds a piece of work, until when.
+
+Why: several instances on one PostgreSQL must not forward the same complaint (a second
+case is prevented by the idempotency key, but not a second reply or the wasted work),
+and an instance that dies must not strand what it held. So work is *claimed*: in one
+transaction, rows nobody holds — or whose lease expired — are locked with `FOR UPDATE
+SKIP LOCKED` (two instances never wait on, nor both take, one row) and stamped with
+this instance's id and an expiry. The holder renews the lease while it keeps the work
+in memory; finishing the work clears it; a dead holder's work is taken over once its
+lease runs out. On SQLite (one process: the state lock) the same code runs, and
+`SKIP LOCKED` is simply not rendered.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+#: how long a claim holds without renewal; the holder renews every third of it
+DEFAULT_TTL_S = 30.0
+
+
+def default_instance_id() -> str:
+    """host:pid — unique among the instances on one database, readable in an admin's list."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+@dataclass(frozen=True)
+class Lease:
+    owner: str
+    ttl_s: float = DEFAULT_TTL_S
+
+    def until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.ttl_s)
