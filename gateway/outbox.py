@@ -34,6 +34,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from gateway.backoff import backoff_delay
 from gateway.channels.base import (Channel, ChannelNotReady, ReplyPaused, ReplyRejected,
                                    ReplyUncertain, Settlement)
+from gateway.lease_keeper import LeaseKeeper
 from gateway.logging import get_logger
 from gateway.model import Reply, utcnow
 from gateway.pauses import ChannelPauses
@@ -78,9 +79,23 @@ class Outbox:
         self._left_in_journal = False   # replies not held for want of room
         self._turned_away = 0
         self._reading_back = False
+        # Several instances on one PostgreSQL: the replies held here stay claimed.
+        self._claims = LeaseKeeper(getattr(journal, "lease", None), reactor,
+                                   lambda ids: journal.renew_reply_leases(ids), lambda: self._held,
+                                   self._given_up, "replies")
         self.sent = 0
         self.uncertain = 0
         self.given_up = 0
+
+    @property
+    def channel_names(self) -> list[str]:
+        return sorted(self._channels)
+
+    def _given_up(self, reply_ids: set[int]) -> None:
+        """Replies another instance took over (this one stalled past their leases): not
+        held here any more — and not sent from here, since their intent is theirs to
+        commit (`record_reply_sending` refuses a reply no longer queued)."""
+        self._held -= reply_ids
 
     @property
     def held(self) -> int:
@@ -130,6 +145,7 @@ class Outbox:
         """Listen for channels becoming ready; look for replies an admin queued again,
         every `rescan_interval_s`."""
         self.start_rescan_timer()
+        self._claims.start()
         for name, channel in self._channels.items():
             listeners = getattr(channel, "ready_listeners", None)
             if listeners is not None:
@@ -175,7 +191,7 @@ class Outbox:
             return
         self._reading_back = True
         turned_away, room = self._turned_away, self._hold_limit - len(self._held)
-        d = self._journal.replies_not_held(sorted(self._held), room)
+        d = self._journal.replies_not_held(sorted(self._held), room, self.channel_names)
         d.addCallback(self._read, room, turned_away)
         d.addErrback(lambda f: log.error("could not read back queued replies", error=f.getErrorMessage()))
         d.addBoth(self._read_back_done)
@@ -315,8 +331,11 @@ class Outbox:
         if self._pending.stopping:
             return
         self._forget_old_reports()
-        d = self._journal.replies_not_held(sorted(self._held))
+        d = self._journal.replies_not_held(sorted(self._held), channels=self.channel_names)
         d.addCallback(lambda replies: [self.send(r) for r in replies])
+        # A dead instance's sends in doubt: settled here, as at a start.
+        d.addCallback(lambda _: self._journal.replies_in_doubt_of_the_dead(self.channel_names))
+        d.addCallback(lambda replies: [self.resolve(r) for r in replies])
         d.addErrback(lambda f: log.error("could not look for queued replies", error=f.getErrorMessage()))
         d.addBoth(lambda _: self.start_rescan_timer())
 
@@ -339,6 +358,7 @@ class Outbox:
         for timer in [self._rescan_timer, *self._wakes.values()]:
             if timer is not None and timer.active():
                 timer.cancel()
+        self._claims.stop()
         return self._pending.stop()
 
 

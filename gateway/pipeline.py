@@ -143,7 +143,7 @@ class Pipeline:
     def resume_replies(self):
         """Carry on with the replies a previous run left queued or in doubt (once the
         channels have started: settling a reply in doubt may ask its channel)."""
-        replies = yield self._journal.resume_replies()
+        replies = yield self._journal.resume_replies(self._outbox.channel_names)
         doubtful = [r for r in replies if r.sending_at is not None]
         for reply in replies:
             if reply.sending_at is not None:

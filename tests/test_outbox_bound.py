@@ -20,8 +20,10 @@ class SlowHandset(Channel):
     send_slots = 2
     delivered_on_acceptance = "DELIVRD"
 
-    def __init__(self, outbox_held):
+    def __init__(self, outbox_held, delay_s: float = 0.001, slots: int = 2):
+        self.send_slots, self._delay_s = slots, delay_s
         self.sent: list[int] = []
+        self.sent_at: list[float] = []
         self.held_seen: list[int] = []
         self._outbox_held = outbox_held
         self.done: defer.Deferred | None = None
@@ -42,11 +44,12 @@ class SlowHandset(Channel):
     def send(self, reply):
         self.held_seen.append(self._outbox_held())
         d = defer.Deferred()
-        reactor.callLater(0.001, self._sent, reply, d)
+        reactor.callLater(self._delay_s, self._sent, reply, d)
         return d
 
     def _sent(self, reply, d):
         self.sent.append(reply.id)
+        self.sent_at.append(reactor.seconds())
         d.callback(f"m{reply.id}")
         if len(self.sent) == self.expected and self.done is not None:
             self.done.callback(None)

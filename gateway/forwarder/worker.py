@@ -36,9 +36,9 @@ from gateway import instruments
 from gateway.backoff import backoff_delay, delay_until
 from gateway.forwarder.backlog import HOLD_LIMIT, Backlog, failure_text
 from gateway.forwarder.base import CaseStore, CaseStoreRefusesUs, PermanentFailure, TemporaryFailure
-from gateway.forwarder.claims import LeaseKeeper
 from gateway.forwarder.case_store_health import CaseStoreHealth, CaseStoreState
 from gateway.forwarder.settings import ForwarderSettings
+from gateway.lease_keeper import LeaseKeeper
 from gateway.logging import get_logger
 from gateway.model import Complaint, Reply, utcnow
 from gateway.pending import PendingWork
@@ -79,7 +79,9 @@ class ForwardingWorker:
         self._finished_since_scan: set[str] | None = None
         self._rescan = None
         self._intake_first = intake_first
-        self._claims = LeaseKeeper(database, reactor, lambda: self._held, self._given_up)
+        self._claims = LeaseKeeper(getattr(database, "lease", None), reactor,
+                                   lambda ids: database.renew_leases(ids), lambda: self._held,
+                                   self._given_up, "complaints")
         self._dropped: set[str] = set()   # held no more (another instance's now): skip if met
         self._hold_limit = hold_limit
         self._left_in_journal = False   # complaints not held for want of room

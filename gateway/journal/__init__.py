@@ -30,6 +30,7 @@ class Journal:
         self.lease = lease
         # One object per journal, so that consecutive accepts still share a bulk write.
         self._accept_messages = partial(intake_journal.accept_messages, lease=lease)
+        self._record_forwardeds = partial(complaint_journal.record_forwardeds, lease=lease)
 
     # -- writes (group-committed) ------------------------------------------------------
     def accept(self, message: Message, routing: Routing | None = None) -> Deferred[AcceptResult]:
@@ -42,7 +43,7 @@ class Journal:
 
     def record_forwarded(self, complaint_id: str, tracking_id: str, reply_kind: str,
                          reply_text: str) -> Deferred[Reply | None]:
-        return self.committer.submit_bulk(complaint_journal.record_forwardeds,
+        return self.committer.submit_bulk(self._record_forwardeds,
                                           (complaint_id, tracking_id, reply_kind, reply_text))
 
     def record_forward_failure(self, complaint_id: str, error: str, dead: bool,
@@ -53,7 +54,7 @@ class Journal:
         `attempt` False: a Retry-After pause or the case store refusing us, not counted."""
         return self.committer.submit(partial(
             complaint_journal.record_forward_failure, complaint_id=complaint_id, error=error, dead=dead,
-            next_attempt_at=next_attempt_at, reply=reply, attempt=attempt))
+            next_attempt_at=next_attempt_at, reply=reply, lease=self.lease, attempt=attempt))
 
     def revive_dead(self, complaint_id: str | None = None) -> Deferred[list[str]]:
         return self.committer.submit(partial(complaint_journal.revive_dead, complaint_id=complaint_id))
@@ -62,7 +63,7 @@ class Journal:
                               max_replies: int) -> Deferred[Reply | None]:
         return self.committer.submit(partial(
             reply_journal.queue_duplicate_reply, complaint_id=complaint_id, text=text, quiet_s=quiet_s,
-            max_replies=max_replies))
+            max_replies=max_replies, lease=self.lease))
 
     def record_reply_sending(self, reply_id: int) -> Deferred[bool]:
         """Commit the intent to send; False if the reply is no longer queued."""
@@ -89,8 +90,10 @@ class Journal:
         return self.committer.submit(partial(reply_journal.settle_with_report, reply_id=reply_id,
                                              parked_id=parked_id))
 
-    def resume_replies(self) -> Deferred[list[Reply]]:
-        return self.committer.submit(reply_journal.resume_replies)
+    def resume_replies(self, channels: list[str] | None = None) -> Deferred[list[Reply]]:
+        """The replies of `channels` a start carries on with (no other instance's)."""
+        return self.committer.submit(partial(reply_journal.resume_replies, lease=self.lease,
+                                             channels=channels))
 
     def save_hint(self, key: str, value: dict) -> Deferred[None]:
         return self.committer.submit(partial(reply_journal.save_hint, key=key, value=value))
@@ -145,10 +148,26 @@ class Journal:
         return self.database.transact(partial(complaint_journal.due_complaints, now=now, limit=limit,
                                               held=held, lease=self.lease))
 
-    def replies_not_held(self, held: list[int], limit: int = 500) -> Deferred[list[Reply]]:
-        """Queued replies, oldest first, but those in `held`."""
+    def replies_not_held(self, held: list[int], limit: int = 500,
+                         channels: list[str] | None = None) -> Deferred[list[Reply]]:
+        """Queued replies of `channels`, oldest first, but those in `held` — and those
+        another instance holds; claimed for this one."""
         return self.database.transact(partial(reply_journal.queued_replies_except, held=held,
-                                              limit=limit))
+                                              limit=limit, lease=self.lease, channels=channels))
+
+    def replies_in_doubt_of_the_dead(self, channels: list[str]) -> Deferred[list[Reply]]:
+        """Another instance's sends in doubt whose leases ran out, claimed (none with one instance)."""
+        if self.lease is None:
+            return succeed([])
+        return self.committer.submit(partial(reply_journal.replies_in_doubt_of_the_dead, lease=self.lease,
+                                             channels=channels))
+
+    def renew_reply_leases(self, reply_ids: list[int]) -> Deferred[list[int]]:
+        """Extend this instance's claims on replies; the ids it still holds."""
+        if self.lease is None:
+            return succeed(list(reply_ids))
+        return self.database.transact(partial(reply_journal.renew_reply_leases, ids=reply_ids,
+                                              lease=self.lease))
 
     def find_parked_report(self, channel: str, address: str, since: datetime,
                            snippet: str | None) -> Deferred[int | None]:

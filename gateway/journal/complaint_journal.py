@@ -71,7 +71,8 @@ def _routing_row(complaint_id: str, routing: Routing) -> dict:
             "cands": [c.to_json() for c in routing.candidates], "b": routing.body}
 
 
-def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) -> list[Reply | None]:
+def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]],
+                      lease: Lease | None = None) -> list[Reply | None]:
     """Bulk: (complaint id, tracking id, reply kind, reply text) → the queued reply, or
     None when the complaint was already forwarded (a retry that raced a success). The
     state change and its reply share the transaction, so neither exists without the other.
@@ -84,7 +85,8 @@ def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]]) 
         forward_attempts=complaints.c.forward_attempts + 1, next_attempt_at=None, updated_at=utcnow(),
         lease_owner=None, lease_until=None), [{"cid": c, "t": t} for c, t, *_ in todo])
     queued = queue_replies(conn, [dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender,
-                                       text=x, reply_context=r.reply_context) for c, _, k, x, r in todo])
+                                       text=x, reply_context=r.reply_context) for c, _, k, x, r in todo],
+                           lease)
     made = {reply.complaint_id: reply for reply in queued}
     return [made.pop(cid, None) for cid, *_ in items]
 
@@ -109,7 +111,8 @@ def _forwardable(conn: Connection, items: list[tuple[str, str, str, str]]) -> li
 
 def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead: bool,
                            next_attempt_at: datetime | None,
-                           reply: tuple[str, str] | None = None, attempt: bool = True) -> Reply | None:
+                           reply: tuple[str, str] | None = None, attempt: bool = True,
+                           lease: Lease | None = None) -> Reply | None:
     """Record a failed forward; `dead` makes it a dead letter (an admin's `retry` revives
     it), and queues `reply` (kind, text) to its citizen in the same transaction — the
     queued reply, or None. `attempt` False: the submission was not the complaint's
@@ -131,7 +134,7 @@ def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead
     kind, text = reply
     (queued,) = queue_replies(conn, [dict(complaint_id=complaint_id, kind=kind, channel=message.channel,
                                           recipient=message.sender, text=text,
-                                          reply_context=message.reply_context)])
+                                          reply_context=message.reply_context)], lease)
     return queued
 
 

@@ -79,15 +79,16 @@ def _insert_messages(conn: Connection, new: list[tuple[Message, str]], routings:
                        rows).scalars().all()
     open_complaints(conn, [(complaint_id, message_id, routings.get(id(m)))
                            for (m, complaint_id), message_id in zip(new, ids) if m.answer is None], lease)
-    return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)])
+    return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)], lease)
 
 
-def _queue_answers(conn: Connection, stored: list[tuple[Message, int]]) -> dict:
+def _queue_answers(conn: Connection, stored: list[tuple[Message, int]], lease: Lease | None) -> dict:
     """Queue the channel's own answers in the transaction that records their messages, so a
     redelivered message is never answered twice; returns {position in `stored`: Reply}."""
     todo = [(i, m, mid) for i, (m, mid) in enumerate(stored) if m.answer is not None]
     queued = queue_replies(conn, [dict(message_id=mid, kind="answer", channel=m.channel, recipient=m.sender,
-                                       text=m.answer, reply_context=m.reply_context) for _, m, mid in todo])
+                                       text=m.answer, reply_context=m.reply_context) for _, m, mid in todo],
+                           lease)
     return {i: reply for (i, _, _), reply in zip(todo, queued)}
 
 

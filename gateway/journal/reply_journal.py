@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.model import ComplaintState, DeliveryReport, Reply, ReplyState, utcnow
 from gateway.journal.bulk import by_channel, chunks
+from gateway.journal.leases import Lease
 from gateway.journal.tables import complaints, hints, messages, parked_receipts, replies
 from gateway.journal.timestamps import as_utc
 
@@ -24,15 +25,18 @@ from gateway.journal.timestamps import as_utc
 RESUMABLE = (ReplyState.QUEUED.value, ReplyState.UNCERTAIN.value)
 
 
-def queue_replies(conn: Connection, new: list[dict]) -> list[Reply]:
+def queue_replies(conn: Connection, new: list[dict], lease: Lease | None = None) -> list[Reply]:
     """Insert queued replies — the one place a reply row is written first. Each of `new`
     names `kind`, `channel`, `recipient`, `text`, `reply_context` and either
-    `complaint_id` or (a channel's own answer) `message_id`. Returns them, in order."""
+    `complaint_id` or (a channel's own answer) `message_id`. Returns them, in order. With
+    a `lease`, the queuing instance holds them (see leases.py)."""
     if not new:
         return []
     now = utcnow()
     rows = [{"complaint_id": None, "message_id": None, **r, "state": ReplyState.QUEUED.value,
-             "attempts": 0, "resends": 0, "created_at": now, "updated_at": now} for r in new]
+             "attempts": 0, "resends": 0, "created_at": now, "updated_at": now,
+             "lease_owner": lease.owner if lease else None,
+             "lease_until": lease.until(now) if lease else None} for r in new]
     ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
     return [Reply(rid, r["complaint_id"], r["channel"], r["recipient"], r["text"], r["reply_context"])
@@ -40,7 +44,7 @@ def queue_replies(conn: Connection, new: list[dict]) -> list[Reply]:
 
 
 def queue_duplicate_reply(conn: Connection, complaint_id: str, text: str, quiet_s: float,
-                          max_replies: int) -> Reply | None:
+                          max_replies: int, lease: Lease | None = None) -> Reply | None:
     """Queue the reply to a repeated message, unless its complaint was answered within
     `quiet_s` (an upstream redelivering, not a citizen asking again) or already got
     `max_replies` such replies. None when nothing is to be sent."""
@@ -57,7 +61,8 @@ def queue_duplicate_reply(conn: Connection, complaint_id: str, text: str, quiet_
     msg = conn.execute(select(messages).join(complaints, complaints.c.message_id == messages.c.id)
                        .where(complaints.c.id == complaint_id)).one()
     (reply,) = queue_replies(conn, [dict(complaint_id=complaint_id, kind="duplicate", channel=msg.channel,
-                                         recipient=msg.sender, text=text, reply_context=msg.reply_context)])
+                                         recipient=msg.sender, text=text, reply_context=msg.reply_context)],
+                              lease)
     return reply
 
 
@@ -67,23 +72,74 @@ def reply_record(row) -> Reply:
                  sending_at=as_utc(row.sending_at) if row.sending_at else None)
 
 
-def resume_replies(conn: Connection) -> list[Reply]:
-    """Every reply a restart must carry on with, oldest first. A reply caught `sending` —
-    its intent committed, its outcome not — becomes uncertain: the crash may have come
-    before or after the channel took it."""
-    conn.execute(update(replies).where(replies.c.state == ReplyState.SENDING.value).values(
-        state=ReplyState.UNCERTAIN.value, last_error="in flight when the gateway stopped",
-        updated_at=utcnow()))
-    rows = conn.execute(select(replies).where(replies.c.state.in_(RESUMABLE)).order_by(replies.c.id))
+def resume_replies(conn: Connection, lease: Lease | None = None,
+                   channels: list[str] | None = None) -> list[Reply]:
+    """Every reply a restart must carry on with, oldest first — with a `lease`, those of
+    `channels` no other live instance holds, claimed. A reply caught `sending` — its
+    intent committed, its outcome not — becomes uncertain: the crash may have come before
+    or after the channel took it."""
+    query = select(replies).where(replies.c.state.in_([ReplyState.SENDING.value, *RESUMABLE]))
+    if lease is not None and channels is not None:   # one instance: it sees all (and warns)
+        query = query.where(replies.c.channel.in_(channels))
+    rows = _claimed(conn, query.order_by(replies.c.id), lease)
+    caught = [r.id for r in rows if r.state == ReplyState.SENDING.value]
+    if caught:
+        conn.execute(update(replies).where(replies.c.id.in_(caught)).values(
+            state=ReplyState.UNCERTAIN.value, last_error="in flight when the gateway stopped",
+            updated_at=utcnow()))
     return [reply_record(r) for r in rows]
 
 
-def queued_replies_except(conn: Connection, held: list[int], limit: int = 500) -> list[Reply]:
-    """Queued replies the outbox does not hold: an admin's resends."""
+def replies_in_doubt_of_the_dead(conn: Connection, lease: Lease, channels: list[str]) -> list[Reply]:
+    """Replies another instance was sending or settling when its lease ran out (it died):
+    claimed, in doubt (uncertain) — for this instance's channels to settle, as at a start."""
+    now = utcnow()
+    rows = conn.execute(select(replies).where(
+        replies.c.state.in_([ReplyState.SENDING.value, ReplyState.UNCERTAIN.value]),
+        replies.c.channel.in_(channels), replies.c.lease_owner != lease.owner,
+        replies.c.lease_until < now).order_by(replies.c.id).with_for_update(skip_locked=True)).all()
+    if rows:
+        conn.execute(update(replies).where(replies.c.id.in_([r.id for r in rows])).values(
+            lease_owner=lease.owner, lease_until=lease.until(now), state=ReplyState.UNCERTAIN.value,
+            last_error="in flight when its gateway instance stopped", updated_at=now))
+    return [reply_record(r) for r in rows]
+
+
+def queued_replies_except(conn: Connection, held: list[int], limit: int = 500, lease: Lease | None = None,
+                          channels: list[str] | None = None) -> list[Reply]:
+    """Queued replies the outbox does not hold — an admin's resends, those left in the
+    journal for want of room, a dead instance's — of `channels`, claimed with `lease`."""
     query = select(replies).where(replies.c.state == ReplyState.QUEUED.value)
     if held:
         query = query.where(replies.c.id.not_in(held))
-    return [reply_record(r) for r in conn.execute(query.order_by(replies.c.id).limit(limit))]
+    if lease is not None and channels is not None:   # one instance: it sees all (and warns)
+        query = query.where(replies.c.channel.in_(channels))
+    return [reply_record(r) for r in _claimed(conn, query.order_by(replies.c.id).limit(limit), lease)]
+
+
+def _claimed(conn: Connection, query, lease: Lease | None) -> list:
+    """The rows `query` finds that this instance may take — nobody's, its own, or an
+    expired lease — locked past other instances' claims and stamped with `lease`."""
+    if lease is None:
+        return conn.execute(query).all()
+    now = utcnow()
+    rows = conn.execute(query.where(or_(
+        replies.c.lease_owner.is_(None), replies.c.lease_owner == lease.owner,
+        replies.c.lease_until < now)).with_for_update(skip_locked=True)).all()
+    if rows:
+        conn.execute(update(replies).where(replies.c.id.in_([r.id for r in rows])).values(
+            lease_owner=lease.owner, lease_until=lease.until(now)))
+    return rows
+
+
+def renew_reply_leases(conn: Connection, ids: list[int], lease: Lease) -> list[int]:
+    """Extend this instance's leases on replies `ids`; the ids it still holds."""
+    mine = []
+    for chunk in chunks(ids):
+        where = and_(replies.c.id.in_(chunk), replies.c.lease_owner == lease.owner)
+        conn.execute(update(replies).where(where).values(lease_until=lease.until(utcnow())))
+        mine += conn.execute(select(replies.c.id).where(where)).scalars().all()
+    return mine
 
 
 # -- a send's bookkeeping --------------------------------------------------------------------

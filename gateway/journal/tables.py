@@ -77,6 +77,9 @@ replies = Table(
     Column("resends", Integer, nullable=False, default=0, server_default="0"),  # after doubt
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # which instance sends or settles it, until when (see journal/leases.py)
+    Column("lease_owner", String(64)),
+    Column("lease_until", Timestamp),
     Index("ix_replies_channel_message", "channel", "channel_message_id"),
 )
 
