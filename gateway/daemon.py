@@ -167,4 +167,7 @@ def status_line(service: GatewayService) -> str:
         parts.append("case store down: forwarding paused")
     if service.mapping_reload_refused:
         parts.append("mapping reload refused (see log)")
+    lease = getattr(service.journal, "lease", None)
+    if lease is not None:   # one of several instances on one PostgreSQL: which one
+        parts.append(f"instance {lease.owner}")
     return "; ".join(parts)

@@ -86,12 +86,32 @@ class GatewayCollector:
                                  labels=["version"])
         info.add_metric([self._version], 1)
         yield info
+        yield from self._instance()
         yield from self._database()
         yield _counter("lapor_mapping_reload_failures", "Reloads (SIGHUP) whose region mapping was"
                        " refused since start; the old mapping stays in force (see the log).",
                        self._service.mapping_reload_failures)
         yield from self._pipeline()
         yield from self._channels()
+
+    def _instance(self):
+        """Which instance this is among several on one PostgreSQL, and the work it holds
+        claimed (see journal/leases.py); `single` without claims (SQLite)."""
+        s = self._service
+        lease = getattr(s.journal, "lease", None) if s.journal is not None else None
+        info = GaugeMetricFamily("lapor_instance_info", "Always 1; `instance_id` names this instance"
+                                 " among several on one PostgreSQL (`single`: no claims).",
+                                 labels=["instance_id"])
+        info.add_metric([lease.owner if lease else "single"], 1)
+        yield info
+        if s.pipeline is None:
+            return
+        held = GaugeMetricFamily("lapor_claims_held", "Work this instance holds in memory, claimed for"
+                                 " it on PostgreSQL: complaints to forward, replies to send.",
+                                 labels=["work"])
+        held.add_metric(["complaints"], s.forwarder.backlog)
+        held.add_metric(["replies"], s.outbox.held)
+        yield held
 
     def _database(self):
         counts = self.store_counts
