@@ -98,13 +98,13 @@ class GatewayCollector:
         """Which instance this is among several on one PostgreSQL, and the work it holds
         claimed (see journal/leases.py); `single` without claims (SQLite)."""
         s = self._service
-        lease = getattr(s.journal, "lease", None) if s.journal is not None else None
+        lease = getattr(getattr(s, "journal", None), "lease", None)
         info = GaugeMetricFamily("lapor_instance_info", "Always 1; `instance_id` names this instance"
                                  " among several on one PostgreSQL (`single`: no claims).",
                                  labels=["instance_id"])
         info.add_metric([lease.owner if lease else "single"], 1)
         yield info
-        if s.pipeline is None:
+        if getattr(s, "pipeline", None) is None:
             return
         held = GaugeMetricFamily("lapor_claims_held", "Work this instance holds in memory, claimed for"
                                  " it on PostgreSQL: complaints to forward, replies to send.",
