@@ -141,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
 def find_mapping(args) -> None:
     """`parse` and `regions`: without --mapping, the mapping in force for --config (or
     $LAPOR_CONFIG, or the packaged one) — the file `run` reads."""
-    if not hasattr(args, "mapping"):
-        return
+    needed = [name for name in ("mapping", "before") if hasattr(args, name) and getattr(args, name) is None]
+    if not hasattr(args, "mapping") or not needed:
+        return   # --mapping (and --before) given: no config read, none can get in the way
     parser = settings_for_command(args.config).parser
     in_force = str(parser.mapping_path)
     if hasattr(args, "before") and args.before is None:

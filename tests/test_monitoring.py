@@ -25,7 +25,7 @@ from ruamel.yaml import YAML
 from gateway.channels.registry import channel_kinds
 from tests.notify_socket import NotifySocket
 from tests.promql_names import matcher_labels, metric_names
-from tests.support import REPO, Daemon, daemon_config, simulator_process, stop_all
+from tests.support import REPO, Daemon, daemon_config, simulator_process, spawn, stop_all
 
 RULES = REPO / "contrib" / "prometheus" / "lapor-gateway.rules.yml"
 RULES_TEST = REPO / "contrib" / "prometheus" / "lapor-gateway.rules.test.yml"
@@ -183,7 +183,7 @@ def scrape(tmp_path_factory) -> str:
     tmp = tmp_path_factory.mktemp("scrape")
     sms = [{"from": f"6281600000{n:03d}", "text": f"PekalonganKota Jalan rusak no {n}"} for n in range(3)]
     sim, sim_port = simulator_process(tmp, sms)
-    fakes = subprocess.Popen([sys.executable, "-m", "gateway.demo_fakes.serve", "--sent-log",
+    fakes = spawn([sys.executable, "-m", "gateway.demo_fakes.serve", "--sent-log",
                               str(tmp / "sent.jsonl")], cwd=REPO, stdout=subprocess.PIPE, text=True)
     notify = NotifySocket()
     daemon = None

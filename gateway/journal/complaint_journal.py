@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLevel, Reply, Routing,
                            RoutingStatus, utcnow)
 from gateway.journal.bulk import chunks
-from gateway.journal.leases import Lease
+from gateway.journal.leases import UNCLAIMED, Lease, claimable
 from gateway.journal.reply_journal import queue_replies, replies_of_complaint
 from gateway.journal.tables import complaints, local_cases, messages, replies
 from gateway.journal.timestamps import as_utc
@@ -43,7 +43,7 @@ def _opened(now, complaint_id: str, message_id: int, routing: Routing | None, le
     row = dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
                forward_attempts=0, created_at=now, updated_at=now, routing_status=None,
                region_code=None, region_name=None, region_level=None, candidates=None, body=None,
-               lease_owner=lease.owner if lease else None, lease_until=lease.until(now) if lease else None)
+               **(lease.columns(now) if lease else UNCLAIMED))
     if routing is not None:
         parsed = _routing_row(complaint_id, routing)
         row.update(state=ComplaintState.PARSED.value, routing_status=parsed["status"],
@@ -83,7 +83,7 @@ def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]],
     conn.execute(update(complaints).where(complaints.c.id == bindparam("cid")).values(
         state=ComplaintState.FORWARDED.value, tracking_id=bindparam("t"), last_error=None,
         forward_attempts=complaints.c.forward_attempts + 1, next_attempt_at=None, updated_at=utcnow(),
-        lease_owner=None, lease_until=None), [{"cid": c, "t": t} for c, t, *_ in todo])
+        **UNCLAIMED), [{"cid": c, "t": t} for c, t, *_ in todo])
     queued = queue_replies(conn, [dict(complaint_id=c, kind=k, channel=r.channel, recipient=r.sender,
                                        text=x, reply_context=r.reply_context) for c, _, k, x, r in todo],
                            lease)
@@ -124,7 +124,7 @@ def record_forward_failure(conn: Connection, complaint_id: str, error: str, dead
     ).values(
         last_error=error[:2000], next_attempt_at=next_attempt_at, updated_at=utcnow(),
         **({"forward_attempts": complaints.c.forward_attempts + 1} if attempt else {}),
-        **({"state": ComplaintState.DEAD.value, "lease_owner": None, "lease_until": None} if dead else {}),
+        **({"state": ComplaintState.DEAD.value, **UNCLAIMED} if dead else {}),
     )).rowcount
     if not (dead and changed and reply):
         return None
@@ -206,12 +206,11 @@ def _claimed(conn: Connection, query, lease: Lease | None) -> list[Complaint]:
     if lease is None:
         return [_complaint(r) for r in conn.execute(query)]
     now = utcnow()
-    rows = conn.execute(query.where(or_(
-        complaints.c.lease_owner.is_(None), complaints.c.lease_owner == lease.owner,
-        complaints.c.lease_until < now)).with_for_update(skip_locked=True, of=complaints)).all()
+    rows = conn.execute(query.where(claimable(complaints, lease, now))
+                        .with_for_update(skip_locked=True, of=complaints)).all()
     if rows:
-        conn.execute(update(complaints).where(complaints.c.id.in_([r.id for r in rows])).values(
-            lease_owner=lease.owner, lease_until=lease.until(now)))
+        conn.execute(update(complaints).where(complaints.c.id.in_([r.id for r in rows]))
+                     .values(**lease.columns(now)))
     return [_complaint(r) for r in rows]
 
 

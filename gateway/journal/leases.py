@@ -17,6 +17,8 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_
+
 #: how long a claim holds without renewal; the holder renews every third of it
 DEFAULT_TTL_S = 30.0
 
@@ -33,3 +35,17 @@ class Lease:
 
     def until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.ttl_s)
+
+    def columns(self, now: datetime) -> dict:
+        """The lease columns of a row this instance claims at `now`."""
+        return {"lease_owner": self.owner, "lease_until": self.until(now)}
+
+
+#: the lease columns of a row nobody holds
+UNCLAIMED = {"lease_owner": None, "lease_until": None}
+
+
+def claimable(table, lease: Lease, now: datetime):
+    """Rows of `table` this instance may claim: nobody's, its own, or an expired lease.
+    (Each table's journal module writes the claim itself: one writer per table.)"""
+    return or_(table.c.lease_owner.is_(None), table.c.lease_owner == lease.owner, table.c.lease_until < now)

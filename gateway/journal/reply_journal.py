@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.model import ComplaintState, DeliveryReport, Reply, ReplyState, utcnow
 from gateway.journal.bulk import by_channel, chunks
-from gateway.journal.leases import Lease
+from gateway.journal.leases import UNCLAIMED, Lease, claimable
 from gateway.journal.tables import complaints, hints, messages, parked_receipts, replies
 from gateway.journal.timestamps import as_utc
 
@@ -35,8 +35,7 @@ def queue_replies(conn: Connection, new: list[dict], lease: Lease | None = None)
     now = utcnow()
     rows = [{"complaint_id": None, "message_id": None, **r, "state": ReplyState.QUEUED.value,
              "attempts": 0, "resends": 0, "created_at": now, "updated_at": now,
-             "lease_owner": lease.owner if lease else None,
-             "lease_until": lease.until(now) if lease else None} for r in new]
+             **(lease.columns(now) if lease else UNCLAIMED)} for r in new]
     ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
     return [Reply(rid, r["complaint_id"], r["channel"], r["recipient"], r["text"], r["reply_context"])
@@ -94,13 +93,14 @@ def replies_in_doubt_of_the_dead(conn: Connection, lease: Lease, channels: list[
     """Replies another instance was sending or settling when its lease ran out (it died):
     claimed, in doubt (uncertain) — for this instance's channels to settle, as at a start."""
     now = utcnow()
+    # (`!=` passes over rows with no owner: a reply queued before claims existed)
     rows = conn.execute(select(replies).where(
         replies.c.state.in_([ReplyState.SENDING.value, ReplyState.UNCERTAIN.value]),
         replies.c.channel.in_(channels), replies.c.lease_owner != lease.owner,
         replies.c.lease_until < now).order_by(replies.c.id).with_for_update(skip_locked=True)).all()
     if rows:
         conn.execute(update(replies).where(replies.c.id.in_([r.id for r in rows])).values(
-            lease_owner=lease.owner, lease_until=lease.until(now), state=ReplyState.UNCERTAIN.value,
+            **lease.columns(now), state=ReplyState.UNCERTAIN.value,
             last_error="in flight when its gateway instance stopped", updated_at=now))
     return [reply_record(r) for r in rows]
 
@@ -123,12 +123,9 @@ def _claimed(conn: Connection, query, lease: Lease | None) -> list:
     if lease is None:
         return conn.execute(query).all()
     now = utcnow()
-    rows = conn.execute(query.where(or_(
-        replies.c.lease_owner.is_(None), replies.c.lease_owner == lease.owner,
-        replies.c.lease_until < now)).with_for_update(skip_locked=True)).all()
+    rows = conn.execute(query.where(claimable(replies, lease, now)).with_for_update(skip_locked=True)).all()
     if rows:
-        conn.execute(update(replies).where(replies.c.id.in_([r.id for r in rows])).values(
-            lease_owner=lease.owner, lease_until=lease.until(now)))
+        conn.execute(update(replies).where(replies.c.id.in_([r.id for r in rows])).values(**lease.columns(now)))
     return rows
 
 
