@@ -26,6 +26,7 @@ from twisted.internet import defer
 
 from gateway.instruments import (ACK_SECONDS, FORWARD_SECONDS, MESSAGES_IN, RECEIPTS, observe_ack,
                                  observe_forward, observe_receipt)
+from gateway.forwarder.backlog import HOLD_LIMIT
 from gateway.model import ComplaintState, ReplyState, RoutingStatus, utcnow
 
 #: "store" meant our database; the case store is theirs (lapor_case_store_up). The old
@@ -148,7 +149,7 @@ class GatewayCollector:
         yield _counter("lapor_forwarded", "Complaints the case store took since start.", fwd.forwarded)
         yield _counter("lapor_forward_dead", "Complaints the case store refused (dead letters).", fwd.dead)
         yield _gauge("lapor_forward_backlog", "Complaints the forwarder holds in memory (waiting or in "
-                     "flight; at most 2000, the rest wait in the database: see lapor_complaints).",
+                     f"flight; at most {HOLD_LIMIT}, the rest wait in the database: see lapor_complaints).",
                      fwd.backlog)
         up = GaugeMetricFamily("lapor_case_store_up", "1 while the case store counts as up; `reason`"
                                " says why not: down (failures), paused (its Retry-After), or it refuses"

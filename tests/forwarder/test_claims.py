@@ -17,7 +17,7 @@ from gateway.reply_text import ReplyTemplates, ReplyWriter
 from tests.forwarder.fake_case_store import FakeCaseStore
 
 pytestmark = pytest.mark.postgres
-TTL_S = 1.0
+TTL_S = 2.0   # generous: renewals (every third) must land on a busy machine too
 
 
 class Instance:
@@ -30,7 +30,7 @@ class Instance:
     @pytest_twisted.inlineCallbacks
     def start(self, url: str, forwarding: bool = True):
         self.journal = yield open_journal(url, reactor, lease=Lease(self.name, TTL_S))
-        settings = ForwarderSettings(concurrency=4, timeout_s=5.0, retry_initial_s=0.05, retry_max_s=0.2,
+        settings = ForwarderSettings(concurrency=4, timeout_s=30.0, retry_initial_s=0.05, retry_max_s=0.2,
                                      rescan_interval_s=0.1)
         self.worker = ForwardingWorker(
             HttpJsonCaseStore(reactor, self.fake.base_url, self.fake.token, connections=4),
