@@ -37,9 +37,10 @@ class GatewaySettings:
     state_directory: Path | None = None  # default: $STATE_DIRECTORY, else ./state
     drain_timeout_s: float = 20.0
     instance_id: str = ""                # default: host:pid (see journal/leases.py)
+    lease_ttl_s: float = 30.0            # a claim's life without renewal (several instances)
 
     def problems(self) -> list[str]:
-        return not_positive(self, "drain_timeout_s")
+        return not_positive(self, "drain_timeout_s", "lease_ttl_s")
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ class GatewayService:
         s = self.settings
         db = s.database
         # Several instances may share a PostgreSQL: claim the work (one SQLite has one).
-        lease = (Lease(s.gateway.instance_id or default_instance_id())
+        lease = (Lease(s.gateway.instance_id or default_instance_id(), s.gateway.lease_ttl_s)
                  if s.database_url.startswith("postgresql") else None)
         self.journal = yield open_journal(s.database_url, self.reactor, migrate_on_start=db.migrate_on_start,
                                           sqlite_synchronous=db.sqlite_synchronous,

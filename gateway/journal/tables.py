@@ -127,7 +127,20 @@ message_parts = Table(
     Column("part_no", Integer, nullable=False),
     Column("part", JSON, nullable=False),
     Column("received_at", Timestamp, nullable=False),
+    # which instance commits them as a partial message after the timeout, until when
+    Column("lease_owner", String(64)),
+    Column("lease_until", Timestamp),
     UniqueConstraint("channel", "parts_key", "part_no", name="uq_message_parts_channel"),
+)
+
+# Jobs only one instance may run at a time (polling X mentions, Telegram getUpdates):
+# who runs each, until when it holds it without renewing (see gateway/leadership.py).
+leaderships = Table(
+    "leaderships", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("until", Timestamp, nullable=False),
+    Column("since", Timestamp, nullable=False),
 )
 
 # The embedded case store: a stand-in for the central one, in the same database.
