@@ -43,7 +43,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--redelivery-delay", type=float, default=5.0,
                    help="seconds before delivering an unacknowledged MO again")
     p.add_argument("--window", type=int, default=None,
-                   help="outstanding deliver_sm (default 10; 100 with --load)")
+                   help="outstanding deliver_sm per bind (default 10; 100 with --load)")
+    p.add_argument("--spread", action=argparse.BooleanOptionalAction, default=True,
+                   help="deal MOs (each part) and receipts round-robin over every receiving"
+                        " bind, as real SMSCs do (default); --no-spread: all to the first")
     fault = p.add_argument_group("fault modes")
     fault.add_argument("--drop-after", type=int, default=None, metavar="N",
                        help="drop each connection at its Nth PDU")
@@ -58,10 +61,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                             " the connection instead of sending its submit_sm_resp")
     p.add_argument("--ack-log", metavar="FILE",
                    help="append each fully acknowledged MO as a JSON line (message_no, text,"
-                        " attempts): what the gateway has promised to keep")
+                        " attempts, the connection that acknowledged each part): what the"
+                        " gateway has promised to keep")
     p.add_argument("--submit-log", metavar="FILE",
                    help="append each accepted submit_sm as a JSON line (message_id, addresses,"
-                        " decoded text, part i/n, at), flushed per line")
+                        " decoded text, part i/n, at, connection), flushed per line")
     p.add_argument("--status-interval", type=float, default=10.0, help="seconds between status lines (0: none)")
     load = p.add_argument_group("load mode (docs/smsc-simulator.md, 'Load mode')")
     load.add_argument("--load", action="store_true",
@@ -83,7 +87,7 @@ def build_simulator(args: argparse.Namespace):
         throttle_per_second=args.throttle, response_delay=args.response_delay,
         receipt_before_response=args.receipt_before_response, black_hole=args.black_hole,
         receipt_id_decimal=args.receipt_id_decimal, concat=args.concat,
-        drop_submit_resp_every=args.drop_submit_resp_every)
+        drop_submit_resp_every=args.drop_submit_resp_every, spread=args.spread)
 
 
 def _status(sim) -> None:
@@ -91,15 +95,17 @@ def _status(sim) -> None:
                       "mo_acknowledged": len(sim.acknowledged),
                       "mo_unacknowledged": sim.unacknowledged,
                       "submitted": len(sim.submitted),
-                      "receipts_acknowledged": len(sim.acknowledged_receipts)}), flush=True)
+                      "receipts_acknowledged": len(sim.acknowledged_receipts),
+                      # deliver_sm acknowledged per connection: how the binds shared them
+                      "acknowledged_on": {str(n): c for n, c in sorted(sim.acknowledged_on.items())}}),
+          flush=True)
 
 
 def _log_acknowledgements(sim, path: str) -> None:
     log = open(path, "a", encoding="utf-8", buffering=1)  # line-buffered: each ack is on disk
 
     def write(acked) -> None:
-        log.write(json.dumps({"message_no": acked.message_no, "text": acked.text,
-                              "attempts": acked.attempts}, ensure_ascii=False) + "\n")
+        log.write(json.dumps(acked.record(), ensure_ascii=False) + "\n")
     sim.on_acknowledged.append(write)
 
 

@@ -40,7 +40,7 @@ class SmscCore(Protocol):
     def receiver_bound(self, proto: "SmscProtocol") -> None: ...
     def _check_waiters(self) -> None: ...
     def throttled(self) -> bool: ...
-    def accept_submit(self, pdu) -> str: ...
+    def accept_submit(self, pdu, connection: int = 0) -> str: ...
     def withholds_submit_resp(self) -> bool: ...
 
 SMSC_SYSTEM_ID = "LAPORSIM"
@@ -49,7 +49,8 @@ _BIND_MODES = {"bind_transceiver": "transceiver", "bind_receiver": "receiver",
 
 
 class SmscProtocol(SmppProtocol):
-    """One ESME connected to the simulator."""
+    """One ESME connected to the simulator; `number` tells its connections apart
+    (set by the simulator: 1 for the first it accepted, then 2, …)."""
 
     def __init__(self, sim: SmscCore):
         super().__init__(clock=sim.clock, window=sim.window,
@@ -57,6 +58,7 @@ class SmscProtocol(SmppProtocol):
                          enquire_link_interval=None, inactivity_timeout=None)
         self.sim = sim
         self.bound_as: str | None = None
+        self.number = 0
         self.pdus_received = 0
 
     def connectionMade(self) -> None:
@@ -123,7 +125,7 @@ class SmscProtocol(SmppProtocol):
         if self.sim.throttled():
             self.respond(pdu, ESME_RTHROTTLED)
             return
-        message_id = self.sim.accept_submit(pdu)
+        message_id = self.sim.accept_submit(pdu, self.number)
         if self.sim.withholds_submit_resp():
             # Taken, receipt scheduled, answer lost with the link: the ESME cannot
             # know whether the message went, and must not send it again blindly.

@@ -6,6 +6,9 @@ MOs as deliver_sm. Like a real SMSC it keeps every deliver_sm until it is answer
 with ESME_ROK and delivers again after an error, a timeout or a lost connection; it
 records what was acknowledged so a test can check that every MO the SMSC considers
 delivered is in the gateway's database (the commit-then-ack contract, docs/architecture.md "Durability").
+Like a real SMSC it deals its deliver_sm — MO parts and receipts — round-robin over
+every receiving bind of its system_id (`spread`, the default; dealing.py says why), and
+a deliver_sm lost with its connection goes to whichever bind remains.
 
 Misbehaviour is opt-in, per constructor option: drop the connection after N PDUs,
 throttle submits, delay responses, send receipts before submit_sm_resp, report
@@ -15,8 +18,8 @@ know: the reply is uncertain).
 """
 from __future__ import annotations
 
+import collections
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.internet import defer, error
@@ -33,79 +36,16 @@ from gateway.channels.smpp.constants import (
     REGISTERED_DELIVERY_FAILURE,
     REGISTERED_DELIVERY_FINAL,
 )
-from gateway.channels.smpp.concat import segment_of
+from gateway.channels.smpp.text import decode_text
 from gateway.smsc_sim.answers import bind_status, receipt_text
+from gateway.smsc_sim.dealing import Rotation
 from gateway.smsc_sim.mo import MoSpec, deliver_sm_fields
 from gateway.smsc_sim.protocol import SmscProtocol
-from gateway.channels.smpp.text import decode_text
+from gateway.smsc_sim.records import AcknowledgedMo, Delivery, MoProgress, SubmittedMessage
+
+__all__ = ["AcknowledgedMo", "Delivery", "SmscSimulator", "SubmittedMessage"]
 
 log = Logger()
-
-
-@dataclass
-class Delivery:
-    """One deliver_sm the SMSC must see acknowledged."""
-
-    id: int
-    kind: str                 # "mo" or "receipt"
-    fields: dict[str, Any]
-    message_no: int = 0       # the logical MO it is a part of
-    attempts: int = 0
-    acknowledged: bool = False
-    sent_at: float = 0.0      # clock time of the latest attempt
-
-
-@dataclass(frozen=True)
-class AcknowledgedMo:
-    """A logical MO whose every part the gateway answered with ESME_ROK."""
-
-    message_no: int
-    sender: str
-    recipient: str
-    text: str
-    parts: int
-    attempts: int             # the most deliveries any part needed
-
-
-@dataclass(frozen=True)
-class SubmittedMessage:
-    message_id: str
-    source_addr: str
-    destination_addr: str
-    short_message: bytes
-    data_coding: int
-    esm_class: int
-    registered_delivery: int
-    fields: dict = field(default_factory=dict, compare=False)
-    at: float = field(default=0.0, compare=False)   # clock time it was accepted
-
-    @property
-    def text(self) -> str:
-        """The text the citizen will read in this part (UDH or SAR stripped)."""
-        segment = segment_of(self.fields, "")
-        return decode_text(segment.payload, self.data_coding).text
-
-    @property
-    def part(self) -> str | None:
-        """"i/n" for a part of a concatenated message (UDH or SAR), else None."""
-        segment = segment_of(self.fields, "")
-        return None if segment.single else f"{segment.seqnum}/{segment.total}"
-
-    def record(self) -> dict[str, Any]:
-        """The submit as a JSON-ready dict (the CLI's --submit-log line)."""
-        line = {"message_id": self.message_id, "destination_addr": self.destination_addr,
-                "source_addr": self.source_addr, "text": self.text, "at": self.at}
-        if self.part is not None:
-            line["part"] = self.part
-        return line
-
-
-@dataclass
-class _Mo:
-    spec: MoSpec
-    parts: int
-    acked: set = field(default_factory=set)
-    attempts: int = 0
 
 
 class SmscSimulator(Factory):
@@ -118,7 +58,8 @@ class SmscSimulator(Factory):
                  drop_after_pdus: int | None = None, throttle_per_second: int | None = None,
                  response_delay: float = 0.0, receipt_before_response: bool = False,
                  black_hole: bool = False, receipt_id_decimal: bool = False,
-                 concat: str = "udh8", drop_submit_resp_every: int | None = None):
+                 concat: str = "udh8", drop_submit_resp_every: int | None = None,
+                 spread: bool = True):
         if clock is None:
             from twisted.internet import reactor as clock  # noqa: N813
         self.clock = clock
@@ -134,18 +75,22 @@ class SmscSimulator(Factory):
         self.receipt_id_decimal = receipt_id_decimal
         self.concat = concat
         self.drop_submit_resp_every = drop_submit_resp_every
+        self.rotation: Rotation[SmscProtocol] = Rotation(spread)
         self.acknowledged: list[AcknowledgedMo] = []
         #: called with each AcknowledgedMo as it completes (the CLI's --ack-log)
         self.on_acknowledged: list = []
         self.acknowledged_receipts: list[str] = []
         self.ack_latencies: list[float] = []   # seconds from deliver_sm to its ESME_ROK
+        #: deliver_sm (MO parts and receipts) answered ESME_ROK, per connection number
+        self.acknowledged_on: collections.Counter[int] = collections.Counter()
         self.submitted: list[SubmittedMessage] = []
         #: called with each SubmittedMessage as it is accepted (the CLI's --submit-log)
         self.on_submitted: list = []
         self.connections: list[SmscProtocol] = []
         self.deliveries_sent = 0
+        self._connections_made = 0
         self._pending: list[Delivery] = []      # waiting for a bound receiver
-        self._mos: dict[int, _Mo] = {}
+        self._mos: dict[int, MoProgress] = {}
         self._next_id = 0
         self._next_message_no = 0
         self._next_message_id = 0x1A2B3C00
@@ -175,6 +120,8 @@ class SmscSimulator(Factory):
     def buildProtocol(self, addr) -> SmscProtocol:
         proto = SmscProtocol(self)
         proto.factory = self
+        self._connections_made += 1
+        proto.number = self._connections_made
         return proto
 
     # -- what tests and the CLI call -------------------------------------------------------
@@ -190,7 +137,7 @@ class SmscSimulator(Factory):
         self._next_message_no += 1
         message_no = self._next_message_no
         pdus = deliver_sm_fields(spec, reference=message_no & 0xFFFF)
-        self._mos[message_no] = _Mo(spec, len(pdus))
+        self._mos[message_no] = MoProgress(spec, len(pdus))
         for fields in pdus:
             self._deliver(self._new_delivery("mo", fields, message_no))
         return message_no
@@ -236,8 +183,9 @@ class SmscSimulator(Factory):
         return Delivery(self._next_id, kind, fields, message_no)
 
     def _receiver(self) -> SmscProtocol | None:
-        receivers = [p for p in self.connections if p.bound_as in ("transceiver", "receiver")]
-        return receivers[0] if receivers else None
+        receivers = [p for p in self.connections
+                     if p.bound_as in ("transceiver", "receiver") and p.connected_now]
+        return self.rotation.pick(receivers, _has_room)
 
     def _deliver(self, delivery: Delivery) -> None:
         proto = self._receiver()
@@ -246,6 +194,7 @@ class SmscSimulator(Factory):
             return
         delivery.attempts += 1
         delivery.sent_at = self.clock.seconds()
+        delivery.connection = proto.number
         self.deliveries_sent += 1
         d = proto.send_request("deliver_sm", **delivery.fields)
         d.addCallbacks(self._delivery_answered, self._delivery_failed,
@@ -259,6 +208,7 @@ class SmscSimulator(Factory):
         if delivery.acknowledged:
             return
         delivery.acknowledged = True
+        self.acknowledged_on[delivery.connection] += 1
         if delivery.kind == "mo":
             self.ack_latencies.append(self.clock.seconds() - delivery.sent_at)
         if delivery.kind == "receipt":
@@ -269,12 +219,10 @@ class SmscSimulator(Factory):
 
     def _mo_part_acknowledged(self, delivery: Delivery) -> None:
         mo = self._mos[delivery.message_no]
-        mo.acked.add(delivery.id)
+        mo.acked[delivery.id] = delivery.connection
         mo.attempts = max(mo.attempts, delivery.attempts)
         if len(mo.acked) == mo.parts:
-            spec = mo.spec
-            acked = AcknowledgedMo(delivery.message_no, spec.sender, spec.recipient, spec.text,
-                                   mo.parts, mo.attempts)
+            acked = mo.acknowledged(delivery.message_no)
             self.acknowledged.append(acked)
             for listener in self.on_acknowledged:
                 listener(acked)
@@ -311,8 +259,10 @@ class SmscSimulator(Factory):
         self._throttle_bucket = (second, count)
         return count > self.throttle_per_second
 
-    def accept_submit(self, pdu) -> str:
-        """Record a submit_sm; returns the message id and schedules its receipt."""
+    def accept_submit(self, pdu, connection: int = 0) -> str:
+        """Record a submit_sm that came on `connection` (its number); returns the
+        message id and schedules its receipt (dealt like any deliver_sm: it may go to
+        another bind than the submit's)."""
         self._next_message_id += 1
         message_id = f"{self._next_message_id:010X}"   # leading zeros, upper-case hex
         f = pdu.fields
@@ -320,7 +270,7 @@ class SmscSimulator(Factory):
             message_id, f["source_addr"], f["destination_addr"],
             f.get("short_message") or f.get("message_payload") or b"",
             f["data_coding"] or 0, f["esm_class"] or 0, f["registered_delivery"] or 0,
-            dict(f), self.clock.seconds()))
+            dict(f), self.clock.seconds(), connection))
         for listener in self.on_submitted:
             listener(self.submitted[-1])
         wants = (f["registered_delivery"] or 0) & (REGISTERED_DELIVERY_FINAL | REGISTERED_DELIVERY_FAILURE)
@@ -355,3 +305,8 @@ class SmscSimulator(Factory):
                 "receipted_message_id": reported,
                 "message_state": MESSAGE_STATE_NUMBERS.get(status, 7)}
 
+
+
+def _has_room(proto: SmscProtocol) -> bool:
+    """Whether a deliver_sm dealt to `proto` now would go out at once (not queue)."""
+    return proto.outstanding + proto.queued < proto.window

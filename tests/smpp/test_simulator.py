@@ -8,28 +8,12 @@ from gateway.channels.smpp.constants import (
     ESME_RINVBNDSTS, ESME_RINVPASWD, ESME_RINVSYSID, ESME_ROK, ESME_RTHROTTLED, ESME_RX_T_APPN)
 from gateway.channels.smpp.dlr import ids_match, is_receipt, parse_receipt
 from gateway.smsc_sim.mo import MoSpec
-from gateway.smsc_sim.simulator import SmscSimulator
 
 from .esme import connect
 
 LONG = ("PekalonganKota Jalan rusak di Jl. Merdeka, lubangnya makin lebar setiap hujan "
         "turun dan sudah ada pengendara motor yang jatuh minggu lalu. Mohon segera "
         "diperbaiki sebelum ada korban jiwa. Terima kasih 🙏")
-
-
-@pytest.fixture
-def sim_factory():
-    sims = []
-
-    def make(**kwargs):
-        kwargs.setdefault("redelivery_delay", 0.01)
-        sim = SmscSimulator("lapor", "secret", **kwargs)
-        sim.start(0)
-        sims.append(sim)
-        return sim
-    yield make
-    for sim in sims:
-        sim.stop()
 
 
 @pytest_twisted.inlineCallbacks

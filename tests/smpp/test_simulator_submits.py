@@ -12,26 +12,11 @@ from twisted.internet import error, reactor
 from gateway.smsc_sim import command as sim_command
 from gateway.channels.smpp.constants import ESM_UDHI, ESME_ROK
 from gateway.channels.smpp.dlr import ids_match, parse_receipt
-from gateway.smsc_sim.simulator import SmscSimulator
 from gateway.channels.smpp.text import concat_udh, encode_ucs2
 
 from .esme import connect
 from .test_sim_command import _Lines
 from .test_simulator import bound_esme
-
-
-@pytest.fixture
-def sim_factory():
-    sims = []
-
-    def make(**kwargs):
-        sim = SmscSimulator("lapor", "secret", redelivery_delay=0.01, **kwargs)
-        sim.start(0)
-        sims.append(sim)
-        return sim
-    yield make
-    for sim in sims:
-        sim.stop()
 
 
 def submit(esme, text=b"Aduan diterima #LAPOR-1", **fields):
@@ -105,7 +90,8 @@ def test_subprocess_writes_the_submit_log_while_running(tmp_path):
         (line,) = log_lines(path)                   # on disk before the answer came
         assert isinstance(line.pop("at"), float)
         assert line == {"message_id": first.message_id, "destination_addr": "6281200000041",
-                        "source_addr": "1708", "text": "Aduan diterima #LAPOR-7"}
+                        "source_addr": "1708", "text": "Aduan diterima #LAPOR-7",
+                        "connection": 1}
         with pytest.raises(error.ConnectionLost):
             yield submit(esme, b"kedua")
         assert [line["text"] for line in log_lines(path)] == ["Aduan diterima #LAPOR-7", "kedua"]
