@@ -225,7 +225,8 @@ class _Stats(resource.Resource):
         requests = self.store.requests
         return _json({"requests": len(requests), "cases": len(self.store.cases),
                       "without_key": sum(1 for r in requests if not r["key"]),
-                      "without_claim": sum(1 for r in requests if r.get("claimed") is False)})
+                      "without_claim": sum(1 for r in requests if r.get("claimed") is False),
+                      "first_without_claim": [r for r in requests if r.get("claimed") is False][:5]})
 
 
 class _AddStream(resource.Resource):
@@ -274,9 +275,10 @@ def claim_watcher(url: str) -> Callable[[str], dict]:
     conn = psycopg.connect(url, autocommit=True)
 
     def watch(key: str) -> dict:
-        row = conn.execute("SELECT lease_owner, lease_until > now() FROM complaints WHERE id = %s",
-                           (key,)).fetchone()
-        return {"claimed": bool(row and row[0] and row[1]), "owner": row[0] if row else None}
+        row = conn.execute("SELECT lease_owner, lease_until > now(), state, extract(epoch from now() - lease_until)"
+                           " FROM complaints WHERE id = %s", (key,)).fetchone()
+        return {"claimed": bool(row and row[0] and row[1]), "owner": row[0] if row else None,
+                "state": row[2] if row else None, "expired_s": float(row[3]) if row and row[3] else None}
     return watch
 
 
