@@ -149,10 +149,11 @@ class Journal:
         return self.database.transact(partial(complaint_journal.unfinished_complaints, limit=limit,
                                               lease=self.lease))
 
-    def renew_leases(self, complaint_ids: list[str]) -> Deferred[list[str]]:
-        """Extend this instance's claims; the ids it still holds."""
+    def renew_leases(self, complaint_ids: list[str]) -> Deferred[tuple[list[str], list[str]]]:
+        """Extend this instance's claims: (the ids it still holds, those extended now —
+        a row being written meanwhile is skipped, still held)."""
         if self.lease is None:
-            return succeed(list(complaint_ids))
+            return succeed((list(complaint_ids), list(complaint_ids)))
         return self.database.transact(partial(complaint_journal.renew_leases, ids=complaint_ids,
                                               lease=self.lease))
 
@@ -175,10 +176,10 @@ class Journal:
         return self.committer.submit(partial(reply_journal.replies_in_doubt_of_the_dead, lease=self.lease,
                                              channels=channels))
 
-    def renew_reply_leases(self, reply_ids: list[int]) -> Deferred[list[int]]:
-        """Extend this instance's claims on replies; the ids it still holds."""
+    def renew_reply_leases(self, reply_ids: list[int]) -> Deferred[tuple[list[int], list[int]]]:
+        """Extend this instance's claims on replies: (the ids it still holds, those extended now)."""
         if self.lease is None:
-            return succeed(list(reply_ids))
+            return succeed((list(reply_ids), list(reply_ids)))
         return self.database.transact(partial(reply_journal.renew_reply_leases, ids=reply_ids,
                                               lease=self.lease))
 
