@@ -68,10 +68,11 @@ retry_initial_s = 0.2
 retry_max_s = 1.0
 [channels.smpp]
 enabled = true
-receipt_window_s = 30.0
+receipt_window_s = 20.0
 [[channels.smpp.binds]]
 port = {smsc_port}
 window = 50
+submit_per_second = 2000.0
 reconnect_initial_s = 0.1
 reconnect_max_s = 0.5
 response_timeout_s = 5.0
