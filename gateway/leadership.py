@@ -97,12 +97,11 @@ class Leadership:
         if self._trying is not None:    # a slow database: one try at a time
             return defer.succeed(None)
         asked_at = self._reactor.seconds()
-        d = self._journal.claim_leadership(self.name)
+        self._trying = d = self._journal.claim_leadership(self.name)
         d.addCallbacks(self._answered, self._failed, callbackArgs=(asked_at,))
         d.addErrback(lambda f: log.error("job not started or stopped cleanly", job=self.name,
                                          error=f"{f.type.__name__}: {f.getErrorMessage()}"[:300]))
-        d.addBoth(self._tried)
-        self._trying = d
+        d.addBoth(self._tried)   # (after the assignment: the answer may have come already)
         return d
 
     def _answered(self, holder: bool, asked_at: float):

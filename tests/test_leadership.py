@@ -176,6 +176,9 @@ def test_a_holder_cut_off_from_the_database_stops_before_its_lease_can_run_out(p
         stopped_at, loser, _ = [e for e in timeline if e[2] == "lose"][-1]
         assert (loser, gainer) == ("cut-off", "other")
         assert stopped_at - cut < TTL_S and stopped_at < gained_at   # it stopped first, in doubt
+        database.cut = False                                          # back, it tries on:
+        yield other.leadership.stop()
+        yield eventually(lambda: cut_off.held, TTL_S, "the job back on the first instance")
         assert most_holders_at_once(timeline) == 1
     finally:
         yield cut_off.close()
