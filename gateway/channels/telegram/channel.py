@@ -16,7 +16,9 @@ without updates, and an old offset above them would confirm — that is, delete 
 updates unseen. The batch a killed process had committed but not confirmed comes again;
 the dedup key (chat id and message id) makes it a duplicate, not a second complaint.
 
-In webhook mode Telegram POSTs updates to `webhook_resource()`; it answers 200 only after
+The bot starts on every instance (to send replies); getUpdates is called only between
+`start_polling` and `stop_polling`, while this instance holds the poller among several
+(see gateway/leadership.py). In webhook mode Telegram POSTs updates to `webhook_resource()`; it answers 200 only after
 the commit, 503 otherwise (Telegram delivers again), and 403 without the right secret.
 
 The bot's own answers (/start, /bantuan, "stickers are not supported") are stored with

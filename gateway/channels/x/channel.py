@@ -11,7 +11,9 @@ Requests stay within a budget per 15 minutes; a 429 waits until `x-rate-limit-re
 other failures back off exponentially; nothing stops the poller but `stop`. The
 budget and any 429 wait are stored, so a restart neither overspends nor asks early.
 The API serves only the latest 800 mentions: a poll that took that many may have
-missed older ones, and says so (logged, counted).
+missed older ones, and says so (logged, counted). It polls only between `start_polling`
+and `stop_polling` — while this instance holds the poller among several (see
+gateway/leadership.py) — and starts each turn from the stored since_id and budget.
 
 Replies are posts, within their own stored budget; a 429 pauses them until the reset
 without spending an attempt. A post whose answer was lost (timeout, dropped
