@@ -76,69 +76,65 @@ def row(journal):
         {"n": JOB}).first())
 
 
-@pytest.mark.postgres
-@pytest_twisted.inlineCallbacks
-def test_claims_made_at_the_same_moment_never_both_win(postgres_url):
-    a, b, c = Instance("a", []), Instance("b", []), Instance("c", [])
-    try:
-        for instance in (a, b, c):
-            yield instance.open(postgres_url)
-        for _ in range(20):
-            # c holds the job and lets it go: a and b then race for a free row
-            assert (yield c.journal.claim_leadership(JOB))
-            yield c.journal.release_leadership(JOB)
-            won = yield defer.gatherResults([a.journal.claim_leadership(JOB),
-                                             b.journal.claim_leadership(JOB)])
-            assert sorted(won) == [False, True]
-            holder = a if won[0] else b
-            assert (yield holder.journal.claim_leadership(JOB))          # a renewal holds on
-            assert not (yield c.journal.claim_leadership(JOB))           # the others stay out
-            yield holder.journal.release_leadership(JOB)
-    finally:
-        for instance in (a, b, c):
-            yield instance.close()
-
-
-@pytest.mark.postgres
-@pytest_twisted.inlineCallbacks
-def test_two_instances_leading_the_same_job_never_hold_it_at_once(postgres_url):
+@pytest_twisted.async_yield_fixture
+async def instances(postgres_url):
+    """`instances("a", "b")`: that many instances with journals open on one fresh
+    PostgreSQL database and one shared timeline; stopped and closed after the test."""
+    opened = []
     timeline = []
-    a, b = Instance("a", timeline), Instance("b", timeline)
-    try:
-        yield a.open(postgres_url)
-        yield b.open(postgres_url)
-        yield defer.gatherResults([a.lead().start(), b.lead().start()])
-        assert [a.held, b.held].count(True) == 1
-        # several renewals later, still the same one, never both
-        yield deferLater(reactor, TTL_S, lambda: None)
-        assert [a.held, b.held].count(True) == 1 and len(timeline) == 1
-        owner, left_s = yield row(a.journal)
-        assert owner == ("a" if a.held else "b") and 0 < left_s <= TTL_S
-    finally:
-        yield a.close()
-        yield b.close()
-    assert most_holders_at_once(timeline) == 1
+
+    async def open_(*names):
+        for name in names:
+            opened.append(Instance(name, timeline))
+            await opened[-1].open(postgres_url)
+        return opened[-len(names):]
+    yield open_
+    for instance in opened:
+        await instance.close()
 
 
 @pytest.mark.postgres
 @pytest_twisted.inlineCallbacks
-def test_a_dead_holders_job_is_taken_over_within_two_leases(postgres_url):
-    timeline = []
-    dead, survivor = Instance("dead", timeline), Instance("survivor", timeline)
-    try:
-        yield dead.open(postgres_url)
-        yield survivor.open(postgres_url)
-        assert (yield dead.journal.claim_leadership(JOB))   # its last renewal, then it dies
-        died = time.monotonic()
-        yield survivor.lead().start()
-        assert not survivor.held
-        yield eventually(lambda: survivor.held, 2 * TTL_S, "the survivor took the job over")
-        took_s = time.monotonic() - died
-        assert TTL_S <= took_s < 2 * TTL_S   # not before the lease ran out; within two
-        print(f"\ntaken over {took_s:.2f} s after the holder's last renewal (lease {TTL_S} s)")
-    finally:
-        yield dead.close()
-        yield survivor.close()
+def test_claims_made_at_the_same_moment_never_both_win(instances):
+    a, b, c = yield instances("a", "b", "c")
+    for _ in range(20):
+        # c holds the job and lets it go: a and b then race for a free row
+        assert (yield c.journal.claim_leadership(JOB))
+        yield c.journal.release_leadership(JOB)
+        won = yield defer.gatherResults([a.journal.claim_leadership(JOB),
+                                         b.journal.claim_leadership(JOB)])
+        assert sorted(won) == [False, True]
+        holder = a if won[0] else b
+        assert (yield holder.journal.claim_leadership(JOB))          # a renewal holds on
+        assert not (yield c.journal.claim_leadership(JOB))           # the others stay out
+        yield holder.journal.release_leadership(JOB)
+
+
+@pytest.mark.postgres
+@pytest_twisted.inlineCallbacks
+def test_two_instances_leading_the_same_job_never_hold_it_at_once(instances):
+    a, b = yield instances("a", "b")
+    yield defer.gatherResults([a.lead().start(), b.lead().start()])
+    assert [a.held, b.held].count(True) == 1
+    # several renewals later, still the same one, never both
+    yield deferLater(reactor, TTL_S, lambda: None)
+    assert [a.held, b.held].count(True) == 1 and len(a.timeline) == 1
+    owner, left_s = yield row(a.journal)
+    assert owner == ("a" if a.held else "b") and 0 < left_s <= TTL_S
+
+
+@pytest.mark.postgres
+@pytest_twisted.inlineCallbacks
+def test_a_dead_holders_job_is_taken_over_within_two_leases(instances):
+    dead, survivor = yield instances("dead", "survivor")
+    assert (yield dead.journal.claim_leadership(JOB))   # its last renewal, then it dies
+    died = time.monotonic()
+    yield survivor.lead().start()
+    assert not survivor.held
+    yield eventually(lambda: survivor.held, 2 * TTL_S, "the survivor took the job over")
+    took_s = time.monotonic() - died
+    assert TTL_S <= took_s < 2 * TTL_S   # not before the lease ran out; within two
+    print(f"\ntaken over {took_s:.2f} s after the holder's last renewal (lease {TTL_S} s)")
 
 
 class CutOff:
@@ -159,72 +155,52 @@ class CutOff:
 
 @pytest.mark.postgres
 @pytest_twisted.inlineCallbacks
-def test_a_holder_cut_off_from_the_database_stops_before_its_lease_can_run_out(postgres_url):
-    timeline = []
-    cut_off, other = Instance("cut-off", timeline), Instance("other", timeline)
-    try:
-        yield cut_off.open(postgres_url)
-        yield other.open(postgres_url)
-        database = CutOff(cut_off.journal)
-        yield cut_off.lead(database).start()
-        assert cut_off.held
-        yield other.lead().start()
-        database.cut = True
-        cut = time.monotonic()
-        yield eventually(lambda: other.held, 2 * TTL_S, "the other instance took the job over")
-        gained_at, gainer, _ = [e for e in timeline if e[2] == "gain"][-1]
-        stopped_at, loser, _ = [e for e in timeline if e[2] == "lose"][-1]
-        assert (loser, gainer) == ("cut-off", "other")
-        assert stopped_at - cut < TTL_S and stopped_at < gained_at   # it stopped first, in doubt
-        database.cut = False                                          # back, it tries on:
-        yield other.leadership.stop()
-        yield eventually(lambda: cut_off.held, TTL_S, "the job back on the first instance")
-        assert most_holders_at_once(timeline) == 1
-    finally:
-        yield cut_off.close()
-        yield other.close()
+def test_a_holder_cut_off_from_the_database_stops_before_its_lease_can_run_out(instances):
+    cut_off, other = yield instances("cut-off", "other")
+    database = CutOff(cut_off.journal)
+    yield cut_off.lead(database).start()
+    assert cut_off.held
+    yield other.lead().start()
+    database.cut = True
+    cut = time.monotonic()
+    yield eventually(lambda: other.held, 2 * TTL_S, "the other instance took the job over")
+    gained_at, gainer, _ = [e for e in other.timeline if e[2] == "gain"][-1]
+    stopped_at, loser, _ = [e for e in other.timeline if e[2] == "lose"][-1]
+    assert (loser, gainer) == ("cut-off", "other")
+    assert stopped_at - cut < TTL_S and stopped_at < gained_at   # it stopped first, in doubt
+    database.cut = False                                          # back, it tries on:
+    yield other.leadership.stop()
+    yield eventually(lambda: cut_off.held, TTL_S, "the job back on the first instance")
+    assert most_holders_at_once(other.timeline) == 1
 
 
 @pytest.mark.postgres
 @pytest_twisted.inlineCallbacks
-def test_a_graceful_stop_hands_the_job_over_at_once(postgres_url):
-    timeline = []
-    first, second = Instance("first", timeline), Instance("second", timeline)
-    try:
-        yield first.open(postgres_url)
-        yield second.open(postgres_url)
-        yield first.lead().start()
-        yield second.lead().start()
-        assert first.held and not second.held
-        yield first.leadership.stop()
-        stopped = time.monotonic()
-        assert not first.held and timeline[-1][1:] == ("first", "lose")
-        yield eventually(lambda: second.held, TTL_S, "the second instance took the job")
-        assert time.monotonic() - stopped < TTL_S / 3 + 0.5   # its next try, not the lease's end
-        assert (yield row(second.journal))[0] == "second"
-    finally:
-        yield first.close()
-        yield second.close()
+def test_a_graceful_stop_hands_the_job_over_at_once(instances):
+    first, second = yield instances("first", "second")
+    yield first.lead().start()
+    yield second.lead().start()
+    assert first.held and not second.held
+    yield first.leadership.stop()
+    stopped = time.monotonic()
+    assert not first.held and first.timeline[-1][1:] == ("first", "lose")
+    yield eventually(lambda: second.held, TTL_S, "the second instance took the job")
+    assert time.monotonic() - stopped < TTL_S / 3 + 0.5   # its next try, not the lease's end
+    assert (yield row(second.journal))[0] == "second"
 
 
 @pytest.mark.postgres
 @pytest_twisted.inlineCallbacks
-def test_a_former_holders_late_cursor_save_cannot_rewind_it(postgres_url):
-    former, holder = Instance("former", []), Instance("holder", [])
-    try:
-        yield former.open(postgres_url)
-        yield holder.open(postgres_url)
-        yield former.journal.save_cursor("x", "1860000000000000100")
-        yield holder.journal.save_cursor("x", "1860000000000000250")     # took over, moved on
-        yield former.journal.save_cursor("x", "1860000000000000180")     # its late save
-        assert (yield holder.journal.load_cursor("x")) == "1860000000000000250"
-        yield holder.journal.save_cursor("telegram", "999")
-        yield former.journal.save_cursor("telegram", "1000")             # longer is larger
-        yield holder.journal.save_cursor("telegram", "998")
-        assert (yield holder.journal.load_cursor("telegram")) == "1000"
-    finally:
-        yield former.close()
-        yield holder.close()
+def test_a_former_holders_late_cursor_save_cannot_rewind_it(instances):
+    former, holder = yield instances("former", "holder")
+    yield former.journal.save_cursor("x", "1860000000000000100")
+    yield holder.journal.save_cursor("x", "1860000000000000250")     # took over, moved on
+    yield former.journal.save_cursor("x", "1860000000000000180")     # its late save
+    assert (yield holder.journal.load_cursor("x")) == "1860000000000000250"
+    yield holder.journal.save_cursor("telegram", "999")
+    yield former.journal.save_cursor("telegram", "1000")             # longer is larger
+    yield holder.journal.save_cursor("telegram", "998")
+    assert (yield holder.journal.load_cursor("telegram")) == "1000"
 
 
 @pytest_twisted.inlineCallbacks

@@ -5,8 +5,6 @@ mid-stream, the instance polling hands both pollers over at the other's next try
 killed mid-stream, the other takes both over within two leases. At the end every
 mention and every message to the bot is stored once, and no citizen got two replies."""
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -15,7 +13,8 @@ import psycopg
 import pytest
 
 from gateway.demo_fakes.serve import FIRST_CHAT, is_complaint
-from tests.support import MAPPING, REPO, Daemon, spawn, stop_all, wait_until, write_config
+from tests.channels.social_fakes import sent, social_env, social_sections, start_fakes
+from tests.support import MAPPING, Daemon, stop_all, wait_until, write_config
 
 pytestmark = pytest.mark.postgres
 
@@ -24,13 +23,6 @@ RATE = 30                    # per second on each: the stream lasts N / RATE = 1
 TTL_S = 2.0
 COMPLAINTS = N + sum(is_complaint(n) for n in range(N))
 JOBS = ("poller:telegram", "poller:x")
-
-
-def start_fakes(tmp_path):
-    proc = spawn([sys.executable, "-m", "gateway.demo_fakes.serve", "--mentions", str(N),
-                  "--messages", str(N), "--rate", str(RATE), "--response-delay", "0.05",
-                  "--sent-log", str(tmp_path / "sent.jsonl")], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    return proc, json.loads(proc.stdout.readline())
 
 
 def instance(tmp_path, name: str, database_url: str, fakes: dict) -> Daemon:
@@ -51,26 +43,8 @@ mapping = "{MAPPING}"
 port = 0
 [forwarder]
 rescan_interval_s = 0.5
-[channels.x]
-enabled = true
-account_id = "{fakes['account_id']}"
-api_base_url = "{fakes['x']}"
-poll_interval_s = 0.5
-requests_per_15min = 5000
-posts_per_15min = 5000
-retry_initial_s = 0.2
-retry_max_s = 1.0
-[channels.telegram]
-enabled = true
-api_base_url = "{fakes['telegram']}"
-poll_timeout_s = 1
-retry_initial_s = 0.2
-retry_max_s = 1.0
-""")
-    return Daemon(config, env={
-        "LAPOR_X_BEARER_TOKEN": "t", "LAPOR_X_CONSUMER_KEY": "k", "LAPOR_X_CONSUMER_SECRET": "s",
-        "LAPOR_X_ACCESS_TOKEN": "a", "LAPOR_X_ACCESS_TOKEN_SECRET": "b",
-        "LAPOR_TELEGRAM_TOKEN": fakes["telegram_token"]})
+{social_sections(fakes, poll_interval_s=0.5)}""")
+    return Daemon(config, env=social_env(fakes))
 
 
 def query(url: str, sql: str) -> list[tuple]:
@@ -111,7 +85,7 @@ def takes_both_over(url: str, name: str, since: float, within_s: float) -> dict[
 
 
 def test_one_poller_per_channel_handed_over_at_a_stop_and_taken_over_after_a_kill(tmp_path, postgres_url):
-    fakes_proc, fakes = start_fakes(tmp_path)
+    fakes_proc, fakes = start_fakes(tmp_path, N, RATE, "--response-delay", "0.05")
     a = instance(tmp_path, "a", postgres_url, fakes)
     b = instance(tmp_path, "b", postgres_url, fakes)
     again = Daemon(a.config, env=a.env)     # a, restarted
@@ -150,9 +124,8 @@ def test_one_poller_per_channel_handed_over_at_a_stop_and_taken_over_after_a_kil
     complaints = Counter(c for (c,) in query(postgres_url, "select m.channel from complaints c"
                                                            " join messages m on m.id = c.message_id"))
     assert complaints == {"x": N, "telegram": COMPLAINTS - N}
-    sent = [json.loads(line) for line in (tmp_path / "sent.jsonl").read_text().splitlines()]
-    posts = Counter(s["in_reply_to"] for s in sent if s["channel"] == "x")
-    answers = Counter(s["chat_id"] for s in sent if s["channel"] == "telegram")
+    posts = Counter(s["in_reply_to"] for s in sent(tmp_path) if s["channel"] == "x")
+    answers = Counter(s["chat_id"] for s in sent(tmp_path) if s["channel"] == "telegram")
     uncertain_chats = {chat for (chat,) in query(postgres_url, "select (reply_context->>'chat_id')::bigint"
                                                              " from replies where state = 'uncertain'")}
     assert len(posts) == N and max(posts.values()) == 1            # every mention one reply
