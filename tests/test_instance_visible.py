@@ -42,7 +42,8 @@ class Poller(Channel):
 
 
 def with_id(settings, instance_id: str):
-    return dataclasses.replace(settings, gateway=dataclasses.replace(settings.gateway, instance_id=instance_id))
+    gateway = dataclasses.replace(settings.gateway, instance_id=instance_id)
+    return dataclasses.replace(settings, gateway=gateway)
 
 
 @pytest_twisted.inlineCallbacks

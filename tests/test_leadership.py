@@ -44,9 +44,11 @@ class Instance:
 
     def lead(self, journal=None) -> Leadership:
         self.leadership = Leadership(journal or self.journal, JOB, self.journal.lease, reactor,
-                                     on_gain=lambda: self.timeline.append((time.monotonic(), self.name, "gain")),
-                                     on_lose=lambda: self.timeline.append((time.monotonic(), self.name, "lose")))
+                                     on_gain=lambda: self.told("gain"), on_lose=lambda: self.told("lose"))
         return self.leadership
+
+    def told(self, what: str) -> None:
+        self.timeline.append((time.monotonic(), self.name, what))
 
     @property
     def held(self) -> bool:

@@ -18,8 +18,9 @@ the dedup key (chat id and message id) makes it a duplicate, not a second compla
 
 The bot starts on every instance (to send replies); getUpdates is called only between
 `start_polling` and `stop_polling`, while this instance holds the poller among several
-(see gateway/leadership.py). In webhook mode Telegram POSTs updates to `webhook_resource()`; it answers 200 only after
-the commit, 503 otherwise (Telegram delivers again), and 403 without the right secret.
+(see gateway/leadership.py). In webhook mode Telegram POSTs updates to
+`webhook_resource()` — on any instance —; it answers 200 only after the commit, 503
+otherwise (Telegram delivers again), and 403 without the right secret.
 
 The bot's own answers (/start, /bantuan, "stickers are not supported") are stored with
 their message and sent by the outbox like any reply: a batch delivered again is not
