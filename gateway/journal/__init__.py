@@ -14,7 +14,8 @@ from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
-from gateway.journal import complaint_journal, health, intake_journal, migrate, reply_journal
+from gateway.journal import (complaint_journal, health, intake_journal, leadership_journal, migrate,
+                             reply_journal)
 from gateway.journal.database import Database, GroupCommitter, make_engine
 from gateway.journal.leases import Lease, default_instance_id
 
@@ -182,6 +183,20 @@ class Journal:
             return succeed((list(reply_ids), list(reply_ids)))
         return self.database.transact(partial(reply_journal.renew_reply_leases, ids=reply_ids,
                                               lease=self.lease))
+
+    def claim_leadership(self, name: str) -> Deferred[bool]:
+        """Take or renew the single-instance job `name` for this instance's lease; whether
+        it holds the job now. Not behind the group commit: a renewal must not wait for a
+        burst's writes (nor be held up by one that fails)."""
+        if self.lease is None:
+            return succeed(True)
+        return self.database.transact(partial(leadership_journal.claim, name=name, lease=self.lease))
+
+    def release_leadership(self, name: str) -> Deferred[None]:
+        """Let the job `name` go at once, for the next instance that tries."""
+        if self.lease is None:
+            return succeed(None)
+        return self.database.transact(partial(leadership_journal.release, name=name, lease=self.lease))
 
     def find_parked_report(self, channel: str, address: str, since: datetime,
                            snippet: str | None) -> Deferred[int | None]:
