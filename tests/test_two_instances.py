@@ -89,3 +89,15 @@ def test_a_postgresql_restart_mid_burst_loses_no_acknowledged_mo_and_both_recove
             assert len(to) == N and set(to.values()) == {1}, "each citizen answered once"
         finally:
             stop_all(list(drill.daemons.values()), drill.sim, drill.case_store)
+
+
+def test_a_url_listing_several_hosts_reaches_the_one_that_answers(postgres_url):
+    """The HA set-up's URL (docs/operations.md): a list of hosts, the writable one taken."""
+    from sqlalchemy import text
+
+    from gateway.journal.database import make_engine
+    server = postgres_url.split("@", 1)[1].split("/", 1)[0]
+    database = postgres_url.rsplit("/", 1)[1]
+    url = f"postgresql://lapor@/{database}?host=127.0.0.1:1&host={server}&target_session_attrs=read-write"
+    with make_engine(url).connect() as conn:
+        assert conn.execute(text("select 1")).scalar() == 1
