@@ -79,9 +79,11 @@ class Outbox:
         self._left_in_journal = False   # replies not held for want of room
         self._turned_away = 0
         self._reading_back = False
-        # Several instances on one PostgreSQL: the replies held here stay claimed.
+        # Several instances on one PostgreSQL: the replies held here stay claimed — but
+        # those waiting for a channel this instance cannot send on (its binds down) are
+        # left to lapse, for an instance that can to take over (`_sendable_held`).
         self._claims = LeaseKeeper(getattr(journal, "lease", None), reactor,
-                                   lambda ids: journal.renew_reply_leases(ids), lambda: self._held,
+                                   lambda ids: journal.renew_reply_leases(ids), self._sendable_held,
                                    self._given_up, "replies")
         self.sent = 0
         self.uncertain = 0
@@ -90,6 +92,11 @@ class Outbox:
     @property
     def channel_names(self) -> list[str]:
         return sorted(self._channels)
+
+    def _sendable_held(self) -> set[int]:
+        stranded = set().union(*(lane.waiting_ids() for name, lane in self._lanes.items()
+                                 if not self._channels[name].can_send()))
+        return self._held - stranded
 
     def _given_up(self, reply_ids: set[int]) -> None:
         """Replies another instance took over (this one stalled past their leases): not

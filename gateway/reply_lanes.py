@@ -32,6 +32,10 @@ class ReplyLane:
         queue.appendleft(reply) if front else queue.append(reply)
         self._offer(conversation)
 
+    def waiting_ids(self) -> set[int]:
+        """The replies queued here, not yet taken."""
+        return {reply.id for queue in self._waiting.values() for reply in queue}
+
     def take(self) -> tuple[str, Reply] | None:
         """The oldest reply whose conversation is free; its conversation becomes busy."""
         while self._ready:

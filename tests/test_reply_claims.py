@@ -93,3 +93,41 @@ def test_a_dead_instances_replies_are_sent_once_by_another_after_its_leases_ran_
             yield box.stop()
         dead.close()
         survivor.close()
+
+
+class UnboundHandset(SlowHandset):
+    """A channel whose binds are down on this instance (until `bound`)."""
+
+    bound = False
+
+    def can_send(self) -> bool:
+        return self.bound
+
+
+@pytest_twisted.inlineCallbacks
+def test_replies_an_instance_cannot_send_are_left_to_one_that_can_and_go_out_once(postgres_url):
+    a = yield open_journal(postgres_url, reactor, lease=Lease("a", TTL_S))
+    b = yield open_journal(postgres_url, reactor, lease=Lease("b", TTL_S))
+    boxes = []
+    try:
+        replies = yield replies_queued_by(a, range(10))
+        phone_a = UnboundHandset(lambda: 0, slots=1)
+        box_a = Outbox(a, {"sms": phone_a}, reactor, RepliesSettings(), rescan_interval_s=0.1)
+        box_b, phone_b = outbox_of(b, 10)
+        boxes += [box_a, box_b]
+        box_a.start()
+        for reply in replies:
+            box_a.send(reply)          # waiting in a's lane: its binds are down
+        box_b.start()                  # b can send: takes them over once a's claims lapse
+        yield phone_b.done.addTimeout(20, reactor)
+        phone_a.bound = True           # a's binds come back: nothing left for it to send
+        box_a._pump("sms")
+        yield box_a.stop()             # its sends under way (if any) have ended
+        yield b.drain()
+        assert Counter(phone_b.sent) == Counter(r.id for r in replies) and phone_a.sent == []
+        assert (yield b.count_replies_by_state()) == {"delivered": 10}
+    finally:
+        for box in boxes:
+            yield box.stop()
+        a.close()
+        b.close()
