@@ -31,6 +31,7 @@ messages = Table(
     Column("reply_context", JSON, nullable=False),
     Column("raw_hex", Text),  # the bytes of a message no known coding could decode
     Column("parts_key", String(255)),  # the held parts it completed (late copies are known)
+    Column("command", String(16)),     # cek, help, stop, start: a command, not a complaint
     UniqueConstraint("channel", "dedup_key", name="uq_messages_channel_dedup_key"),
     Index("ix_messages_channel_parts_key", "channel", "parts_key"),
 )
@@ -46,7 +47,7 @@ complaints = Table(
     Column("region_level", String(16)),
     Column("candidates", JSON),
     Column("body", Text),
-    Column("tracking_id", String(64)),
+    Column("tracking_id", String(64), index=True),
     Column("forward_attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("next_attempt_at", Timestamp),
@@ -150,4 +151,29 @@ local_cases = Table(
     Column("idempotency_key", String(64), nullable=False, unique=True),
     Column("payload", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # the embedded store's status of the case (`complaints set-status`)
+    Column("status", String(32)),
+    Column("status_text", Text),
+    Column("status_at", Timestamp),
+)
+
+# Addresses that sent STOP on a channel: complaints still accepted, no status updates.
+opt_outs = Table(
+    "opt_outs", metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("address", String(255), primary_key=True),
+    Column("since", Timestamp, nullable=False),
+)
+
+# Status events the case store pushed (POST /case-store/events), committed before the 2xx;
+# the event id makes a replay a no-op.
+case_events = Table(
+    "case_events", metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("tracking_id", String(64), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_text", Text),
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    Column("complaint_id", String(36), ForeignKey("complaints.id"), index=True),
 )
