@@ -29,6 +29,7 @@ WRITERS = {
     "complaints": "complaint_journal", "local_cases": "complaint_journal",
     "replies": "reply_journal", "parked_receipts": "reply_journal", "hints": "reply_journal",
     "leaderships": "leadership_journal",
+    "opt_outs": "citizen_journal", "case_events": "event_journal",
 }
 
 # A write in raw SQL, and the table it names (none when an f-string puts it in).
