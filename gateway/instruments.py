@@ -24,6 +24,9 @@ MESSAGES_IN = Counter(
     " recognised a redelivery.", ["channel", "outcome"], registry=None)
 RECEIPTS = Counter(
     "lapor_smpp_receipts", "SMS delivery receipts by their stat: field.", ["status"], registry=None)
+COMMANDS = Counter(
+    "lapor_commands", "Citizens' commands (not complaints) per command — cek, help, stop, start —"
+    " and channel; redeliveries included.", ["command", "channel"], registry=None)
 
 #: receipt states of SMPP 3.4 appendix B; anything else an SMSC invents is counted as "other"
 #: so that a misbehaving SMSC cannot grow the label set without bound
@@ -32,6 +35,10 @@ RECEIPT_STATES = {"DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "ACCEPTD", "UNKNOW
 
 def observe_forward(outcome: str, seconds: float) -> None:
     FORWARD_SECONDS.labels(outcome).observe(seconds)
+
+
+def count_command(command: str, channel: str) -> None:
+    COMMANDS.labels(command, channel).inc()
 
 
 def observe_receipt(status: str | None) -> None:

@@ -89,6 +89,9 @@ class Message:
     #: the channel's own answer (a bot's help text): the message is recorded and answered
     #: once, exactly like a complaint's reply, but it is not a complaint
     answer: str | None = None
+    #: a citizen's command (cek, help, stop, start: `parsers/citizen_commands.py`): recorded,
+    #: answered once, never a complaint; stop/start change the address's updates with it
+    command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ class AcceptResult:
     duplicate: bool
     tracking_id: str | None = None
     answer: "Reply | None" = None
+    #: the stored message's row id, for a command answered after its commit (CEK)
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Callable
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.logging import get_logger
+from gateway.parsers.citizen_commands import recognise
 from gateway.model import (AcceptResult, Complaint, ComplaintState, DeliveryReport, HeldPart, Message,
                            PartOutcome, Routing, RoutingStatus)
 
@@ -20,9 +21,12 @@ log = get_logger(__name__)
 
 
 class Pipeline:
-    def __init__(self, journal, forwarder, outbox, parse: Callable[[str], Routing], intake_first=None):
-        """`intake_first` (an `IntakeFirst`) hears of every intake write, to see a burst."""
+    def __init__(self, journal, forwarder, outbox, parse: Callable[[str], Routing], intake_first=None,
+                 desk=None):
+        """`intake_first` (an `IntakeFirst`) hears of every intake write, to see a burst;
+        `desk` (a `CitizenDesk`) answers the messages that are commands, not complaints."""
         self._journal = journal
+        self.desk = desk
         self._intake_first = intake_first
         self._forwarder = forwarder
         self._outbox = outbox
@@ -32,6 +36,13 @@ class Pipeline:
 
     # -- Intake --------------------------------------------------------------------------
     def accept(self, message: Message) -> Deferred[AcceptResult]:
+        if self.desk is not None and message.answer is None and message.command is None:
+            command = recognise(message.text)
+            if command is not None:       # CEK, BANTUAN, STOP, MULAI: answered, never a complaint
+                d = self.desk.accept(message, command)
+                if self._intake_first is not None:
+                    self._intake_first.intake_arrived()
+                return d
         # Parsed before the commit, so that one write carries the message and where its
         # complaint goes (a repeat's routing is simply not used).
         routing = self._routing_of(message) if message.answer is None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.command_texts import CommandTexts, command_text_problems
 from gateway.config_schema import not_positive
 from gateway.reply_text import ReplyTemplates, template_problems
 
@@ -21,15 +22,21 @@ class RepliesSettings:
     #: ... and at most this many times per complaint (0: never)
     duplicate_max_replies: int = 2
     templates: ReplyTemplates = field(default_factory=ReplyTemplates)
+    #: the answers to citizens' commands (CEK, BANTUAN, STOP, MULAI): `[replies.commands]`
+    commands: CommandTexts = field(default_factory=CommandTexts)
+    #: seconds a CEK waits for the case store before answering "not available now"
+    status_timeout_s: float = 5.0
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, as `key: reason` (empty when fine)."""
         found = not_positive(self, "retry_initial_s", "retry_max_s", "max_attempts",
-                             "tracking_id_max_length")
+                             "tracking_id_max_length", "status_timeout_s")
         for key in ("duplicate_quiet_s", "duplicate_max_replies"):
             if getattr(self, key) < 0:
                 found.append(f"{key}: must not be negative, got {getattr(self, key)}")
         if self.tracking_id_max_length > 0:
             found += [f"templates.{key}: {problem}"
                       for key, problem in template_problems(self.templates, self.tracking_id_max_length)]
+            found += [f"commands.{key}: {problem}"
+                      for key, problem in command_text_problems(self.commands, self.tracking_id_max_length)]
         return found

@@ -16,6 +16,7 @@ from twisted.internet.defer import inlineCallbacks
 from gateway import logging as gwlog
 from gateway import metrics
 from gateway.config import ConfigError, Settings, load_config
+from gateway.citizen_desk import CitizenDesk
 from gateway.forwarder.adapters import build_case_store
 from gateway.forwarder.settings import TOKEN_SECRET
 from gateway.forwarder.pause_memory import PauseMemory, load_pause
@@ -138,15 +139,22 @@ class GatewayService:
             on_reply=self.outbox.send, paused_until=case_store_paused,
             remember_pause=PauseMemory(self.journal).remember, intake_first=self.intake_first)
         self.forwarder.start_rescans()
+        desk = CitizenDesk(self.journal, self.outbox, lambda: self.settings.replies.commands,
+                           self._case_status, self.reactor, s.replies.status_timeout_s)
         self.pipeline = Pipeline(self.journal, self.forwarder, self.outbox, self._parse,
-                                 intake_first=self.intake_first)
+                                 intake_first=self.intake_first, desk=desk)
         yield self.pipeline.resume()
+        yield desk.resume()
         for channel in self.channels.values():
             yield channel.start(metrics.CountedIntake(self.pipeline))
             if channel.polls():
                 yield self._poll(channel, lease)
         yield self.pipeline.resume_replies()
         log.info("gateway ready", channels=sorted(self.channels))
+
+    def _case_status(self, tracking: str):
+        """The case's status from the case store in use (a reload may have replaced it)."""
+        return self.forwarder.case_status(tracking)
 
     def _poll(self, channel, lease):
         """The channel polls while this instance holds its poller, `poller:<name>`: one

@@ -14,7 +14,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
-from gateway.journal import (complaint_journal, health, intake_journal, leadership_journal, migrate,
+from gateway.journal import (complaint_journal, complaint_lookup, health, intake_journal, leadership_journal, migrate,
                              reply_journal)
 from gateway.journal.database import Database, GroupCommitter, make_engine
 from gateway.journal.leases import Lease, default_instance_id
@@ -128,7 +128,23 @@ class Journal:
         return self.committer.submit_bulk(complaint_journal.create_local_cases,
                                           (idempotency_key, payload, first_number))
 
+    def queue_command_answer(self, message_id: int, text: str) -> Deferred[Reply | None]:
+        """The answer to a command composed after its commit; None if it had one already."""
+        return self.committer.submit(partial(intake_journal.queue_command_answer, message_id=message_id,
+                                             text=text, lease=self.lease))
+
     # -- reads ---------------------------------------------------------------------------
+    def unanswered_commands(self, command: str) -> Deferred[list[tuple[int, Message]]]:
+        return self.database.transact(partial(intake_journal.unanswered_commands, command=command))
+
+    def case_filed_by(self, tracking_id: str, channel: str, sender: str) -> Deferred[bool]:
+        return self.database.transact(partial(complaint_lookup.case_filed_by, tracking_id=tracking_id,
+                                              channel=channel, sender=sender))
+
+    def cases_filed_by(self, channel: str, sender: str, limit: int = 3) -> Deferred[list[str]]:
+        return self.database.transact(partial(complaint_lookup.cases_filed_by, channel=channel,
+                                              sender=sender, limit=limit))
+
     def load_cursor(self, channel: str) -> Deferred[str | None]:
         return self.database.transact(partial(intake_journal.load_cursor, channel=channel))
 

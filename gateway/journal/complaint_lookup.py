@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from gateway.journal.tables import complaints
+from gateway.journal.tables import complaints, messages
 
 #: the shortest id prefix taken as a reference (shorter ones would name many complaints)
 MIN_REFERENCE = 6
@@ -63,3 +63,21 @@ def _by_reference(conn: Connection, prefix: str) -> list[Found]:
     rows = conn.execute(select(complaints.c.id).where(complaints.c.id.startswith(prefix, autoescape=True))
                         .order_by(complaints.c.id).limit(MAX_CANDIDATES))
     return [Found(r.id, "reference") for r in rows]
+
+
+# -- a citizen asking about their own cases (CEK) ------------------------------------------
+def case_filed_by(conn: Connection, tracking_id: str, channel: str, sender: str) -> bool:
+    """Whether the case numbered `tracking_id` was filed from this address: only then is its
+    status told (anyone else hears "not found", exactly as for a number that does not exist)."""
+    return conn.execute(select(complaints.c.id).join(messages, messages.c.id == complaints.c.message_id)
+                        .where(complaints.c.tracking_id == tracking_id, messages.c.channel == channel,
+                               messages.c.sender == sender)).first() is not None
+
+
+def cases_filed_by(conn: Connection, channel: str, sender: str, limit: int = 3) -> list[str]:
+    """The tracking numbers of this address's newest cases (those the case store numbered)."""
+    return list(conn.execute(select(complaints.c.tracking_id)
+                             .join(messages, messages.c.id == complaints.c.message_id)
+                             .where(messages.c.channel == channel, messages.c.sender == sender,
+                                    complaints.c.tracking_id.is_not(None))
+                             .order_by(complaints.c.created_at.desc()).limit(limit)).scalars())

@@ -17,12 +17,13 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, Routing, utcnow
+from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, Reply, Routing, utcnow
 from gateway.journal.bulk import by_channel, chunks
+from gateway.journal import citizen_journal
 from gateway.journal.complaint_journal import open_complaints
 from gateway.journal.leases import Lease
 from gateway.journal.reply_journal import queue_replies
-from gateway.journal.tables import complaints, cursors, message_parts, messages
+from gateway.journal.tables import complaints, cursors, message_parts, messages, replies
 from gateway.journal.timestamps import as_utc
 
 
@@ -41,48 +42,83 @@ def accept_messages(conn: Connection, items: list[tuple[Message, Routing | None]
         found = next((known[(message.channel, k)] for k in (message.dedup_key, *message.dedup_also)
                       if (message.channel, k) in known), None)
         if found is not None:
-            results.append(AcceptResult(found[0], duplicate=True, tracking_id=found[1]))
+            results.append(AcceptResult(found[0], duplicate=True, tracking_id=found[1], message_id=found[2]))
             continue
-        complaint_id = "" if message.answer is not None else str(uuid.uuid4())
-        known[(message.channel, message.dedup_key)] = (complaint_id, None)
+        complaint_id = "" if message.answer is not None or message.command else str(uuid.uuid4())
+        known[(message.channel, message.dedup_key)] = (complaint_id, None, None)
         results.append(AcceptResult(complaint_id, duplicate=False))
         new.append((message, complaint_id))
     _delete_parts(conn, [m for m in batch if m.parts_key is not None])
     if new:
-        answers = _insert_messages(conn, new, routings, lease)
-        results = [AcceptResult(r.complaint_id, False, answer=answers[i]) if i in answers else r
+        answers, ids = _insert_messages(conn, new, routings, lease)
+        fresh = iter(ids)
+        results = [r if r.duplicate else AcceptResult(r.complaint_id, False, answer=answers.get(i),
+                                                      message_id=next(fresh))
                    for i, r in enumerate(results)]
     return results
 
 
 def _known_messages(conn: Connection, batch: list[Message]) -> dict[tuple[str, str], tuple]:
-    """{(channel, dedup key): (complaint id, tracking id)} for every key of the batch
-    already committed; a message the channel answered itself has complaint id ""."""
-    known: dict[tuple[str, str], tuple[str, str | None]] = {}
+    """{(channel, dedup key): (complaint id, tracking id, message id)} for every key of the
+    batch already committed; a message answered itself (a bot's help, a command) has
+    complaint id ""."""
+    known: dict[tuple[str, str], tuple[str, str | None, int | None]] = {}
     for channel, keys in by_channel((m.channel, k) for m in batch for k in (m.dedup_key, *m.dedup_also)):
         for chunk in chunks(keys):
             # An outer join: a message the channel answered itself has no complaint.
-            rows = conn.execute(select(messages.c.dedup_key, complaints.c.id, complaints.c.tracking_id)
+            rows = conn.execute(select(messages.c.dedup_key, messages.c.id.label("message_id"),
+                                       complaints.c.id, complaints.c.tracking_id)
                                 .outerjoin(complaints, complaints.c.message_id == messages.c.id)
                                 .where(messages.c.channel == channel, messages.c.dedup_key.in_(chunk)))
             for r in rows:
-                known[(channel, r.dedup_key)] = (r.id or "", r.tracking_id)
+                known[(channel, r.dedup_key)] = (r.id or "", r.tracking_id, r.message_id)
     return known
 
 
 def _insert_messages(conn: Connection, new: list[tuple[Message, str]], routings: dict,
-                     lease: Lease | None) -> dict:
-    """Insert new messages, open their complaints (with their routing, by message) and
-    queue the channels' answers; returns {position in `new`: the answer's Reply}."""
+                     lease: Lease | None) -> tuple[dict, list[int]]:
+    """Insert new messages, open their complaints (with their routing, by message), apply
+    STOP / MULAI and queue the answers given; returns ({position in `new`: the answer's
+    Reply}, the messages' row ids in order)."""
     rows = [dict(channel=m.channel, dedup_key=m.dedup_key, sender=m.sender, recipient=m.recipient,
                  text=m.text, received_at=m.received_at, channel_message_ids=list(m.channel_message_ids),
                  flags=list(m.flags), reply_context=m.reply_context, raw_hex=m.raw_hex,
-                 parts_key=m.parts_key) for m, _ in new]
+                 parts_key=m.parts_key, command=m.command) for m, _ in new]
     ids = conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
     open_complaints(conn, [(complaint_id, message_id, routings.get(id(m)))
-                           for (m, complaint_id), message_id in zip(new, ids) if m.answer is None], lease)
-    return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)], lease)
+                           for (m, complaint_id), message_id in zip(new, ids) if complaint_id], lease)
+    _apply_choices(conn, [m for m, _ in new if m.command in ("stop", "start")])
+    return _queue_answers(conn, [(m, mid) for (m, _), mid in zip(new, ids)], lease), ids
+
+
+def _apply_choices(conn: Connection, choices: list[Message]) -> None:
+    """STOP and MULAI take effect with the message that says them (a redelivery repeats nothing)."""
+    for message in choices:
+        change = citizen_journal.opt_out if message.command == "stop" else citizen_journal.opt_in
+        change(conn, message.channel, message.sender)
+
+
+def queue_command_answer(conn: Connection, message_id: int, text: str,
+                         lease: Lease | None = None) -> Reply | None:
+    """The answer to a command composed after its commit (CEK asks the case store): queued
+    once per message — None when it already has one (a redelivery, a resumed answer)."""
+    if conn.execute(select(replies.c.id).where(replies.c.message_id == message_id)).first():
+        return None
+    m = conn.execute(select(messages).where(messages.c.id == message_id)).one()
+    (reply,) = queue_replies(conn, [dict(message_id=message_id, kind="answer", channel=m.channel,
+                                         recipient=m.sender, text=text, reply_context=m.reply_context)], lease)
+    return reply
+
+
+def unanswered_commands(conn: Connection, command: str, limit: int = 500) -> list[tuple[int, Message]]:
+    """Commands committed but not answered (a stop came between): a start answers them."""
+    answered = select(replies.c.message_id).where(replies.c.message_id.is_not(None))
+    rows = conn.execute(select(messages).where(messages.c.command == command,
+                                               messages.c.id.not_in(answered))
+                        .order_by(messages.c.id).limit(limit)).all()
+    return [(r.id, Message(r.channel, r.sender, r.text, r.dedup_key, recipient=r.recipient,
+                           reply_context=r.reply_context, command=r.command)) for r in rows]
 
 
 def _queue_answers(conn: Connection, stored: list[tuple[Message, int]], lease: Lease | None) -> dict:

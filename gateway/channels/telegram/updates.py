@@ -3,6 +3,8 @@
 A pure function of the update (plus the bot's username), so the rules read as a table
 in the tests:
 * `/start` and `/bantuan` (and `/help`) get the how-to with an example — not complaints;
+* `/cek <nomor>`, `/status`, `/stop` and `/mulai` are passed on as written: the
+  citizen's commands, recognised by the pipeline as the same words sent by SMS;
 * any other text is a complaint; so is the caption of a photo (or a document or video);
 * other messages (stickers, locations, voice, a photo without caption) get a polite
   answer saying what the bot accepts — nothing is silently ignored;
@@ -22,6 +24,9 @@ from gateway.model import Message
 
 CHANNEL = "telegram"
 HELP_COMMANDS = frozenset({"start", "bantuan", "help"})
+#: the citizen's commands (gateway/parsers/citizen_commands.py): passed on as written, for
+#: the pipeline to recognise like the same words sent by SMS
+CITIZEN_COMMANDS = frozenset({"cek", "status", "stop", "berhenti", "mulai"})
 GROUP_CHATS = frozenset({"group", "supergroup"})
 _SPACES = re.compile(r"[ \t]{2,}")  # left where a mention was cut out; newlines stay
 
@@ -62,6 +67,8 @@ def read_update(update: Update, bot_username: str) -> Message | None:
             return None  # "/start@OtherBot"
         if name.lower() in HELP_COMMANDS:
             return _message(update, content or "", answer=HELP_TEXT)
+        if name.lower() in CITIZEN_COMMANDS:
+            return _message(update, (content or "").strip())
     if content is None:
         return _message(update, "", answer=UNSUPPORTED_TEXT)
     body = _without_bot_and_command(content, entities, bot_username).strip()

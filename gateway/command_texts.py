@@ -1,0 +1,96 @@
+"""What the gateway answers to a citizen's command (CEK, BANTUAN, STOP, MULAI):
+`[replies.commands]`, each text checked at load to fit one SMS at worst, and rendered so
+that whatever the case store says still fits (its status text is cut, a list shortened).
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from gateway.reply_text import SMS_SEPTETS, septets
+
+#: the stage names of docs/case-store-api.yaml, as a citizen reads them
+STATUS_WORDS = {
+    "received": "diterima", "verified": "terverifikasi", "assigned": "diteruskan ke instansi",
+    "in_progress": "sedang ditindaklanjuti", "resolved": "selesai ditindaklanjuti",
+    "closed": "ditutup", "rejected": "tidak dapat diproses",
+}
+#: the placeholders each text may use
+PLACEHOLDERS = {"help": set(), "stopped": set(), "started": set(), "none": set(),
+                "unavailable": set(), "status": {"tracking", "status", "date"},
+                "not_found": {"tracking"}, "mine": {"cases"}}
+_WORST_STATUS = "sedang ditindaklanjuti"     # the longest of STATUS_WORDS; longer ones are cut
+
+
+@dataclass(frozen=True)
+class CommandTexts:
+    help: str = ("LAPOR! Tulis aduan diawali nama daerah, mis. PekalonganKota Jalan rusak di"
+                 " Jl. Merdeka. Cek status: CEK nomor. Berhenti terima kabar: STOP.")
+    stopped: str = ("LAPOR! Anda tidak lagi menerima kabar perkembangan aduan. Aduan baru tetap"
+                    " diterima. Kirim MULAI untuk menerima kabar lagi.")
+    started: str = "LAPOR! Anda akan menerima kabar perkembangan aduan lagi. Kirim STOP untuk berhenti."
+    status: str = "LAPOR! Aduan #{tracking}: {status} ({date})."
+    not_found: str = ("LAPOR! Aduan #{tracking} tidak ditemukan untuk nomor ini. Periksa nomornya,"
+                      " atau kirim CEK untuk daftar aduan Anda.")
+    unavailable: str = "LAPOR! Status aduan sedang tidak tersedia, coba lagi nanti."
+    mine: str = "LAPOR! Aduan Anda: {cases}. Kirim CEK nomor untuk rinciannya."
+    none: str = ("LAPOR! Belum ada aduan bernomor dari alamat ini. Tulis aduan diawali nama"
+                 " daerah, mis. PekalonganKota Jalan rusak.")
+
+
+def status_words(status: str, status_text: str | None) -> str:
+    """The case store's own words when it gave some, else our word for its stage."""
+    return (status_text or "").strip() or STATUS_WORDS.get(status, status.replace("_", " "))
+
+
+def render_status(texts: CommandTexts, tracking: str, status: str, status_text: str | None,
+                  updated_at: datetime | None) -> str:
+    date = updated_at.strftime("%d/%m/%Y") if updated_at else "-"
+    words = status_words(status, status_text)
+    for cut in range(len(words), 0, -1):
+        shown = words if cut == len(words) else words[:cut - 1].rstrip() + "…"
+        text = texts.status.format(tracking=tracking, status=_gsm(shown), date=date)
+        if (septets(text) or SMS_SEPTETS + 1) <= SMS_SEPTETS:
+            return text
+    return texts.status.format(tracking=tracking, status="", date=date)
+
+
+def render_mine(texts: CommandTexts, cases: list[tuple[str, str]]) -> str:
+    """`cases`: (tracking, status words), newest first; as many as fit."""
+    for count in range(len(cases), 0, -1):
+        text = texts.mine.format(cases="; ".join(f"#{t} {_gsm(w)}" for t, w in cases[:count]))
+        if (septets(text) or SMS_SEPTETS + 1) <= SMS_SEPTETS:
+            return text
+    return texts.mine.format(cases=f"#{cases[0][0]}")
+
+
+def _gsm(words: str) -> str:
+    """Words from the case store, with what GSM-7 cannot carry left out (one SMS, not UCS-2)."""
+    return "".join(c if septets(c) is not None else ("..." if c == "…" else "") for c in words)
+
+
+def command_text_problems(texts: CommandTexts, tracking_length: int) -> list[tuple[str, str]]:
+    """(key, problem) for each text that is malformed or does not fit one SMS at worst."""
+    tracking = "9" * tracking_length
+    worst = {"tracking": tracking, "status": _WORST_STATUS, "date": "30/11/2026",
+             "cases": "; ".join(f"#{tracking} {_WORST_STATUS}" for _ in range(1))}
+    problems = []
+    for field in fields(texts):
+        text = getattr(texts, field.name)
+        try:
+            used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+        except ValueError as error:
+            problems.append((field.name, f"is not a valid template: {error}"))
+            continue
+        unknown = sorted(used - PLACEHOLDERS[field.name])
+        if unknown:
+            allowed = ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS[field.name])) or "none"
+            problems.append((field.name, f"uses {{{unknown[0]}}}; it may use {allowed}"))
+            continue
+        rendered = text.format(**{f: worst[f] for f in used})
+        need = septets(rendered)
+        if need is None or need > SMS_SEPTETS:
+            problems.append((field.name, f"does not fit one SMS at worst ({need or 'not GSM-7'}"
+                                         f" of {SMS_SEPTETS} septets)"))
+    return problems

@@ -1,0 +1,60 @@
+"""Issue 16 over SMPP to the simulator: commands are answered on SMS — with the delivery
+receipt followed like any reply — and none of them becomes a complaint or a case."""
+import pytest_twisted
+from twisted.internet import reactor
+from sqlalchemy import func, select
+
+from gateway.command_texts import CommandTexts
+from gateway.journal.tables import complaints, local_cases, opt_outs
+from tests.smpp.gateway_harness import gateway, simulator
+
+TEXTS = CommandTexts()
+FILER, OTHER = "6281234567890", "6281299999999"
+
+
+def counts(service):
+    def read(conn):
+        return {"complaints": conn.execute(select(func.count()).select_from(complaints)).scalar(),
+                "cases": conn.execute(select(func.count()).select_from(local_cases)).scalar(),
+                "stopped": [(r.channel, r.address) for r in conn.execute(select(opt_outs))]}
+    return service.journal.database.transact(read)
+
+
+def answers_to(sim, number: str) -> list[str]:
+    return [s.short_message.decode("latin-1") for s in sim.submitted if s.destination_addr == number]
+
+
+@pytest_twisted.inlineCallbacks
+def test_commands_by_sms_are_answered_and_are_never_complaints(tmp_path):
+    sim = simulator()
+    service = gateway(tmp_path, sim)
+    yield service.start()
+    try:
+        sim.enqueue_mo(FILER, "PekalonganKota Jalan rusak di Jl. Merdeka")
+        yield sim.wait_until_receipts_acknowledged(1)
+        (complaint,) = yield service.journal.list_complaints()
+        tracking = complaint["tracking_id"]
+        sim.enqueue_mo(OTHER, f"CEK {tracking}")          # someone else's number: not told
+        sim.enqueue_mo(FILER, "BANTUAN")
+        sim.enqueue_mo(FILER, "stop!")
+        try:
+            yield sim.wait_until_receipts_acknowledged(4).addTimeout(15, reactor)
+        except Exception:
+            replies = yield service.journal.database.transact(lambda c: c.exec_driver_sql(
+                "select kind, state, recipient, text, last_error from replies").fetchall())
+            raise AssertionError(f"{[s.destination_addr for s in sim.submitted]} {replies}")
+        assert answers_to(sim, OTHER) == [TEXTS.not_found.format(tracking=tracking)]
+        assert answers_to(sim, FILER)[1:] == [TEXTS.help, TEXTS.stopped]
+        assert (yield counts(service)) == {"complaints": 1, "cases": 1, "stopped": [("sms", "+" + FILER)]}
+        sim.enqueue_mo(FILER, "MULAI")
+        sim.enqueue_mo(FILER, "Cek")                      # my cases
+        yield sim.wait_until_receipts_acknowledged(6)
+        mine = answers_to(sim, FILER)[3:]
+        assert mine[0] == TEXTS.started
+        assert mine[1].startswith("LAPOR! ") and tracking in mine[1]
+        assert (yield counts(service)) == {"complaints": 1, "cases": 1, "stopped": []}
+        replies = yield service.journal.count_replies_by_state()
+        assert replies == {"delivered": 6}, "every answer's receipt followed"
+    finally:
+        yield service.stop()
+        yield sim.stop()
