@@ -1,7 +1,8 @@
 """The gateway in one process with the case store's events served (real HTTP on
-127.0.0.1): the local channel for citizens (or the channels a test hands over), the
-embedded case store, the ops server with `POST /case-store/events` — or the events'
-own listener — wired as `run` wires them (`gateway.daemon.events_server`)."""
+127.0.0.1): the local channel for citizens (or the channels of the `[channels.*]`
+sections a test gives, built as `run` builds them), the embedded case store, the ops
+server with `POST /case-store/events` — or the events' own listener — wired as `run`
+wires them (`gateway.daemon.events_server`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +12,7 @@ import treq
 from twisted.internet import reactor
 
 from gateway.channels.local.channel import LocalChannel
-from gateway.config import GivenSecrets
+from gateway.config import GivenSecrets, with_channels
 from gateway.daemon import events_server, ops_server
 from gateway.http_settings import HttpSettings
 from gateway.service import GatewayService
@@ -22,9 +23,13 @@ SECRET = "case-store-shared-secret"
 
 
 class EventsGateway:
-    def __init__(self, tmp_path, database_url: str = "", channels: dict | None = None, secret: str | None = SECRET,
-                 events_listen: str = "", secrets: dict | None = None, **replies):
+    def __init__(self, tmp_path, database_url: str = "", sections: dict | None = None,
+                 secret: str | None = SECRET, events_listen: str = "", secrets: dict | None = None, **replies):
+        """`sections`: `[channels.*]` settings by name (else the local channel alone);
+        `secrets`: theirs; `replies`: `[replies]` keys."""
         base = settings_for(tmp_path, database_url)
+        if sections:
+            base = with_channels(base, **sections)
         self.settings = dataclasses.replace(
             base, http=HttpSettings(port=0, events_listen=events_listen),
             replies=dataclasses.replace(base.replies, **replies),
@@ -32,7 +37,7 @@ class EventsGateway:
         self.local = LocalChannel(reactor, "127.0.0.1", 0)
         given = dict(secrets or {}) | ({"case_store_webhook_secret": secret} if secret else {})
         self.service = GatewayService(self.settings, reactor, secrets=GivenSecrets(given),
-                                      channels=channels if channels is not None else {"local": self.local})
+                                      channels=None if sections else {"local": self.local})
         self.ops = ops_server(self.settings, self.service, reactor)
         self.events = events_server(self.settings, self.service, reactor, self.ops)
         self.secret = secret
