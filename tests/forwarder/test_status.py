@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 import pytest_twisted
-from twisted.internet import reactor
+from twisted.internet import defer, reactor
 from twisted.internet.task import Clock
 
 from gateway.case_status import CaseStatus
@@ -27,117 +27,105 @@ def failure_of(d):
     return outcome
 
 
-@pytest_twisted.inlineCallbacks
-def http_store(**options):
-    fake = FakeCaseStore(reactor).start()
-    clock = Clock()
-    store = HttpJsonCaseStore(reactor, fake.base_url, options.pop("token", fake.token), connections=2,
-                              status_timeout_s=5.0, clock=clock, **options)
-    tracking, _ = fake.create("c-1", {})
-    yield None
-    return fake, store, clock, tracking
+class JsonStore:
+    """The JSON adapter in front of the fake case store, which has one case, `tracking`;
+    status look-ups time out on `clock` (status_timeout_s = 5)."""
+
+    def __init__(self, token: str | None = None):
+        self.fake = FakeCaseStore(reactor).start()
+        self.clock = Clock()
+        self.store = HttpJsonCaseStore(reactor, self.fake.base_url, token or self.fake.token, connections=2,
+                                       status_timeout_s=5.0, clock=self.clock)
+        self.tracking, _ = self.fake.create("c-1", {})
+
+    async def close(self):
+        await self.store.close()
+        await self.fake.stop()
+
+
+@pytest_twisted.async_yield_fixture
+async def json_store():
+    store = JsonStore()
+    yield store
+    await store.close()
 
 
 @pytest_twisted.inlineCallbacks
-def test_the_json_store_answers_a_case_its_status_and_its_words(tmp_path):
-    fake, store, _, tracking = yield http_store()
-    try:
-        first = yield store.status(tracking)
-        assert (first.tracking_id, first.status, first.status_text) == (tracking, "received", None)
-        assert first.updated_at is not None and first.known
-        fake.set_status(tracking, "In-Progress", "Petugas sudah ke lokasi")
-        moved = yield store.status(tracking)
-        assert (moved.status, moved.status_text) == ("in_progress", "Petugas sudah ke lokasi")
-        fake.set_status(tracking, "escalated", "Diteruskan ke Kementerian PUPR")
-        other = yield store.status(f"{tracking}")
-        assert (other.status, other.known) == ("escalated", False)   # kept as the store says it
-        assert [r["api"] for r in fake.requests] == ["status"] * 3
-    finally:
-        yield store.close()
-        yield fake.stop()
+def test_the_json_store_answers_a_case_its_status_and_its_words(json_store):
+    fake, store, tracking = json_store.fake, json_store.store, json_store.tracking
+    first = yield store.status(tracking)
+    assert (first.tracking_id, first.status, first.status_text) == (tracking, "received", None)
+    assert first.updated_at is not None and first.known
+    fake.set_status(tracking, "In-Progress", "Petugas sudah ke lokasi")
+    moved = yield store.status(tracking)
+    assert (moved.status, moved.status_text) == ("in_progress", "Petugas sudah ke lokasi")
+    fake.set_status(tracking, "escalated", "Diteruskan ke Kementerian PUPR")
+    other = yield store.status(f"{tracking}")
+    assert (other.status, other.known) == ("escalated", False)   # kept as the store says it
+    assert [r["api"] for r in fake.requests] == ["status"] * 3
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_number_the_store_does_not_know_is_not_found(tmp_path):
-    fake, store, _, _ = yield http_store()
-    try:
-        with pytest.raises(StatusNotFound):
-            yield store.status("9999999")
-        with pytest.raises(StatusNotFound):
-            yield store.status("12/../34")    # sent percent-encoded: one path segment
-        assert fake.requests[-1]["key"] == "12/../34"
-    finally:
-        yield store.close()
-        yield fake.stop()
+def test_a_number_the_store_does_not_know_is_not_found(json_store):
+    fake, store = json_store.fake, json_store.store
+    with pytest.raises(StatusNotFound):
+        yield store.status("9999999")
+    with pytest.raises(StatusNotFound):
+        yield store.status("12/../34")    # sent percent-encoded: one path segment
+    assert fake.requests[-1]["key"] == "12/../34"
 
 
 @pytest.mark.parametrize("fault", [503, 500, 429])
 @pytest_twisted.inlineCallbacks
-def test_a_failing_store_is_unavailable(tmp_path, fault):
-    fake, store, _, tracking = yield http_store()
+def test_a_failing_store_is_unavailable(json_store, fault):
+    fake, store, tracking = json_store.fake, json_store.store, json_store.tracking
     fake.status_fault = fault
-    try:
-        with pytest.raises(StatusUnavailable) as caught:
-            yield store.status(tracking)
-        assert type(caught.value) is StatusUnavailable and str(fault) in str(caught.value)
-    finally:
-        yield store.close()
-        yield fake.stop()
+    with pytest.raises(StatusUnavailable) as caught:
+        yield store.status(tracking)
+    assert type(caught.value) is StatusUnavailable and str(fault) in str(caught.value)
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_store_that_refuses_our_token_is_unavailable_not_not_found(tmp_path):
-    fake, store, _, tracking = yield http_store(token="wrong")
+def test_a_store_that_refuses_our_token_is_unavailable_not_not_found():
+    refusing = JsonStore(token="wrong")
     try:
         with pytest.raises(StatusUnavailable, match="401"):
-            yield store.status(tracking)
+            yield refusing.store.status(refusing.tracking)
     finally:
-        yield store.close()
-        yield fake.stop()
+        yield defer.ensureDeferred(refusing.close())
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_store_that_is_down_is_unavailable(tmp_path):
-    fake, store, _, tracking = yield http_store()
+def test_a_store_that_is_down_is_unavailable(json_store):
+    fake, store, tracking = json_store.fake, json_store.store, json_store.tracking
     yield fake.go_offline()
-    try:
-        with pytest.raises(StatusUnavailable, match="no answer from the case store"):
-            yield store.status(tracking)
-    finally:
-        yield store.close()
+    with pytest.raises(StatusUnavailable, match="no answer from the case store"):
+        yield store.status(tracking)
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_hanging_store_is_unavailable_after_the_status_timeout_and_not_before(tmp_path):
-    fake, store, clock, tracking = yield http_store()
+def test_a_hanging_store_is_unavailable_after_the_status_timeout_and_not_before(json_store):
+    fake, store, clock, tracking = json_store.fake, json_store.store, json_store.clock, json_store.tracking
     fake.status_fault = "hang"
-    try:
-        d = store.status(tracking)
-        yield fake.when_requests(1)          # the look-up reached the store, which holds it
-        outcome = failure_of(d)
-        clock.advance(4.9)
-        assert outcome == []                 # still waiting for the store
-        clock.advance(0.1)                   # status_timeout_s = 5
-        (error,) = outcome
-        assert isinstance(error.value, StatusUnavailable) and "within 5 s" in str(error.value)
-        fake.status_fault = None             # the connection the timeout aborted is not reused
-        answer = yield store.status(tracking)
-        assert answer.status == "received"
-    finally:
-        yield store.close()
-        yield fake.stop()
+    d = store.status(tracking)
+    yield fake.when_requests(1)          # the look-up reached the store, which holds it
+    outcome = failure_of(d)
+    clock.advance(4.9)
+    assert outcome == []                 # still waiting for the store
+    clock.advance(0.1)                   # status_timeout_s = 5
+    (error,) = outcome
+    assert isinstance(error.value, StatusUnavailable) and "within 5 s" in str(error.value)
+    fake.status_fault = None             # the connection the timeout aborted is not reused
+    answer = yield store.status(tracking)
+    assert answer.status == "received"
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_200_without_a_status_is_unavailable(tmp_path):
-    fake, store, _, tracking = yield http_store()
+def test_a_200_without_a_status_is_unavailable(json_store):
+    fake, store, tracking = json_store.fake, json_store.store, json_store.tracking
     fake.statuses[tracking] = {"tracking_id": tracking}
-    try:
-        with pytest.raises(StatusUnavailable, match="without a status"):
-            yield store.status(tracking)
-    finally:
-        yield store.close()
-        yield fake.stop()
+    with pytest.raises(StatusUnavailable, match="without a status"):
+        yield store.status(tracking)
 
 
 @pytest_twisted.inlineCallbacks
