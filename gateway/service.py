@@ -11,12 +11,13 @@ import dataclasses
 import os
 import secrets as _random
 
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import fail, inlineCallbacks
 
 from gateway import logging as gwlog
 from gateway import metrics
 from gateway.config import ConfigError, Settings, load_config
 from gateway.forwarder.adapters import build_case_store
+from gateway.forwarder.base import StatusUnavailable
 from gateway.forwarder.settings import TOKEN_SECRET
 from gateway.forwarder.pause_memory import PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
@@ -164,6 +165,8 @@ class GatewayService:
         """Where the case numbered `tracking_id` stands, from the case store in use: a
         Deferred of `CaseStatus`, failing `StatusNotFound` or `StatusUnavailable` (see
         `gateway.forwarder.base`) within `[forwarder].status_timeout_s`."""
+        if self.case_store is None:   # not started (yet)
+            return fail(StatusUnavailable("the gateway is starting"))
         return self.case_store.status(tracking_id)
 
     def webhook_secret(self) -> str | None:
