@@ -43,10 +43,12 @@ class CaseEventDesk:
 
     def _recorded(self, record, event: CaseEvent):
         instruments.observe_case_event(record.outcome)
-        if record.outcome != "accepted":
-            (log.warning if record.outcome == "unknown_tracking" else log.info)(
-                "case event not taken" if record.outcome == "unknown_tracking" else "case event replayed",
-                event_id=event.event_id, tracking_id=event.tracking_id, outcome=record.outcome)
+        if record.outcome == "unknown_tracking":
+            log.warning("case event for a tracking number no complaint has; refused",
+                        event_id=event.event_id, tracking_id=event.tracking_id)
+            return record
+        if record.outcome == "replay":
+            log.info("case event stored before; nothing done", event_id=event.event_id)
             return record
         instruments.observe_update_notice(record.notice)
         log.info("case event recorded", event_id=event.event_id, tracking_id=event.tracking_id,
