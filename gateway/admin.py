@@ -1,4 +1,5 @@
-"""Admin commands over the database: `complaints list`, `complaints show`, `complaints retry`.
+"""Admin commands over the database: `complaints list`, `complaints show`, `complaints retry`
+(and `complaints set-status`, in admin_status.py).
 
 They work on the database directly, so they need no daemon and work the same whether
 it runs or not, and print JSON or a short table so Diskominfo staff and ops can see
@@ -16,6 +17,7 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 
+from gateway.admin_status import register as register_set_status
 from gateway.model import ComplaintState, ReplyState, utcnow
 from gateway.journal.for_admin import MIN_REFERENCE, JournalForAdmin
 
@@ -173,3 +175,4 @@ def register(sub, add_config) -> None:
     p.add_argument("id", nargs="?", help="the dead complaint to retry: its id or reference")
     p.add_argument("--all-dead", action="store_true", help="retry every dead complaint")
     p.set_defaults(func=cmd_retry)
+    register_set_status(verbs, add_config)

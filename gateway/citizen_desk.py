@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway import instruments
 from gateway.command_texts import CommandTexts, render_mine, render_status, status_words
+from gateway.forwarder.base import StatusNotFound
 from gateway.logging import get_logger
 from gateway.model import AcceptResult, Message
 from gateway.parsers.citizen_commands import Command, CommandKind, recognise
@@ -31,16 +32,13 @@ log = get_logger(__name__)
 LISTED = 3
 
 
-class StatusNotFound(Exception):
-    """The case store knows no case with that tracking number."""
-
-
 class CitizenDesk:
     def __init__(self, journal, outbox, texts: Callable[[], CommandTexts],
                  case_status: Callable[[str], Deferred] | None, reactor, timeout_s: float = 5.0):
         """`case_status(tracking)` fires with the case's status (status, status_text,
         updated_at) or fails (`StatusNotFound`; anything else: unavailable); None: the case
-        store offers no status. `timeout_s` bounds each question (a hanging store)."""
+        store offers no status. `timeout_s` bounds each question beyond the adapter's own
+        `[forwarder].status_timeout_s` (a hanging store)."""
         self._journal = journal
         self._outbox = outbox
         self._texts = texts
@@ -117,7 +115,7 @@ class CitizenDesk:
 
     @staticmethod
     def _unavailable(failure, tracking: str):
-        if failure.check(StatusNotFound) or getattr(failure.value, "not_found", False):
+        if failure.check(StatusNotFound):
             return StatusNotFound
         log.warning("case status unavailable", tracking=tracking,
                     error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300])

@@ -52,6 +52,7 @@ def cmd_check_config(args) -> int:
     from gateway.channels.registry import channel_kinds
     from gateway.config import secret_names
     from gateway.service import check_ready_to_run
+    from gateway.updates.webhook import SECRET_NAME as WEBHOOK_SECRET, where_served
     settings = load_settings(args)
     # The checks `run` makes before it opens anything, the channels built (nothing connects).
     check_ready_to_run(settings, install_reactor())
@@ -68,6 +69,7 @@ def cmd_check_config(args) -> int:
         "channels": {kind.name: settings.channels[section].enabled
                      for section, kind in channel_kinds().items()},
         "secrets": {n: (s.origin if s else "not set") for n, s in found.items()},
+        "case_store_events": where_served(settings.http, found.get(WEBHOOK_SECRET) is not None),
     }, indent=2))
     # stdout is block-buffered into a pipe and stderr is not: without this, `2>&1 | less`
     # shows the OK line above the report it concludes.

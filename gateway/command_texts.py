@@ -9,18 +9,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from gateway.reply_text import SMS_SEPTETS, septets
-
-#: the stage names of docs/case-store-api.yaml, as a citizen reads them
-STATUS_WORDS = {
-    "received": "diterima", "verified": "terverifikasi", "assigned": "diteruskan ke instansi",
-    "in_progress": "sedang ditindaklanjuti", "resolved": "selesai ditindaklanjuti",
-    "closed": "ditutup", "rejected": "tidak dapat diproses",
-}
+from gateway.update_text import STATUS_PHRASES
 #: the placeholders each text may use
 PLACEHOLDERS = {"help": set(), "stopped": set(), "started": set(), "none": set(),
                 "unavailable": set(), "status": {"tracking", "status", "date"},
                 "not_found": {"tracking"}, "mine": {"cases"}}
-_WORST_STATUS = "sedang ditindaklanjuti"     # the longest of STATUS_WORDS; longer ones are cut
+_WORST_STATUS = max(STATUS_PHRASES.values(), key=len)   # the store's longer words are cut
 
 
 @dataclass(frozen=True)
@@ -41,7 +35,7 @@ class CommandTexts:
 
 def status_words(status: str, status_text: str | None) -> str:
     """The case store's own words when it gave some, else our word for its stage."""
-    return (status_text or "").strip() or STATUS_WORDS.get(status, status.replace("_", " "))
+    return (status_text or "").strip() or STATUS_PHRASES.get(status, status.replace("_", " "))
 
 
 def render_status(texts: CommandTexts, tracking: str, status: str, status_text: str | None,

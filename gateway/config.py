@@ -28,8 +28,9 @@ from gateway.journal.settings import DatabaseSettings
 
 __all__ = ["ConfigError", "Settings", "Secret", "load_config"]
 
-#: the secrets that belong to no channel
-CORE_SECRETS = ("pseudonym_key", CASE_STORE_TOKEN)
+#: the secrets that belong to no channel; the case store signs its events with the
+#: last one (without it, `POST /case-store/events` is not served)
+CORE_SECRETS = ("pseudonym_key", CASE_STORE_TOKEN, "case_store_webhook_secret")
 
 
 @dataclass(frozen=True)

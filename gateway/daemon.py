@@ -9,7 +9,8 @@ runs on the same SQLite database (`state_lock`), 1 for anything else.
 Under systemd (Type=notify) it tells the manager what it does: READY=1 once the database is
 open and the channels are started, WATCHDOG=1 from the reactor, RELOADING=1 … READY=1
 around a reload, STOPPING=1 when the drain begins, and a STATUS= line with bind state
-and counts. The ops HTTP server (/healthz, /readyz, /metrics) runs beside the service.
+and counts. The ops HTTP server (/healthz, /readyz, /metrics) runs beside the service,
+and the case store's events endpoint on it or on a listener of its own.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from gateway.notify import Heartbeat, SystemdNotifier
 from gateway.service import GatewayService, load_pseudonym_key
 from gateway.state_lock import StateLocked, lock_store
 from gateway.throughput import ThroughputLog
+from gateway.updates.webhook import EVENTS_PATH, CaseEventsWebhook, EventsServer
 from gateway.journal.migrate import SchemaMismatch
 
 log = gwlog.get_logger("gateway.daemon")
@@ -61,6 +63,7 @@ def _run_locked(settings: Settings, reactor) -> int:
     notifier = SystemdNotifier()
     heartbeat = Heartbeat(notifier, reactor, lambda: status_line(service))
     ops = ops_server(settings, service, reactor, heartbeat)
+    events = events_server(settings, service, reactor, ops)
     throughput = ThroughputLog(reactor, lambda: throughput_counts(service),
                                settings.logging.throughput_interval_s, levels=("backlog",))
 
@@ -72,6 +75,11 @@ def _run_locked(settings: Settings, reactor) -> int:
             except CannotListenError as error:
                 # Intake matters more than metrics: run on, but loudly.
                 log.error("http server could not listen; running without it", error=str(error))
+        if events is not None:
+            try:
+                events.start()
+            except CannotListenError as error:
+                log.error("case-store events could not listen; running without them", error=str(error))
         d = service.start()
         d.addCallback(lambda _: notifier.ready(status_line(service)))
         d.addCallback(lambda _: throughput.start())
@@ -93,6 +101,7 @@ def _run_locked(settings: Settings, reactor) -> int:
         d.addTimeout(settings.gateway.drain_timeout_s, reactor)
         d.addErrback(lambda f: log.error("drain did not finish", error=f.getErrorMessage()))
         d.addBoth(lambda _: ops.stop() if ops is not None else None)
+        d.addBoth(lambda _: events.stop() if events is not None else None)
         return d
 
     def reload():
@@ -137,6 +146,28 @@ def ops_server(settings: Settings, service: GatewayService, reactor,
         for path, resource in channel.http_resources().items():
             ops.mount(path, resource)
     return ops
+
+
+def events_server(settings: Settings, service: GatewayService, reactor,
+                  ops: OperationsServer | None) -> EventsServer | None:
+    """Serve `POST /case-store/events` if the secret `case_store_webhook_secret` is set: on
+    a listener of its own when `[http].events_listen` names one (returned, to start and
+    stop), else on the ops server. Says at start which, or why not."""
+    secret = service.webhook_secret()
+    address = settings.http.events_address
+    if secret is None:
+        log.info("case-store events endpoint off: no secret case_store_webhook_secret")
+        return None
+    webhook = CaseEventsWebhook(lambda: service.case_events, secret, reactor)
+    if address is not None:
+        return EventsServer(reactor, *address, webhook)
+    if ops is None:
+        log.warning("case-store events endpoint off: [http] is disabled and [http].events_listen"
+                    " names no listener of its own")
+        return None
+    ops.mount(EVENTS_PATH, webhook)
+    log.info("case-store events endpoint on the ops server", path=EVENTS_PATH)
+    return None
 
 
 def throughput_counts(service: GatewayService) -> dict:

@@ -15,6 +15,8 @@ Whoever asks it something else is a probe or an admin with curl, not a browser: 
 unknown path gets JSON 404 `{"error": "not found", "paths": [what is served]}` and a
 method a path does not take JSON 405 with `Allow`, rather than Twisted's HTML pages.
 (A mounted webhook is listed too: it is guarded by its secret header, not its path.)
+The case store's events (`POST /case-store/events`, gateway/updates) are mounted here
+unless `[http].events_listen` gives them a listener of their own.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from twisted.web.error import UnsupportedMethod
 
 from gateway import metrics
 from gateway.logging import get_logger
-from gateway.web import json_response, quiet_site
+from gateway.web import LimitedRequest, json_response, quiet_site
 
 log = get_logger(__name__)
 
@@ -84,7 +86,7 @@ class OperationsServer:
 
     def start(self) -> None:
         site = quiet_site(self.root)
-        site.requestFactory = _OpsRequest
+        site.requestFactory = OpsRequest
         self._listening = self._reactor.listenTCP(self._port, site, interface=self._listen)
         log.info("http server listening", listen=self._listen, port=self.port)
 
@@ -122,9 +124,10 @@ class _NotFound(resource.Resource):
         return _json(request, 404, {"error": "not found", "paths": self._paths})
 
 
-class _OpsRequest(server.Request):
+class OpsRequest(LimitedRequest):
     """A request to the ops server: a method the resource does not take is answered in
-    JSON with `Allow`, where Twisted writes an HTML page."""
+    JSON with `Allow`, where Twisted writes an HTML page. Bodies are kept up to 1 MiB
+    (webhooks take far less; each says what it accepts)."""
 
     def render(self, resrc):
         super().render(_MethodsInJson(resrc))

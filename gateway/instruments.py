@@ -28,6 +28,24 @@ COMMANDS = Counter(
     "lapor_commands", "Citizens' commands (not complaints) per command — cek, help, stop, start —"
     " and channel; redeliveries included.", ["command", "channel"], registry=None)
 
+CASE_EVENTS = Counter(
+    "lapor_case_events", "Status events the case store pushed (POST /case-store/events), by"
+    " outcome: accepted (stored now), replay (stored before), or refused and not stored —"
+    " bad_signature, stale, unknown_tracking, too_large, malformed, not_stored (our database"
+    " failed: the case store sends it again).", ["outcome"], registry=None)
+UPDATE_NOTICES = Counter(
+    "lapor_update_notices", "What became of the citizen's notification of each stored status event:"
+    " queued (on its way through the outbox), or held back — stopped (STOP, or a chat gone),"
+    " capped ([replies].updates_per_case_per_day), superseded (a later event came first),"
+    " unchanged (the same status again).", ["outcome"], registry=None)
+EVENT_OUTCOMES = ("accepted", "replay", "bad_signature", "stale", "unknown_tracking", "too_large",
+                  "malformed", "not_stored")
+NOTICE_OUTCOMES = ("queued", "stopped", "capped", "superseded", "unchanged")
+for _outcome in EVENT_OUTCOMES:   # every outcome a series from the start, 0 included
+    CASE_EVENTS.labels(_outcome)
+for _outcome in NOTICE_OUTCOMES:
+    UPDATE_NOTICES.labels(_outcome)
+
 #: receipt states of SMPP 3.4 appendix B; anything else an SMSC invents is counted as "other"
 #: so that a misbehaving SMSC cannot grow the label set without bound
 RECEIPT_STATES = {"DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "ACCEPTD", "UNKNOWN", "REJECTD", "ENROUTE"}
@@ -50,3 +68,11 @@ def observe_ack(result, clock, started: float):
     """A Deferred callback that passes `result` through and records the ack latency."""
     ACK_SECONDS.observe(clock.seconds() - started)
     return result
+
+
+def observe_case_event(outcome: str) -> None:
+    CASE_EVENTS.labels(outcome).inc()
+
+
+def observe_update_notice(outcome: str) -> None:
+    UPDATE_NOTICES.labels(outcome).inc()

@@ -24,8 +24,8 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from twisted.internet import defer
 
-from gateway.instruments import (ACK_SECONDS, COMMANDS, FORWARD_SECONDS, MESSAGES_IN, RECEIPTS, observe_ack,
-                                 observe_forward, observe_receipt)
+from gateway.instruments import (ACK_SECONDS, CASE_EVENTS, COMMANDS, FORWARD_SECONDS, MESSAGES_IN, RECEIPTS,
+                                 UPDATE_NOTICES, observe_ack, observe_forward, observe_receipt)
 from gateway.forwarder.backlog import HOLD_LIMIT
 from gateway.model import ComplaintState, ReplyState, RoutingStatus, utcnow
 
@@ -223,7 +223,7 @@ def build_registry(service, heartbeat=None) -> tuple[CollectorRegistry, GatewayC
     registry = CollectorRegistry(auto_describe=False)
     collector = GatewayCollector(service)
     registry.register(collector)
-    for instrument in (FORWARD_SECONDS, ACK_SECONDS, MESSAGES_IN, RECEIPTS, COMMANDS):
+    for instrument in (FORWARD_SECONDS, ACK_SECONDS, MESSAGES_IN, RECEIPTS, CASE_EVENTS, UPDATE_NOTICES, COMMANDS):
         registry.register(instrument)
     # A registry of our own does not get the default one's process collector: add it.
     ProcessCollector(registry=registry)

@@ -32,7 +32,7 @@ from typing import Callable, Mapping
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from gateway.backoff import backoff_delay
-from gateway.channels.base import (Channel, ChannelNotReady, ReplyPaused, ReplyRejected,
+from gateway.channels.base import (Channel, ChannelNotReady, RecipientGone, ReplyPaused, ReplyRejected,
                                    ReplyUncertain, Settlement)
 from gateway.lease_keeper import LeaseKeeper
 from gateway.logging import get_logger
@@ -230,6 +230,8 @@ class Outbox:
             channel_message_id = yield channel.send(reply)
         except (ReplyPaused, ChannelNotReady) as wait:
             yield self._wait(reply, wait)
+        except RecipientGone as gone:
+            yield self._give_up(reply, f"rejected: {gone}", address_gone=True)
         except ReplyRejected as refusal:
             yield self._give_up(reply, f"rejected: {refusal}")
         except ReplyUncertain as doubt:
@@ -278,12 +280,18 @@ class Outbox:
                                        front=True)
 
     @inlineCallbacks
-    def _give_up(self, reply: Reply, reason: str):
+    def _give_up(self, reply: Reply, reason: str, address_gone: bool = False):
+        """Failed for good; when the address itself is gone, it is opted out of status
+        updates in the same write (no more sends to a chat that blocked the bot)."""
         self.given_up += 1
-        yield self._journal.record_reply_failure(reply.id, reason, final=True)
+        if address_gone:
+            yield self._journal.record_address_gone(reply.id, reason)
+        else:
+            yield self._journal.record_reply_failure(reply.id, reason, final=True)
         self._held.discard(reply.id)
         log.warning("reply failed for good; `replies resend` sends it again", reply=reply.id,
-                    channel=reply.channel, reason=reason[:300])
+                    channel=reply.channel, reason=reason[:300], address_gone=address_gone,
+                    recipient=reply.recipient if address_gone else None)
 
     @inlineCallbacks
     def _retry_later(self, reply: Reply, reason: str):

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from gateway.gsm7 import SMS_SEPTETS, septets
 from gateway.logging import get_logger
 from gateway.model import Complaint, Region, RegionLevel, RoutingStatus
 from gateway.parsers.names import base_name
-
+from gateway.update_text import UpdateTemplates
 
 log = get_logger(__name__)
-
-SMS_SEPTETS = 160
 
 #: the placeholders each template may use; every template must show {tracking}
 PLACEHOLDERS = {
@@ -51,26 +50,6 @@ _WORST_SHARED = "Tanjungbalaii"
 WORST_CANDIDATES = (Region("99", _WORST_SHARED, RegionLevel.PROVINSI),
                     Region("99.01", f"Kabupaten {_WORST_SHARED}", RegionLevel.KABUPATEN),
                     Region("99.71", f"Kota {_WORST_SHARED}", RegionLevel.KOTA))
-
-# GSM 03.38: the basic set costs one septet, the extension table two (escape + char).
-_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-          "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-_EXTENSION = "\f^{}\\[~]|€"
-
-
-def septets(text: str) -> int | None:
-    """GSM-7 septets `text` needs, or None if a character is outside GSM-7 (the SMS would
-    then go as UCS-2, 70 characters a segment)."""
-    total = 0
-    for char in text:
-        if char in _BASIC:
-            total += 1
-        elif char in _EXTENSION:
-            total += 2
-        else:
-            return None
-    return total
-
 
 def keyword_example(region: Region) -> str:
     """How a citizen writes `region` unambiguously: KabPekalongan, PekalonganKota, ProvGorontalo."""
@@ -118,6 +97,8 @@ class ReplyTemplates:
                       " Tidak perlu dikirim ulang.")
     held: str = ("LAPOR! Aduan Anda diterima dan sedang ditangani petugas, nomor rujukan"
                  " {reference}. Nomor aduan menyusul.")
+    #: `[replies.templates.updates]`: what a citizen reads when their case moves
+    updates: UpdateTemplates = field(default_factory=UpdateTemplates)
 
 
 

@@ -1,5 +1,5 @@
-"""Assembles the gateway — journal, parser, forwarder, outbox, channels — and runs its life:
-start, resume, drain, stop.
+"""Assembles the gateway — journal, parser, forwarder, outbox, channels, the desk for the
+case store's status events — and runs its life: start, resume, drain, stop.
 
 Start order matters: the database is opened (and its schema checked) and unfinished work
 is resumed before any channel takes new messages. Stop is the reverse: channels stop
@@ -11,13 +11,14 @@ import dataclasses
 import os
 import secrets as _random
 
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import fail, inlineCallbacks
 
 from gateway import logging as gwlog
 from gateway import metrics
 from gateway.config import ConfigError, Settings, load_config
 from gateway.citizen_desk import CitizenDesk
 from gateway.forwarder.adapters import build_case_store
+from gateway.forwarder.base import StatusUnavailable
 from gateway.forwarder.settings import TOKEN_SECRET
 from gateway.forwarder.pause_memory import PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
@@ -27,6 +28,9 @@ from gateway.outbox import Outbox
 from gateway.pauses import ChannelPauses
 from gateway.pipeline import Pipeline
 from gateway.reply_text import ReplyWriter
+from gateway.update_text import UpdateWriter
+from gateway.updates.desk import CaseEventDesk
+from gateway.updates.webhook import SECRET_NAME as WEBHOOK_SECRET
 from gateway.journal import Lease, default_instance_id, open_journal
 
 log = gwlog.get_logger(__name__)
@@ -102,6 +106,11 @@ class GatewayService:
         self.pollers: list[Leadership] = []
         self._parse = load_parser(settings)  # fails fast, before anything is opened
         self._replies = ReplyWriter(settings.replies.templates)
+        self._updates = UpdateWriter(settings.replies.templates.updates)
+        #: the case store the forwarder uses (replaced when a reload brings a new token)
+        self.case_store = None
+        #: takes the case store's status events (`POST /case-store/events`) once started
+        self.case_events: CaseEventDesk | None = None
         self.stopping = False
         self._case_store_token: str | None = None   # the one in use, to see a reload change it
         #: reloads whose region mapping was refused since start (lapor_mapping_reload_failures_total)
@@ -132,15 +141,16 @@ class GatewayService:
         case_store_paused = yield load_pause(self.journal)
         if TOKEN_SECRET in s.forwarder.required_secrets():
             self._case_store_token = self._secrets.get(TOKEN_SECRET).reveal()
+        self.case_store = build_case_store(s.forwarder, self._secrets, self.journal, self.reactor)
         self.forwarder = ForwardingWorker(
-            build_case_store(s.forwarder, self._secrets, self.journal, self.reactor), self.journal,
+            self.case_store, self.journal,
             self.reactor, s.forwarder,
             reply_for=lambda complaint, tracking: self._replies.for_complaint(complaint, tracking),
             on_reply=self.outbox.send, paused_until=case_store_paused,
             remember_pause=PauseMemory(self.journal).remember, intake_first=self.intake_first)
         self.forwarder.start_rescans()
         desk = CitizenDesk(self.journal, self.outbox, lambda: self.settings.replies.commands,
-                           self._case_status, self.reactor, s.replies.status_timeout_s)
+                           self.case_status, self.reactor, s.forwarder.status_timeout_s + 1.0)
         self.pipeline = Pipeline(self.journal, self.forwarder, self.outbox, self._parse,
                                  intake_first=self.intake_first, desk=desk)
         yield self.pipeline.resume()
@@ -150,11 +160,23 @@ class GatewayService:
             if channel.polls():
                 yield self._poll(channel, lease)
         yield self.pipeline.resume_replies()
+        self.case_events = CaseEventDesk(
+            self.journal, self.outbox.send, lambda *event: self._updates.for_event(*event),
+            s.replies.updates_per_case_per_day)
         log.info("gateway ready", channels=sorted(self.channels))
 
-    def _case_status(self, tracking: str):
-        """The case's status from the case store in use (a reload may have replaced it)."""
-        return self.forwarder.case_status(tracking)
+    def case_status(self, tracking_id: str):
+        """Where the case numbered `tracking_id` stands, from the case store in use: a
+        Deferred of `CaseStatus`, failing `StatusNotFound` or `StatusUnavailable` (see
+        `gateway.forwarder.base`) within `[forwarder].status_timeout_s`."""
+        if self.case_store is None:   # not started (yet)
+            return fail(StatusUnavailable("the gateway is starting"))
+        return self.case_store.status(tracking_id)
+
+    def webhook_secret(self) -> str | None:
+        """The secret the case store signs its events with; None: the endpoint is off."""
+        secret = self._secrets.get(WEBHOOK_SECRET, required=False)
+        return secret.reveal() if secret is not None else None
 
     def _poll(self, channel, lease):
         """The channel polls while this instance holds its poller, `poller:<name>`: one
@@ -187,6 +209,7 @@ class GatewayService:
         self.mapping_reload_refused = False
         # Both in one reactor turn: no complaint sees the new mapping with the old templates.
         self._parse, self._replies = parse, ReplyWriter(templates)
+        self._updates = UpdateWriter(templates.updates)
         self.settings = dataclasses.replace(
             self.settings, replies=dataclasses.replace(self.settings.replies, templates=templates))
         if self.pipeline is not None:
@@ -208,8 +231,8 @@ class GatewayService:
         if token == self._case_store_token:
             return
         self._case_store_token = token
-        self.forwarder.replace_case_store(
-            build_case_store(self.settings.forwarder, self._secrets, self.journal, self.reactor))
+        self.case_store = build_case_store(self.settings.forwarder, self._secrets, self.journal, self.reactor)
+        self.forwarder.replace_case_store(self.case_store)
         log.info("case-store token reloaded")
 
     @inlineCallbacks
@@ -217,6 +240,7 @@ class GatewayService:
         """Graceful drain: stop intake, let in-flight commits finish, close the database."""
         log.info("draining")
         self.stopping = True  # /readyz answers 503 from now on
+        self.case_events = None   # the case store's events: 503, sent again later
         for poller in self.pollers:   # polling stopped, the job handed over at once
             yield poller.stop()
         for channel in self.channels.values():

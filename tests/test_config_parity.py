@@ -30,6 +30,9 @@ BROKEN = {
     "a case store without its token": (
         "[forwarder]\nadapter = 'http'\n[forwarder.http]\nbase_url = 'http://127.0.0.1:9'\n", {}),
     "an ops port out of range": ("[http]\nport = 70000\n", {}),
+    "an events listener that is no host:port": ("[http]\nevents_listen = '8781'\n", {}),
+    "a status update template longer than one SMS": (
+        "[replies.templates.updates]\nclosed = '" + "selesai sekali " * 12 + "#{tracking}'\n", {}),
     "a local intake port out of range": ("[channels.http]\nenabled = true\nport = -1\n", {}),
     "no reply attempts": ("[replies]\nmax_attempts = 0\n", {}),
     "a secret file of no secret": ("[secrets.files]\nsmtp_password = '/x'\n", {}),

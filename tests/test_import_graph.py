@@ -101,13 +101,14 @@ FLOORS = (
     ("gateway.model", "gateway.logging", "gateway.instruments", "gateway.backoff", "gateway.pending",
      "gateway.web", "gateway.config_schema", "gateway.notify", "gateway.state_lock",
      "gateway.http_settings", "gateway.throughput", "gateway.intake_first",
-     "gateway.data", "gateway.lease_keeper", "gateway.leadership"),
+     "gateway.data", "gateway.lease_keeper", "gateway.leadership", "gateway.case_status", "gateway.gsm7"),
     ("gateway.journal", "gateway.parsers", "gateway.channels", "gateway.forwarder", "gateway.reply_text",
      "gateway.reply_lanes", "gateway.pauses", "gateway.smsc_sim", "gateway.demo_fakes",
-     "gateway.reply_settings"),
-    ("gateway.config", "gateway.pipeline", "gateway.outbox", "gateway.metrics", "gateway.http_server"),
+     "gateway.reply_settings", "gateway.update_text"),
+    ("gateway.config", "gateway.pipeline", "gateway.outbox", "gateway.metrics", "gateway.http_server",
+     "gateway.updates"),
     ("gateway.service",),
-    ("gateway.daemon", "gateway.demo", "gateway.admin", "gateway.admin_replies"),
+    ("gateway.daemon", "gateway.demo", "gateway.admin", "gateway.admin_replies", "gateway.admin_status"),
     ("gateway.cli", "gateway.__main__"),
 )
 

@@ -19,8 +19,8 @@ from twisted.internet.defer import Deferred
 from gateway.model import (AcceptResult, DeliveryReport, HeldPart, Message, PartOutcome, Reply,
                            DatabaseUnavailable)
 
-__all__ = ["Channel", "Intake", "DatabaseUnavailable", "ReplyRejected", "ReplyUncertain", "ReplyPaused",
-           "ChannelNotReady", "Settlement"]
+__all__ = ["Channel", "Intake", "DatabaseUnavailable", "ReplyRejected", "RecipientGone", "ReplyUncertain",
+           "ReplyPaused", "ChannelNotReady", "Settlement"]
 
 
 class Intake(Protocol):
@@ -116,7 +116,8 @@ class Channel(abc.ABC):
         """Send a reply to the citizen; fire with the channel's id for it.
 
         Fail with `ReplyRejected` when the channel will never take it (the reply is marked
-        failed); `ReplyUncertain` when it may have gone out (the channel `settle`s it);
+        failed) — `RecipientGone` when that is because the address is gone (no updates
+        go there any more); `ReplyUncertain` when it may have gone out (the channel `settle`s it);
         `ReplyPaused` when a server asked us to wait and `ChannelNotReady` when nothing
         could be sent (both: queued again, no attempt spent); anything else is a failed
         attempt, retried later.
@@ -158,6 +159,12 @@ class Channel(abc.ABC):
 
 class ReplyRejected(Exception):
     """The channel refused a reply for good (bad address, blocked user, ...)."""
+
+
+class RecipientGone(ReplyRejected):
+    """The address itself is gone for good (a Telegram user who blocked the bot, a chat
+    the bot was removed from): the reply fails, and the address gets no more status
+    updates — as if it had sent STOP — until it sends MULAI."""
 
 
 class ReplyUncertain(Exception):

@@ -49,8 +49,8 @@ _WORD = re.compile(r"\w+")
 
 
 class CaseStoreClient:
-    """POSTs to one URL of the case store over at most `connections` kept-alive
-    connections. `headers` go with every request; `post` adds its own."""
+    """POSTs to one URL of the case store (or GETs below it) over at most `connections`
+    kept-alive connections. `headers` go with every request; `post` adds its own."""
 
     def __init__(self, reactor, url: str, *, connections: int, connect_timeout_s: float,
                  user_agent: str, headers: Mapping[bytes, bytes] = {}, tls_trust=None):
@@ -59,7 +59,9 @@ class CaseStoreClient:
                                     max_body=MAX_BODY_BYTES, tls_trust=tls_trust)
         fixed = {b"host": origin.authority.encode("ascii"), b"user-agent": user_agent.encode()} | dict(headers)
         # The part of every request that never changes, written once.
-        self._head = b"POST %s HTTP/1.1\r\n%s" % (origin.target.encode("ascii"), _header_lines(fixed))
+        self._target = origin.target.encode("ascii")
+        self._fixed = _header_lines(fixed)
+        self._head = b"POST %s HTTP/1.1\r\n%s" % (self._target, self._fixed)
 
     @property
     def stale_connections(self) -> int:
@@ -71,6 +73,15 @@ class CaseStoreClient:
         cut short, unreadable, too large); cancelling it (the worker's timeout) gives
         CancelledError."""
         request = b"%s%scontent-length: %d\r\n\r\n%s" % (self._head, _header_lines(headers), len(body), body)
+        return self._pool.request(request).addErrback(_no_answer)
+
+    def get(self, below: str) -> Deferred[Answer]:
+        """GET the URL's path + `below` (already percent-encoded, e.g. "/1916449"): the
+        answer, failing as `post` does."""
+        if any(c in below for c in " \r\n?#"):
+            raise ValueError("a path below the URL must be percent-encoded")
+        request = b"GET %s%s HTTP/1.1\r\n%s\r\n" % (self._target.rstrip(b"/"), below.encode("ascii"),
+                                                    self._fixed)
         return self._pool.request(request).addErrback(_no_answer)
 
     def close(self) -> Deferred[None]:

@@ -10,15 +10,19 @@ SMS 1708. The API has no idempotency header, so the complaint id travels in an e
 element (`reference_element`, default `referensi`) that a tolerant server can use to
 recognise a retry; a server that ignores it may create a second case when a request
 that timed out had in fact succeeded (docs/forwarding.md weighs that risk).
+
+The legacy API has no way to ask where a case stands: `status` always fails
+`StatusNotOffered` (the citizen's CEK is answered accordingly), and the legacy system
+pushes no events either.
 """
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import fail, inlineCallbacks
 
-from gateway.forwarder.base import CaseStore, PermanentFailure
+from gateway.forwarder.base import CaseStore, PermanentFailure, StatusNotOffered
 from gateway.forwarder.http_client import CaseStoreClient, failure_reason, raise_for_failure
 from gateway.logging import get_logger
 from gateway.model import Complaint, Receipt
@@ -87,6 +91,9 @@ class LaporXmlCaseStore(CaseStore):
         log.info("legacy case created", complaint=complaint.id, tracking_id=tracking_id,
                  transaction_id=transaction_id)
         return Receipt(complaint.id, tracking_id)
+
+    def status(self, tracking_id: str):
+        return fail(StatusNotOffered("the legacy LAPOR! XML API offers no status look-up"))
 
     def close(self):
         return self._client.close()

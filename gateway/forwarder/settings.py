@@ -60,6 +60,8 @@ class ForwarderSettings:
     adapter: Literal["local", "http", "lapor-xml"] = "local"
     concurrency: int = 20
     timeout_s: float = 30.0
+    #: seconds a status look-up (the citizen's CEK) may take before "not available now"
+    status_timeout_s: float = 5.0
     retry_initial_s: float = 1.0
     retry_max_s: float = 300.0
     #: temporary failures in a row (no answer between) after which the case store counts as down
@@ -73,8 +75,8 @@ class ForwarderSettings:
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, as `key: reason` (empty when fine)."""
-        found = not_positive(self, "concurrency", "timeout_s", "retry_initial_s", "retry_max_s",
-                             "outage_after_failures", "rescan_interval_s")
+        found = not_positive(self, "concurrency", "timeout_s", "status_timeout_s", "retry_initial_s",
+                             "retry_max_s", "outage_after_failures", "rescan_interval_s")
         for key in ("local", "http", "lapor_xml"):
             found += [f"{key}.{problem}" for problem in getattr(self, key).problems()]
         adapter = self.adapter.replace("-", "_")

@@ -29,7 +29,7 @@ import random
 from datetime import timedelta
 from typing import Callable
 
-from twisted.internet.defer import Deferred, fail, inlineCallbacks, succeed
+from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from twisted.internet.task import LoopingCall
 
 from gateway import instruments
@@ -285,13 +285,6 @@ class ForwardingWorker:
         if news:
             log.error("case store refuses the gateway; forwarding paused until that is fixed",
                       why=error.why, reason=reason, probe_in_s=round(delay, 2))
-
-    def case_status(self, tracking_id: str) -> Deferred:
-        """The case's status, from the case store in use; fails when it offers none."""
-        status = getattr(self._case_store, "status", None)
-        if status is None:
-            return fail(NotImplementedError("this case store offers no status"))
-        return status(tracking_id)
 
     def replace_case_store(self, case_store: CaseStore) -> Deferred:
         """Forward through `case_store` from now on (a reload's new token), and try it at

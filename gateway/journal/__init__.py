@@ -12,14 +12,16 @@ from pathlib import Path
 
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
+from gateway.case_status import CaseEvent, CaseStatus
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
-from gateway.journal import (complaint_journal, complaint_lookup, health, intake_journal, leadership_journal, migrate,
-                             reply_journal)
+from gateway.journal import (citizen_journal, complaint_journal, complaint_lookup, event_journal, health,
+                             intake_journal, leadership_journal, migrate, reply_journal)
+from gateway.journal.event_journal import EventRecord
 from gateway.journal.database import Database, GroupCommitter, make_engine
 from gateway.journal.leases import Lease, default_instance_id
 
-__all__ = ["Journal", "Lease", "default_instance_id", "open_journal"]
+__all__ = ["EventRecord", "Journal", "Lease", "default_instance_id", "open_journal"]
 
 
 class Journal:
@@ -133,7 +135,26 @@ class Journal:
         return self.committer.submit(partial(intake_journal.queue_command_answer, message_id=message_id,
                                              text=text, lease=self.lease))
 
+    def record_case_event(self, event: CaseEvent, notice_text: str,
+                          updates_per_day: int) -> Deferred[EventRecord]:
+        """Store a status event pushed by the case store and queue `notice_text` to its
+        citizen (unless held back: STOP, the day's cap...), in one transaction; a replay
+        of a stored event id does nothing (see `event_journal`)."""
+        return self.committer.submit(partial(event_journal.record_case_event, event=event,
+                                             notice_text=notice_text, updates_per_day=updates_per_day,
+                                             lease=self.lease))
+
+    def record_address_gone(self, reply_id: int, reason: str) -> Deferred[bool]:
+        """The reply's address is gone for good (Telegram 403): the reply fails and the
+        address is opted out of updates, together; whether it was newly opted out."""
+        return self.committer.submit(partial(citizen_journal.address_gone, reply_id=reply_id,
+                                             reason=reason))
+
     # -- reads ---------------------------------------------------------------------------
+    def local_case_status(self, tracking_number: int) -> Deferred[CaseStatus | None]:
+        """The embedded case store's status of a case, or None when it has no such case."""
+        return self.database.transact(partial(complaint_journal.local_case_status,
+                                              tracking_number=tracking_number))
     def unanswered_commands(self, command: str) -> Deferred[list[tuple[int, Message]]]:
         return self.database.transact(partial(intake_journal.unanswered_commands, command=command))
 

@@ -1,5 +1,5 @@
 """The complaint journal: a complaint's walk received → parsed → forwarded | dead, the
-embedded case store's tracking numbers, and the reads that follow complaints.
+embedded case store's tracking numbers and statuses, and the reads that follow complaints.
 
 The one module that writes the `complaints` and `local_cases` tables. Its hot-path
 writes take the bulk form (see `bulk.py`); the rest are plain functions of a
@@ -14,9 +14,11 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
+from gateway.case_status import INITIAL_STATUS, CaseStatus
 from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLevel, Reply, Routing,
                            RoutingStatus, utcnow)
 from gateway.journal.bulk import chunks
+from gateway.journal.event_journal import events_of_complaint
 from gateway.journal.leases import UNCLAIMED, Lease, claimable, renewable
 from gateway.journal.reply_journal import queue_replies, replies_of_complaint
 from gateway.journal.tables import complaints, local_cases, messages, replies
@@ -170,7 +172,29 @@ def create_local_cases(conn: Connection, items: list[tuple[str, dict, int]]) -> 
     return [numbers[k] for k, _, _ in items]
 
 
+def set_local_case_status(conn: Connection, tracking_number: int, status: str, note: str | None,
+                          at: datetime) -> CaseStatus | None:
+    """The embedded case store moves a case to `status` (with the admin's `note`); the
+    status it had before, or None when it has no case by that number."""
+    before = local_case_status(conn, tracking_number)
+    if before is not None:
+        conn.execute(update(local_cases).where(local_cases.c.tracking_number == tracking_number)
+                     .values(status=status, status_text=note, status_at=at))
+    return before
+
+
 # -- reads -----------------------------------------------------------------------------------
+def local_case_status(conn: Connection, tracking_number: int) -> CaseStatus | None:
+    """Where the embedded case store's case stands (`received` until it is moved), or None."""
+    row = conn.execute(select(local_cases.c.status, local_cases.c.status_text, local_cases.c.status_at,
+                              local_cases.c.created_at)
+                       .where(local_cases.c.tracking_number == tracking_number)).first()
+    if row is None:
+        return None
+    return CaseStatus(str(tracking_number), row.status or INITIAL_STATUS, row.status_text,
+                      as_utc(row.status_at or row.created_at))
+
+
 def unfinished_complaints(conn: Connection, limit: int | None = None,
                           lease: Lease | None = None) -> tuple[list[Complaint], int]:
     """Complaints a restart must carry on with, oldest first — every `received` one (an
@@ -253,7 +277,8 @@ def list_complaints(conn: Connection, state: str | None = None, limit: int = 100
 
 
 def show_complaint(conn: Connection, complaint_id: str) -> dict | None:
-    """One complaint in full — its message's text and sender, its replies — for an admin."""
+    """One complaint in full — its message's text and sender, its replies, the case
+    store's status events — for an admin."""
     row = conn.execute(_complaint_query().add_columns(_latest_reply_state().label("reply_state"))
                        .where(complaints.c.id == complaint_id)).first()
     if row is None:
@@ -261,7 +286,8 @@ def show_complaint(conn: Connection, complaint_id: str) -> dict | None:
     return _summary(row) | {"text": row.text, "sender": row.sender, "flags": row.flags,
                             "last_error": row.last_error, "forward_attempts": row.forward_attempts,
                             "candidates": row.candidates or [],
-                            "replies": replies_of_complaint(conn, complaint_id)}
+                            "replies": replies_of_complaint(conn, complaint_id),
+                            "events": events_of_complaint(conn, complaint_id)}
 
 
 def _latest_reply_state():

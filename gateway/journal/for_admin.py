@@ -15,13 +15,17 @@ the daemon picks up at its next rescan.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 
-from gateway.journal import complaint_journal, complaint_lookup, migrate, reply_journal
+from gateway.case_status import CaseEvent, CaseStatus
+from gateway.model import utcnow
+from gateway.journal import complaint_journal, complaint_lookup, event_journal, migrate, reply_journal
+from gateway.journal.event_journal import EventRecord
 from gateway.journal.complaint_lookup import MIN_REFERENCE, Found
 from gateway.journal.database import make_engine
 
@@ -88,6 +92,20 @@ class JournalForAdmin:
             current = (complaint_journal.show_complaint(conn, complaint_id)
                        if complaint_id and not revived else None)
         return revived, current
+
+    def set_case_status(self, tracking_number: int, status: str, note: str | None, notice_text: str,
+                        updates_per_day: int) -> tuple[CaseStatus | None, EventRecord | None]:
+        """The embedded case store moves a case, and — being its own case store — records
+        the change as a case event with the citizen's notification (`notice_text`,
+        unless held back), all in one transaction: (the status before, what the event
+        came to), or (None, None) when it has no case by that number."""
+        now = utcnow()
+        with self._engine.begin() as conn:
+            before = complaint_journal.set_local_case_status(conn, tracking_number, status, note, now)
+            if before is None:
+                return None, None
+            event = CaseEvent(f"local-{uuid.uuid4()}", str(tracking_number), status, note, now)
+            return before, event_journal.record_case_event(conn, event, notice_text, updates_per_day)
 
     def list_replies(self, state: str | None, limit: int) -> list[dict]:
         with self._engine.connect() as conn:

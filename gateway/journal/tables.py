@@ -176,4 +176,7 @@ case_events = Table(
     Column("occurred_at", Timestamp, nullable=False),
     Column("received_at", Timestamp, nullable=False),
     Column("complaint_id", String(36), ForeignKey("complaints.id"), index=True),
+    # queued, or why the citizen was not told: stopped, capped, superseded, unchanged
+    Column("notice", String(16)),
+    Column("reply_id", Integer, ForeignKey("replies.id")),
 )

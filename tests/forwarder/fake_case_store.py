@@ -1,13 +1,17 @@
 """A central case store on 127.0.0.1 for tests and benchmarks: it keeps the contract
 (docs/case-store-api.yaml — idempotency keys, 201 then 200 with the same tracking_id;
-the legacy XML stream API) and misbehaves on request, as a real one does: a share of
-500s (some after the case was created), a first answer that never comes, 429 with
-Retry-After, an outage (an error status to everything, or no listener at all), latency. Every
-request and answer is stamped with the time (the reactor's, or a test's `Clock`).
+each case's status at `GET /complaints/{tracking_id}`; status events pushed to a
+gateway, signed; the legacy XML stream API) and misbehaves on request, as a real one
+does: a share of 500s (some after the case was created), a first answer that never
+comes, 429 with Retry-After, an outage (an error status to everything, or no listener
+at all), latency, status look-ups that hang or fail. Every request and answer is
+stamped with the time (the reactor's, or a test's `Clock`).
 
 Tests wait on its events (`when_requests`, `when_cases`), never on time.
 
     python tests/forwarder/fake_case_store.py --latency-ms 50    # prints "port N", serves
+    python tests/forwarder/fake_case_store.py --send-event URL --secret S \
+        --tracking 5000001 --status in_progress [--status-text TEXT]   # one signed event
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import itertools
 import json
 import random
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from typing import Callable
 
 from twisted.internet.defer import Deferred, maybeDeferred
@@ -36,6 +41,8 @@ class FakeCaseStore:
         self.cases: dict[str, str] = {}          # idempotency key (complaint id) -> tracking id
         self.created: list[str] = []             # keys, in the order their cases were created
         self.payloads: dict[str, object] = {}    # key -> the JSON payload or the XML text
+        #: tracking id -> {"status", "status_text", "updated_at"}: what GET answers
+        self.statuses: dict[str, dict] = {}
         #: {"api", "key", "code", "at", "answered_at", "retry_after"} for every request: `at`
         #: when it came, `answered_at` when the answer went out (None while held)
         self.requests: list[dict] = []
@@ -51,6 +58,8 @@ class FakeCaseStore:
         self.observe: Callable[[str], dict] | None = None
         self.latency_s = 0.0
         self.honour_reference = True   # legacy API: recognise a retry by <referensi>
+        #: status look-ups: None (answer), "hang" (never answer), or a status to answer (503...)
+        self.status_fault: str | int | None = None
         self.held: list = []           # requests never answered (hang_first)
         self._hung: set = set()        # what hang_first has already swallowed a request for
         self._waiters: list[tuple[Callable[[], bool], Deferred]] = []
@@ -125,7 +134,17 @@ class FakeCaseStore:
         self.cases[key] = tracking
         self.created.append(key)
         self.payloads[key] = payload
+        self.set_status(tracking, "received")
         return tracking, True
+
+    def set_status(self, tracking: str, status: str, status_text: str | None = None) -> dict:
+        """Move a case (as a case worker would); what GET answers from now on."""
+        entry = {"tracking_id": tracking, "status": status,
+                 "updated_at": datetime.fromtimestamp(self.now(), timezone.utc).isoformat().replace("+00:00", "Z")}
+        if status_text is not None:
+            entry["status_text"] = status_text
+        self.statuses[tracking] = entry
+        return entry
 
     def hang_once(self, reference) -> bool:
         """With hang_first: True for the first request about `reference` (the complaint id)."""
@@ -177,6 +196,22 @@ class _Complaints(resource.Resource):
     def __init__(self, store: FakeCaseStore):
         super().__init__()
         self.store = store
+
+    def render_GET(self, request):
+        """`GET /complaints/{tracking_id}`: the case's status, 404 for a number not given."""
+        s = self.store
+        tracking = request.postpath[0].decode() if len(request.postpath) == 1 else None
+        reply = lambda code, body, hold=False: s.answer(request, "status", tracking, code, _json(body),
+                                                        b"application/json", hold)
+        if s.status_fault == "hang":
+            return reply(200, {}, hold=True)
+        if s.outage_status is not None or s.status_fault is not None:
+            return reply(s.outage_status or s.status_fault, {"error": "unavailable"})
+        if request.getHeader(b"authorization") != f"Bearer {s.token}".encode():
+            return reply(401, {"error": "bad token"})
+        if tracking is None or tracking not in s.statuses:
+            return reply(404, {"error": "no such case"})
+        return reply(200, s.statuses[tracking])
 
     def render_POST(self, request):
         s = self.store
@@ -304,7 +339,31 @@ def main() -> None:
     parser.add_argument("--claims-database", metavar="URL",
                         help="note for each request whether a gateway instance held the complaint's"
                              " claim at that moment (the gateway's PostgreSQL; /stats counts those without)")
+    parser.add_argument("--send-event", metavar="URL", help="POST one signed status event to this"
+                        " gateway URL (…/case-store/events), print the answer and exit (0 on 2xx)")
+    parser.add_argument("--secret", help="the case_store_webhook_secret to sign it with")
+    parser.add_argument("--tracking", help="the event's tracking_id")
+    parser.add_argument("--status", help="the event's status")
+    parser.add_argument("--status-text", help="the event's status_text")
+    parser.add_argument("--event-id", help="the event's event_id (default: a new one)")
     args = parser.parse_args()
+    if args.send_event:
+        if not __package__:   # run as a file: the repository's root makes `tests` importable
+            from pathlib import Path
+            sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        from tests.forwarder.case_store_events import case_event, post_event
+        outcome = {}
+
+        def send():
+            d = post_event(args.send_event, args.secret or "",
+                           case_event(args.tracking, args.status, args.status_text, event_id=args.event_id))
+            d.addCallback(lambda answer: outcome.update(code=answer[0], body=answer[1]))
+            d.addErrback(lambda f: outcome.update(code=0, body=f.getErrorMessage()))
+            d.addBoth(lambda _: reactor.stop())
+        reactor.callWhenRunning(send)
+        reactor.run()
+        print(json.dumps(outcome), flush=True)
+        sys.exit(0 if 200 <= outcome.get("code", 0) < 300 else 1)
     store = FakeCaseStore(reactor)
     store.port = args.port
     if args.claims_database:

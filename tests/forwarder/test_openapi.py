@@ -1,11 +1,16 @@
 """docs/case-store-api.yaml is a valid OpenAPI document, and what the gateway sends (and
-the fake store answers) is what it says."""
+the fake store answers) is what it says — complaints, status look-ups, status events and
+the gateway's answers to them."""
+import json
+
 import pytest_twisted
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 from twisted.internet import reactor
 
+from gateway.forwarder.http_json import HttpJsonCaseStore
+from tests.forwarder.fake_case_store import FakeCaseStore
 from tests.forwarder.harness import Harness
 from tests.support import REPO
 
@@ -45,3 +50,42 @@ def test_ambiguous_and_empty_payloads_follow_the_document():
     for routing in (ambiguous, Routing(RoutingStatus.UNROUTED, ""), None):
         message = Message("telegram", "123456789", "", "u-1", received_at=T0, channel_message_ids=("9",))
         schema("Complaint").validate(case_payload(Complaint("c-1", message, ComplaintState.PARSED, routing)))
+
+
+def test_the_status_and_event_examples_follow_their_schemas():
+    get = SPEC["paths"]["/complaints/{tracking_id}"]["get"]
+    schema("CaseStatus").validate(get["responses"]["200"]["content"]["application/json"]["example"])
+    push = SPEC["webhooks"]["caseStatusChanged"]["post"]
+    schema("CaseEvent").validate(push["requestBody"]["content"]["application/json"]["example"])
+    assert {p["name"] for p in push["parameters"]} == {"X-Lapor-Timestamp", "X-Lapor-Signature"}
+    assert set(push["responses"]) == {"200", "400", "401", "413", "422", "503"}
+
+
+@pytest_twisted.inlineCallbacks
+def test_the_fakes_status_answers_and_events_and_the_gateways_answers_follow_the_document(tmp_path):
+    from tests.forwarder.case_store_events import case_event
+    from tests.updates.helpers import EventsGateway
+    fake = FakeCaseStore(reactor).start()
+    store = HttpJsonCaseStore(reactor, fake.base_url, fake.token, connections=1)
+    gw = yield EventsGateway(tmp_path).start()
+    try:
+        tracking, _ = fake.create("c-1", {})
+        fake.set_status(tracking, "in_progress", "Petugas sudah ke lokasi")
+        answer = yield store._lookups.get(f"/{tracking}")
+        assert answer.code == 200
+        schema("CaseStatus").validate(json.loads(answer.body))
+        schema("Error").validate(json.loads((yield store._lookups.get("/404")).body))
+        _, ours = yield gw.complaint()
+        event = case_event(ours, "resolved", "Sudah diperbaiki")
+        schema("CaseEvent").validate(event)
+        responses = SPEC["webhooks"]["caseStatusChanged"]["post"]["responses"]
+        for sent, headers, status in ((event, None, 200), (event, {}, 401), (b"[]", None, 400),
+                                      (case_event("0", "closed"), None, 422)):
+            code, body = yield gw.post(sent, headers=headers)
+            assert code == status
+            reply = responses[str(code)]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+            schema(reply).validate(body)
+    finally:
+        yield gw.stop()
+        yield store.close()
+        yield fake.stop()

@@ -26,6 +26,10 @@ The bot's own answers (/start, /bantuan, "stickers are not supported") are store
 their message and sent by the outbox like any reply: a batch delivered again is not
 answered again, and a 429 on one answer neither fails nor refetches the batch.
 
+A 403 (the user blocked the bot, the bot was removed from the group) or "chat not found"
+means the chat is gone: the reply fails and the address is opted out of status updates
+(`RecipientGone`), so no update is ever sent there again.
+
 Replies: a `retry_after` (429) pauses every send of the bot until it has passed — the
 Bot API does not say whether the chat's or the bot's limit was hit — without spending
 an attempt, and the pause is stored. A call that got no answer (read timeout) may have
@@ -45,8 +49,8 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from gateway.config_schema import ConfigError
-from gateway.channels.base import (Channel, ChannelNotReady, Intake, ReplyPaused, ReplyRejected,
-                                   ReplyUncertain)
+from gateway.channels.base import (Channel, ChannelNotReady, Intake, RecipientGone, ReplyPaused,
+                                   ReplyRejected, ReplyUncertain)
 from gateway.channels.polling import DeliveryNotices, PollLoop, accept_all
 from gateway.channels.telegram.settings import (TOKEN_SECRET, WEBHOOK_SECRET, WEBHOOK_SECRET_NAME,
                                                TelegramSettings)
@@ -254,7 +258,11 @@ class TelegramChannel(Channel):
         except RetryAfter as flood:   # nothing was sent: wait as told, no attempt spent
             raise ReplyPaused(self._clock.seconds() + _seconds(flood.retry_after),
                               f"Telegram flood control: retry after {_seconds(flood.retry_after):g} s") from None
-        except (Forbidden, BadRequest) as refusal:   # blocked by the user, chat gone: for good
+        except Forbidden as refusal:   # blocked by the user, removed from the group: the chat is gone
+            raise RecipientGone(f"Telegram refused the reply: {refusal}") from refusal
+        except BadRequest as refusal:
+            if "chat not found" in str(refusal).lower():
+                raise RecipientGone(f"Telegram refused the reply: {refusal}") from refusal
             raise ReplyRejected(f"Telegram refused the reply: {refusal}") from refusal
         except TimedOut as timeout:
             if isinstance(timeout.__cause__, (httpx.ReadTimeout, httpx.WriteTimeout)):
