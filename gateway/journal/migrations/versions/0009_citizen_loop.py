@@ -9,14 +9,14 @@ store's status events.
 - `local_cases` status columns: the embedded case store's own status of each case.
 - an index on `complaints.tracking_id`: events and CEK find their complaint by it.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
