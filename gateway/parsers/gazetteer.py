@@ -109,6 +109,10 @@ class Gazetteer:
     def name(self, code: str) -> str | None:
         return self._official.get(code)
 
+    def codes(self):
+        """Every place code: kabupaten/kota, kecamatan/distrik and desa/kelurahan."""
+        return iter(self._official)
+
     def __contains__(self, code: object) -> bool:
         return code in self._official
 
