@@ -44,7 +44,10 @@ def name_key(text: str) -> str:
 
 def depth(code: str) -> int:
     """1 provinsi, 2 kabupaten/kota, 3 kecamatan, 4 desa/kelurahan ("33.26.05" -> 3)."""
-    return code.count(".") + 1
+    return _DEPTH_OF_LENGTH[len(code)]
+
+
+_DEPTH_OF_LENGTH = {2: 1, 5: 2, 8: 3, 13: 4}   # "33", "33.26", "33.26.05", "33.26.05.2003"
 
 
 def region_of(code: str) -> str:

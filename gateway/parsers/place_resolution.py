@@ -68,9 +68,12 @@ def resolve(marks: Sequence[MarkedPlace]) -> Resolution:
     if len(set(levels)) < 2:  # nothing narrows: every candidate survives, already the fixpoint
         survivors = _placed(marks, [m.candidates for m in marks])
         return Resolution(survivors, frozenset(region_of(c) for c in survivors), survivors)
-    alive = _narrowed([m.candidates for m in marks], levels)
+    candidates = [m.candidates for m in marks]
+    alive = _narrowed(candidates, levels)
     survivors = _placed(marks, alive)
-    regions = frozenset(region_of(c) for c in survivors)
+    regions = frozenset([region_of(c) for c in survivors])
+    if len(regions) != 1 or alive == candidates:
+        return Resolution(survivors, regions, survivors)  # ambiguous anyway, or nothing fell
     fixpoint = alive
     while True:
         again = _narrowed(fixpoint, levels)
@@ -81,36 +84,71 @@ def resolve(marks: Sequence[MarkedPlace]) -> Resolution:
 
 
 def _placed(marks: Sequence[MarkedPlace], alive: list[tuple[str, ...]]) -> frozenset[str]:
-    return frozenset(c for m, codes in zip(marks, alive) if m.level != _PROVINCE for c in codes)
+    return frozenset([c for m, codes in zip(marks, alive) if m.level != _PROVINCE for c in codes])
 
 
 def _narrowed(candidates: list[tuple[str, ...]], levels: list[int]) -> list[tuple[str, ...]]:
     """Each mark's candidates that meet a candidate of every mark of another level."""
-    branches = [_Branches(codes) for codes in candidates]
+    branches = [_branches(codes) for codes in candidates]
     kept = []
     for i, codes in enumerate(candidates):
-        others = [b for j, b in enumerate(branches) if levels[j] != levels[i]]
-        kept.append(tuple(c for c in codes if all(b.meets(c) for b in others)))
+        pool = codes
+        for j, other in enumerate(branches):
+            if levels[j] != levels[i] and pool:
+                pool = other.met(pool)
+        kept.append(tuple(pool))
     return kept
 
 
-class _Branches:
-    """The candidates of one mark, ready to answer "is this code on one of their branches?"."""
+def _branches(codes: tuple[str, ...]) -> "_Branches":
+    """The _Branches of a candidate tuple, remembered: the same names come again and again (a
+    village's complaints), and a shared name's hundred candidates cost more to index than to
+    look up. Bounded like the keyword parser's memo; only a speed-up, never an answer."""
+    found = _BRANCHES_MEMO.get(codes)
+    if found is None:
+        if len(_BRANCHES_MEMO) >= _MEMO_LIMIT:
+            _BRANCHES_MEMO.clear()
+        found = _BRANCHES_MEMO[codes] = _Branches(codes)
+    return found
 
-    __slots__ = ("codes", "covered")
+
+_BRANCHES_MEMO: dict[tuple[str, ...], "_Branches"] = {}
+_MEMO_LIMIT = 4096
+
+
+class _Branches:
+    """The candidates of one mark, ready to answer "which of these codes lie on one of their
+    branches?" (equal to a candidate, an ancestor of one, or below one)."""
+
+    __slots__ = ("codes", "cut", "prefixes", "_covered")
 
     def __init__(self, codes: Iterable[str]):
         self.codes = frozenset(codes)
-        covered = set(self.codes)
-        for code in self.codes:
-            covered.update(_ancestors(code))
-        self.covered = covered   # the candidates and all their ancestors
+        # A code on a candidate's branch shares its province, and its kabupaten/kota when
+        # both are that fine: a quick filter before the exact test, since a shared village
+        # name can have a hundred candidates and nearly all fall here.
+        self.cut = 2 if any(len(c) == 2 for c in self.codes) else 5   # provinces: their code
+        self.prefixes = frozenset(c[:self.cut] for c in self.codes)
+        self._covered = None
 
-    def meets(self, code: str) -> bool:
-        """True if `code` is a candidate, an ancestor of one, or lies below one."""
-        return code in self.covered or any(a in self.codes for a in _ancestors(code))
+    def met(self, pool) -> list[str]:
+        """The codes of `pool` on one of these candidates' branches."""
+        cut, prefixes = self.cut, self.prefixes
+        near = [c for c in pool if c[:cut] in prefixes or len(c) < cut]
+        return [c for c in near if self._meets(c)] if near else near
+
+    def _meets(self, code: str) -> bool:
+        if self._covered is None:
+            covered = set(self.codes)
+            for candidate in self.codes:
+                covered.update(_ancestors(candidate))
+            self._covered = covered   # the candidates and all their ancestors
+        return code in self._covered or any(a in self.codes for a in _ancestors(code))
 
 
 def _ancestors(code: str) -> tuple[str, ...]:
-    level = depth(code)
-    return (code[:2], code[:5], code[:8])[:level - 1]
+    # "33.26.05.2003": 13 characters, three ancestors; "33.26": 5, one; "33": 2, none
+    return (code[:2], code[:5], code[:8])[:_ANCESTOR_COUNT[len(code)]]
+
+
+_ANCESTOR_COUNT = {2: 0, 5: 1, 8: 2, 13: 3}
