@@ -182,4 +182,4 @@ def _directory(doc: RawDocument, official) -> RegionDirectory:
         raise MappingError(checked.problems)
     return RegionDirectory(checked.regions, checked.keywords, source=doc.path,
                            display_names=checked.display_names,
-                           disabled=[official[code] for code in checked.disabled])
+                           disabled=[official[code] for code in checked.disabled], aliases=checked.aliases)
