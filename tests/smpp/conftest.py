@@ -1,7 +1,9 @@
-"""What the tests of the bundled SMSC share: `sim_factory` makes simulators listening
-on 127.0.0.1 (a free port) and stops them at the end of the test."""
+"""What the tests of the bundled SMSC share: `sim_factory` and `load_smsc` make
+simulators (ordinary and load mode) listening on 127.0.0.1 (a free port) and stop them
+at the end of the test."""
 import pytest
 
+from gateway.smsc_sim.load import LoadSmsc
 from gateway.smsc_sim.simulator import SmscSimulator
 
 
@@ -20,3 +22,20 @@ def sim_factory():
     yield make
     for sim in sims:
         sim.stop()
+
+
+@pytest.fixture
+def load_smsc():
+    """`make(count, **options)`: a LoadSmsc("lapor", "secret") of `count` MOs started
+    on a free port, stopping by itself after 30 s unless `duration` says."""
+    made = []
+
+    def make(count, **kwargs):
+        kwargs.setdefault("duration", 30.0)
+        smsc = LoadSmsc(count, "lapor", "secret", **kwargs)
+        smsc.start(0)
+        made.append(smsc)
+        return smsc
+    yield make
+    for smsc in made:
+        smsc.stop()
