@@ -151,11 +151,12 @@ class LoadSmsc(Factory):
         return bind_status(system_id, password, self.system_id, self.password)
 
     def bound(self, conn: LoadConnection) -> None:
-        """`conn` has just bound (its bind_resp not yet written): when it is the bind
-        the run waited for, the others may start; `conn` fills after its answer."""
+        """`conn` has just bound: when it is the bind the run waited for, every bind
+        may start — on the next turn, once `conn`'s bind_resp is written (a part of a
+        long MO dealt to it now would go out before that answer)."""
         self.stats.binds += 1
         if self.stats.binds == self.start_after_binds:
-            self._kick(but=conn)
+            self._timers.append(self.reactor.callLater(0, self._kick))
 
     def connection_lost(self, conn: LoadConnection) -> None:
         if conn in self.connections:
@@ -262,14 +263,14 @@ class LoadSmsc(Factory):
         if len(target.outstanding) < self.window and not target.assigned:
             out: list = []
             self._write_part(target, out, number, part, now)
-            target.transport.write(out[0])
+            target.transport.write(bytes(out[0]))
         else:
             target.assigned.append((number, part))
 
-    def _kick(self, but: LoadConnection | None = None) -> None:
-        """Write what is waiting to every receiving bind (outside a read), `but` one."""
+    def _kick(self) -> None:
+        """Write what is waiting to every receiving bind (outside a read)."""
         for conn in self.connections:
-            if conn.receives and conn.open and conn is not but:
+            if conn.receives and conn.open:
                 out: list = []
                 self.fill(conn, out)
                 if out:

@@ -112,13 +112,14 @@ def test_what_a_lost_bind_held_goes_to_the_other_and_counts_once(load_smsc):
 
 @pytest_twisted.inlineCallbacks
 def test_nothing_goes_out_until_the_binds_waited_for_are_up(load_smsc):
-    smsc = load_smsc(50, window=5, start_after_binds=2)
+    smsc = load_smsc(50, window=5, start_after_binds=2, long_share=1.0)
     a = yield connect(smsc.port)
     yield a.bind()
     yield a.send_request("enquire_link")    # a deliver_sm would have come before its answer
     assert a.received == []
     b = yield connect(smsc.port)
-    yield b.bind()
+    yield b.bind()                          # resumes as the answer is read, before what follows
+    assert b.received == []                 # no part dealt to b before its bind_resp
     yield a.wait_received(smsc.window)
     yield b.wait_received(smsc.window)
     summary = yield smsc.done
