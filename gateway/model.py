@@ -103,12 +103,18 @@ class HeldPart:
     #: a message that completed these parts after this moment makes this part a late copy
     #: of it (the SMSC delivering again what a crash left unacknowledged), not a new part
     completed_since: datetime | None = None
+    #: how many parts its message has (0: unknown): with that many held in the database —
+    #: some may have come through another instance — the part completes its message
+    of: int = 0
 
 
 class PartOutcome(str, enum.Enum):
     HELD = "held"              # stored, waiting for its siblings
     ALREADY_HELD = "already held"
     COMPLETED = "completed"    # its message is already committed: a late copy
+    #: held, and with it every part of its message is in the database (the others came
+    #: through other binds or instances): the caller commits the message from there
+    COMPLETES = "completes"
 
 
 class ComplaintState(str, enum.Enum):

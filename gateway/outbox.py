@@ -336,6 +336,7 @@ class Outbox:
         # A dead instance's sends in doubt: settled here, as at a start.
         d.addCallback(lambda _: self._journal.replies_in_doubt_of_the_dead(self.channel_names))
         d.addCallback(lambda replies: [self.resolve(r) for r in replies])
+        d.addCallback(lambda _: self._journal.match_parked_reports())
         d.addErrback(lambda f: log.error("could not look for queued replies", error=f.getErrorMessage()))
         d.addBoth(lambda _: self.start_rescan_timer())
 

@@ -80,8 +80,11 @@ class Pipeline:
             self._intake_first.intake_arrived()
         return d
 
-    def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
-        return self._journal.held_parts(channel)
+    def held_parts(self, channel: str, parts_key: str | None = None) -> Deferred[list[HeldPart]]:
+        return self._journal.held_parts(channel, parts_key)
+
+    def claim_expired_parts(self, channel: str, older_than, completed_since) -> Deferred[list[HeldPart]]:
+        return self._journal.claim_expired_parts(channel, older_than, completed_since)
 
     def load_hint(self, key: str) -> Deferred[dict | None]:
         d = self._journal.load_hints()

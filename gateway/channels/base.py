@@ -34,12 +34,21 @@ class Intake(Protocol):
 
     def hold_part(self, part: HeldPart) -> Deferred[PartOutcome]:
         """Store one part of a long message before acknowledging it (or learn that it is
-        held already, or that its message was committed already: a late copy).
+        held already, or that its message was committed already: a late copy, or that with
+        it all of its message's parts are held: COMPLETES, commit the message from them).
         The `Message` that completes it names the same `parts_key`, which deletes the
         held parts in the transaction that commits the message."""
 
-    def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
-        """The parts still held for `channel` (to restore reassembly after a restart)."""
+    def held_parts(self, channel: str, parts_key: str | None = None) -> Deferred[list[HeldPart]]:
+        """The parts still held for `channel` (to restore reassembly after a restart), or
+        of one message (`parts_key`: its parts came through several binds or instances)."""
+
+    def claim_expired_parts(self, channel: str, older_than: datetime,
+                            completed_since: datetime) -> Deferred[list[HeldPart]]:
+        """The parts of messages whose first part came before `older_than` and whose
+        others stopped coming, claimed for this instance alone: commit each as a partial
+        message (its `parts_key` deletes them). Parts of a message committed since
+        `completed_since` are late copies and are dropped, not returned."""
 
     def load_cursor(self, channel: str) -> Deferred[str | None]:
         """A poller's stored position (X since_id, Telegram offset), or None."""

@@ -118,6 +118,8 @@ class ForwardingWorker:
             self._turned_away += 1
             return
         self._held.add(complaint.id)
+        # Claimed when committed or read back: surely not before the message came.
+        self._claims.claimed(complaint.id, complaint.message.received_at.timestamp())
         self._backlog.push(complaint)
         self._pump()
 
@@ -172,6 +174,10 @@ class ForwardingWorker:
                 if complaint.id in self._dropped:
                     self._dropped.discard(complaint.id)
                     continue
+                if not self._claims.fresh(complaint.id):   # never a request under a lapsing claim
+                    self._backlog.push(complaint)
+                    self._claims.renew_then(self._pump)
+                    break
                 self._start(complaint)
         finally:
             self._pumping = False

@@ -98,6 +98,10 @@ class Journal:
     def save_hint(self, key: str, value: dict) -> Deferred[None]:
         return self.committer.submit(partial(reply_journal.save_hint, key=key, value=value))
 
+    def match_parked_reports(self) -> Deferred[int]:
+        """Settle parked receipts whose reply another instance has recorded as sent since."""
+        return self.committer.submit(reply_journal.match_parked_reports)
+
     def forget_parked_reports(self, older_than: datetime) -> Deferred[int]:
         return self.committer.submit(partial(reply_journal.forget_parked_reports,
                                              older_than=older_than))
@@ -127,8 +131,17 @@ class Journal:
     def load_cursor(self, channel: str) -> Deferred[str | None]:
         return self.database.transact(partial(intake_journal.load_cursor, channel=channel))
 
-    def held_parts(self, channel: str) -> Deferred[list[HeldPart]]:
-        return self.database.transact(partial(intake_journal.held_parts, channel=channel))
+    def held_parts(self, channel: str, parts_key: str | None = None) -> Deferred[list[HeldPart]]:
+        return self.database.transact(partial(intake_journal.held_parts, channel=channel,
+                                              parts_key=parts_key))
+
+    def claim_expired_parts(self, channel: str, older_than: datetime,
+                            completed_since: datetime) -> Deferred[list[HeldPart]]:
+        """Parts of long messages that stopped coming (wherever they arrived), claimed for
+        this instance to commit as partial messages."""
+        return self.committer.submit(partial(intake_journal.claim_expired_parts, channel=channel,
+                                             older_than=older_than, completed_since=completed_since,
+                                             lease=self.lease))
 
     def unfinished_complaints(self, limit: int | None = None) -> Deferred[tuple[list[Complaint], int]]:
         """(the complaints a restart carries on with — at most `limit` parsed ones, those

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, Routing, utcnow
@@ -95,7 +97,9 @@ def _queue_answers(conn: Connection, stored: list[tuple[Message, int]], lease: L
 # -- parts of long messages ------------------------------------------------------------------
 def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[PartOutcome]:
     """Bulk: store parts of long messages — unless held already, or their message is
-    already committed (a late copy the SMSC delivers again)."""
+    already committed (a late copy the SMSC delivers again). The last part of a batch
+    with which every part of its message is held (`HeldPart.of`) completes it."""
+    _lock_messages(conn, {(p.channel, p.parts_key) for p in parts})
     held, completed = _held_and_completed(conn, parts)
     out, rows = [], []
     for p in parts:
@@ -113,7 +117,43 @@ def hold_parts(conn: Connection, parts: list[HeldPart]) -> list[PartOutcome]:
                              part=p.part, received_at=p.received_at))
     if rows:
         conn.execute(insert(message_parts), rows)
+    return _completing(parts, out, held)
+
+
+def _completing(parts: list[HeldPart], out: list[PartOutcome], held: set) -> list[PartOutcome]:
+    """Mark COMPLETES the last part (in the batch) of each message all of whose parts are held."""
+    count: dict[tuple[str, str], int] = {}
+    for channel, key, _ in held:
+        count[(channel, key)] = count.get((channel, key), 0) + 1
+    marked: set[tuple[str, str]] = set()
+    for i in reversed(range(len(parts))):
+        p, message = parts[i], (parts[i].channel, parts[i].parts_key)
+        if (out[i] is not PartOutcome.COMPLETED and p.of > 1 and message not in marked
+                and count.get(message, 0) >= p.of):
+            out[i] = PartOutcome.COMPLETES
+            marked.add(message)
     return out
+
+
+def _lock_messages(conn: Connection, messages_: set[tuple[str, str]]) -> None:
+    """On PostgreSQL, wait for the right to hold parts of these messages: two instances
+    holding the last two parts of one message at once must not both see the other's
+    missing, so holds of one message take turns (a transaction-scoped advisory lock, in
+    one order, so two batches cannot deadlock on them). SQLite has one writer anyway."""
+    if conn.dialect.name != "postgresql":
+        return
+    for channel, key in sorted(messages_):
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                     {"k": f"{channel}|{key}"})
+
+
+def _try_lock_message(conn: Connection, channel: str, key: str) -> bool:
+    """Like `_lock_messages` for one message, without waiting: False if another
+    transaction holds it (a hold under way, or another instance claiming it)."""
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
+                             {"k": f"{channel}|{key}"}).scalar())
 
 
 def _held_and_completed(conn: Connection, parts: list[HeldPart]) -> tuple[set, set]:
@@ -131,6 +171,49 @@ def _held_and_completed(conn: Connection, parts: list[HeldPart]) -> tuple[set, s
     return held, completed
 
 
+def claim_expired_parts(conn: Connection, channel: str, older_than: datetime,
+                        completed_since: datetime, lease: Lease | None = None,
+                        limit: int = 100) -> list[HeldPart]:
+    """The held parts of messages whose first part came before `older_than` and whose
+    other parts stopped coming — wherever they arrived — claimed for this instance (rows
+    locked `FOR UPDATE SKIP LOCKED`, stamped with its lease) so that one instance commits
+    each as a partial message, and a dead instance's parts are committed by another.
+    Parts of a message committed since `completed_since` are late copies: deleted."""
+    keys = conn.execute(select(message_parts.c.parts_key).where(message_parts.c.channel == channel)
+                        .group_by(message_parts.c.parts_key)
+                        .having(func.min(message_parts.c.received_at) < older_than)
+                        .order_by(func.min(message_parts.c.received_at)).limit(limit)).scalars().all()
+    now, claimed = utcnow(), []
+    for key in keys:
+        rows = _claim_message_parts(conn, channel, key, lease, now) if _try_lock_message(conn, channel, key) else []
+        if rows and _completed_since(conn, channel, key, completed_since):
+            conn.execute(delete(message_parts).where(message_parts.c.id.in_([r.id for r in rows])))
+            continue
+        claimed += [HeldPart(r.channel, r.parts_key, r.part_no, r.part, as_utc(r.received_at)) for r in rows]
+    return claimed
+
+
+def _claim_message_parts(conn: Connection, channel: str, key: str, lease: Lease | None, now: datetime) -> list:
+    """All held parts of one message, locked and leased to `lease` — none if another
+    instance's lease on any of them still runs."""
+    rows = conn.execute(select(message_parts).where(
+        message_parts.c.channel == channel, message_parts.c.parts_key == key)
+        .with_for_update(skip_locked=True)).all()
+    if lease is None or not rows:
+        return rows
+    if any(r.lease_owner not in (None, lease.owner) and as_utc(r.lease_until) >= now for r in rows):
+        return []
+    conn.execute(update(message_parts).where(message_parts.c.id.in_([r.id for r in rows]))
+                 .values(**lease.columns(now)))
+    return rows
+
+
+def _completed_since(conn: Connection, channel: str, key: str, since: datetime) -> bool:
+    return conn.execute(select(func.count()).select_from(messages).where(
+        messages.c.channel == channel, messages.c.parts_key == key,
+        messages.c.received_at >= since)).scalar() > 0
+
+
 def _delete_parts(conn: Connection, completing: list[Message]) -> None:
     """The parts a message completes leave in the transaction that commits it."""
     if completing:
@@ -139,10 +222,13 @@ def _delete_parts(conn: Connection, completing: list[Message]) -> None:
             [{"c": m.channel, "k": m.parts_key} for m in completing])
 
 
-def held_parts(conn: Connection, channel: str) -> list[HeldPart]:
-    """The parts `channel` holds, in arrival order: what it reassembles from after a restart."""
-    rows = conn.execute(select(message_parts).where(message_parts.c.channel == channel)
-                        .order_by(message_parts.c.id))
+def held_parts(conn: Connection, channel: str, parts_key: str | None = None) -> list[HeldPart]:
+    """The parts `channel` holds (of one message: `parts_key`), in arrival order: what it
+    reassembles from after a restart, or when the parts came through several instances."""
+    query = select(message_parts).where(message_parts.c.channel == channel)
+    if parts_key is not None:
+        query = query.where(message_parts.c.parts_key == parts_key)
+    rows = conn.execute(query.order_by(message_parts.c.id))
     return [HeldPart(r.channel, r.parts_key, r.part_no, r.part, as_utc(r.received_at)) for r in rows]
 
 

@@ -335,6 +335,17 @@ def find_parked_report(conn: Connection, channel: str, address: str, since: date
     return None
 
 
+def match_parked_reports(conn: Connection, limit: int = 500) -> int:
+    """Parked reports whose reply has their id by now, settled; how many. With several
+    instances a receipt can be parked on one while another records the send of its reply
+    (two transactions, neither sees the other); the parking instance's retry timer
+    settles it — unless that instance died: then this sweep does."""
+    rows = conn.execute(select(parked_receipts).order_by(parked_receipts.c.id).limit(limit)).all()
+    reports = [DeliveryReport(r.channel, r.channel_message_id, r.status, r.delivered, r.final,
+                              tuple(r.alternate_ids), r.address, r.snippet) for r in rows]
+    return sum(match is not None for match in record_deliveries(conn, reports)) if reports else 0
+
+
 def forget_parked_reports(conn: Connection, older_than: datetime) -> int:
     return conn.execute(delete(parked_receipts).where(parked_receipts.c.received_at < older_than)).rowcount
 

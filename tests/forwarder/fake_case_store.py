@@ -46,6 +46,9 @@ class FakeCaseStore:
         self.outage_status: int | None = None   # answer this to everything (503, 429, ...)
         self.retry_after: str | None = None     # sent with outage_status
         self.reject: Callable[[dict], tuple[int, dict] | None] | None = None  # scripted refusals
+        #: called with each well-formed JSON request's key; what it returns joins the
+        #: request's entry (a drill notes whether the complaint was claimed at that moment)
+        self.observe: Callable[[str], dict] | None = None
         self.latency_s = 0.0
         self.honour_reference = True   # legacy API: recognise a retry by <referensi>
         self.held: list = []           # requests never answered (hang_first)
@@ -138,10 +141,10 @@ class FakeCaseStore:
         return None
 
     def answer(self, request, api: str, key: str | None, code: int, body: bytes, content_type: bytes,
-               hold: bool = False):
+               hold: bool = False, seen: dict | None = None):
         retry_after = self.retry_after if code in (429, 503) else None
         entry = {"api": api, "key": key, "code": None if hold else code, "at": self.now(),
-                 "answered_at": None, "retry_after": retry_after}
+                 "answered_at": None, "retry_after": retry_after, **(seen or {})}
         self.requests.append(entry)
         self._changed()
         if hold:
@@ -191,9 +194,13 @@ class _Complaints(resource.Resource):
         missing = [f for f in REQUIRED if f not in payload]
         if key is None or missing or payload["id"] != key:
             return reply(400, {"error": f"missing {missing or 'Idempotency-Key'}"})
+        seen = s.observe(key) if s.observe else {}
         refusal = s.reject(payload) if s.reject else None
         if refusal is not None:
             return reply(*refusal)
+        if seen:
+            reply = lambda code, body, hold=False: s.answer(request, "json", key, code, _json(body),
+                                                            b"application/json", hold, seen)
         fault = s.fault()
         if fault == "before":
             return reply(500, {"error": "internal"})
@@ -217,7 +224,9 @@ class _Stats(resource.Resource):
     def render_GET(self, request):
         requests = self.store.requests
         return _json({"requests": len(requests), "cases": len(self.store.cases),
-                      "without_key": sum(1 for r in requests if not r["key"])})
+                      "without_key": sum(1 for r in requests if not r["key"]),
+                      "without_claim": sum(1 for r in requests if r.get("claimed") is False),
+                      "first_without_claim": [r for r in requests if r.get("claimed") is False][:5]})
 
 
 class _AddStream(resource.Resource):
@@ -259,6 +268,20 @@ class _AddStream(resource.Resource):
                           f"</data></response>")
 
 
+def claim_watcher(url: str) -> Callable[[str], dict]:
+    """Whether the complaint a request is about is claimed by a live lease right now, read
+    from the gateways' PostgreSQL (several instances must never forward unclaimed work)."""
+    import psycopg
+    conn = psycopg.connect(url, autocommit=True)
+
+    def watch(key: str) -> dict:
+        row = conn.execute("SELECT lease_owner, lease_until > now(), state, extract(epoch from now() - lease_until)"
+                           " FROM complaints WHERE id = %s", (key,)).fetchone()
+        return {"claimed": bool(row and row[0] and row[1]), "owner": row[0] if row else None,
+                "state": row[2] if row else None, "expired_s": float(row[3]) if row and row[3] else None}
+    return watch
+
+
 def main() -> None:
     import argparse
     import sys
@@ -267,9 +290,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--claims-database", metavar="URL",
+                        help="note for each request whether a gateway instance held the complaint's"
+                             " claim at that moment (the gateway's PostgreSQL; /stats counts those without)")
     args = parser.parse_args()
     store = FakeCaseStore(reactor)
     store.port = args.port
+    if args.claims_database:
+        store.observe = claim_watcher(args.claims_database)
     store.latency_s = args.latency_ms / 1000
     store.start()
     print(f"port {store.port}", flush=True)

@@ -2,8 +2,10 @@
 the parts once all have arrived (or what arrived, flagged partial, on timeout).
 
 A short code receives every MO on the same recipient, so parts are keyed on
-(bind, sender, recipient, reference, total): two senders using the same reference
-never mix (Jasmin's fatal bug, which ignores the sender). Concatenation can be signalled by an
+(account, sender, recipient, reference, total): two senders using the same reference
+never mix (Jasmin's fatal bug, which ignores the sender). The account is the bind's
+system_id, not the bind: an SMSC spreads the MOs of one account — parts of one message
+too — over all its binds, and those may belong to several gateway instances. Concatenation can be signalled by an
 8-bit (IEI 0x00) or 16-bit (IEI 0x08) UDH, by SAR TLVs, or not at all because the
 whole text came in `message_payload`. Parts may arrive in any order and more than
 once. Raw bytes are joined per data_coding before decoding, so a GSM escape or a
@@ -23,7 +25,7 @@ from gateway.channels.smpp.text import decode_text
 
 GAP_MARKER = " [...] "   # stands for missing parts in a partial message
 
-PartKey = tuple[str, str, str, int, int]   # (bind, sender, recipient, reference, total)
+PartKey = tuple[str, str, str, int, int]   # (account, sender, recipient, reference, total)
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,10 @@ def split_udh(user_data: bytes) -> tuple[bytes, bytes] | None:
     return user_data[1:1 + udhl], user_data[1 + udhl:]
 
 
-def segment_of(fields: Mapping[str, Any], bind: str) -> Segment:
-    """The Segment a deliver_sm (its decoded fields) carries. Anything without usable
-    concatenation info is a whole message (total 1), never dropped."""
+def segment_of(fields: Mapping[str, Any], account: str) -> Segment:
+    """The Segment a deliver_sm (its decoded fields) carries, received on a bind of
+    `account`. Anything without usable concatenation info is a whole message (total 1),
+    never dropped."""
     sender = fields.get("source_addr") or ""
     recipient = fields.get("destination_addr") or ""
     coding = fields.get("data_coding") or 0
@@ -85,7 +88,7 @@ def segment_of(fields: Mapping[str, Any], bind: str) -> Segment:
         seqnum = fields.get("sar_segment_seqnum") or 0
     if total < 1 or not 1 <= seqnum <= total:
         ref, total, seqnum = 0, 1, 1   # nonsense numbering: keep the bytes as one message
-    key = (bind, sender, recipient, ref if total > 1 else 0, total)
+    key = (account, sender, recipient, ref if total > 1 else 0, total)
     return Segment(key, ref, total, seqnum, bytes(user_data), coding)
 
 
@@ -253,6 +256,14 @@ class Reassembler:
             pending = self._pending.pop(key)
             out.append(assemble(pending.parts.values(), pending.first_seen, self.default_alphabet))
         return out
+
+    def forget(self, key: PartKey, now: float | None = None) -> None:
+        """Its message was committed from the database (its parts came through several
+        binds or instances): hold nothing more of it, but know a late copy of its parts."""
+        pending = self._pending.pop(key, None) or _Pending(self._now() if now is None else now, {})
+        pending.completed_at = self._now() if now is None else now
+        self._completed.pop(key, None)
+        self._completed[key] = pending
 
     def restore(self, segments: Iterable[tuple[Segment, float]]) -> list[AssembledMessage]:
         """Reload stored parts (segment, received_at) at start. Returns the messages

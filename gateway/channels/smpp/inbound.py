@@ -2,8 +2,11 @@
 
 Every part of a long message is stored before it is acknowledged; the part that
 completes a message commits the whole message and deletes its parts in one
-transaction. Parts that stop coming are forwarded, flagged `partial`, after
-`concat_timeout_s` rather than dropped. A message the SMSC delivers again (its
+transaction. The SMSC spreads the parts of one message over the binds of an account,
+which may belong to several instances: the part that makes the database hold them all
+completes the message from there. Parts that stop coming are forwarded, flagged
+`partial`, after `concat_timeout_s` rather than dropped — by whichever instance claims
+them first (a dead instance's too). A message the SMSC delivers again (its
 deliver_sm_resp was lost, the bind reconnected) carries the same content key within
 `dedup_window_s` and becomes the same complaint.
 
@@ -24,7 +27,7 @@ from twisted.internet import defer, task
 from twisted.python.failure import Failure
 
 from gateway.channels.smpp import codec
-from gateway.channels.smpp.concat import AssembledMessage, Reassembler, Segment, segment_of
+from gateway.channels.smpp.concat import AssembledMessage, Reassembler, Segment, assemble, segment_of
 from gateway.channels.smpp.constants import ESME_ROK
 from gateway.channels.smpp.settings import SmppSettings
 from gateway.logging import get_logger
@@ -59,17 +62,23 @@ def parts_key(key) -> str:
     return "|".join(str(k) for k in key)
 
 
-def _part_record(segment: Segment) -> dict:
-    bind, sender, recipient, ref, total = segment.key
-    return {"bind": bind, "sender": sender, "recipient": recipient, "ref": ref, "total": total,
-            "seqnum": segment.seqnum, "payload": segment.payload.hex(),
+def _part_record(segment: Segment, bind: str) -> dict:
+    account, sender, recipient, ref, total = segment.key
+    return {"account": account, "bind": bind, "sender": sender, "recipient": recipient, "ref": ref,
+            "total": total, "seqnum": segment.seqnum, "payload": segment.payload.hex(),
             "data_coding": segment.data_coding}
 
 
 def _segment(record: dict) -> Segment:
-    key = (record["bind"], record["sender"], record["recipient"], record["ref"], record["total"])
+    # Parts stored before 0.15 name their bind, not the account (they were keyed by bind).
+    key = (record.get("account", record["bind"]), record["sender"], record["recipient"], record["ref"],
+           record["total"])
     return Segment(key, record["ref"], record["total"], record["seqnum"],
                    bytes.fromhex(record["payload"]), record["data_coding"])
+
+
+def _segments(held) -> list[tuple[Segment, float]]:
+    return [(_segment(p.part), p.received_at.timestamp()) for p in held]
 
 
 class InboundSms:
@@ -77,8 +86,12 @@ class InboundSms:
         self._intake = intake
         self._reactor = reactor
         self._settings = settings
-        self._reassemblers = {b.name: Reassembler(b.default_alphabet, now=reactor.seconds)
-                              for b in settings.binds}
+        self._account = {b.name: b.system_id for b in settings.binds}
+        self._reassemblers: dict[str, Reassembler] = {}   # by account
+        for b in settings.binds:
+            self._reassemblers.setdefault(b.system_id, Reassembler(b.default_alphabet, now=reactor.seconds))
+        #: bind a message's first stored part came on, by parts key (where to answer)
+        self._bind_of: dict[str, str] = {}
         # part → the callers waiting for its commit (a copy may arrive while it commits)
         self._in_flight: dict[tuple, list[defer.Deferred]] = {}
         self._expiry = task.LoopingCall(self._expire)
@@ -88,14 +101,13 @@ class InboundSms:
     def start(self):
         """Restore held parts; commit any message a crash left complete; start expiry."""
         held = yield self._intake.held_parts(CHANNEL)
-        by_bind: dict[str, list] = {}
-        for part in held:
-            by_bind.setdefault(part.part["bind"], []).append(
-                (_segment(part.part), part.received_at.timestamp()))
-        for bind, segments in by_bind.items():
-            reassembler = self._reassemblers.setdefault(bind, Reassembler(now=self._reactor.seconds))
-            for assembled in reassembler.restore(segments):
-                yield self._commit(assembled, {})
+        by_account: dict[str, list] = {}
+        for segment in _segments(held):
+            by_account.setdefault(segment[0].key[0], []).append(segment)
+        bind_of = {p.parts_key: p.part["bind"] for p in held}
+        for account, segments in by_account.items():
+            for assembled in self._reassembler(account).restore(segments):
+                yield self._commit(assembled, {}, bind_of[parts_key(assembled.key)])
         interval = max(1.0, min(30.0, self._settings.concat_timeout_s / 4))
         self._expiry.start(interval, now=False)
 
@@ -105,10 +117,10 @@ class InboundSms:
 
     def deliver(self, bind: str, pdu: codec.Pdu) -> defer.Deferred:
         """Fires with the status to answer once the message (or part) is committed."""
-        segment = segment_of(pdu.fields, bind)
-        reassembler = self._reassemblers[bind]
+        segment = segment_of(pdu.fields, self._account.get(bind, bind))
+        reassembler = self._reassembler(segment.key[0])
         if segment.single:
-            return self._commit(reassembler.add(segment), pdu.fields)
+            return self._commit(reassembler.add(segment), pdu.fields, bind)
         slot = (segment.key, segment.seqnum)
         if slot in self._in_flight:  # the same part again while its first copy commits
             return self._wait(slot)
@@ -120,23 +132,44 @@ class InboundSms:
         if assembled is None:
             window = timedelta(seconds=self._settings.dedup_window_s)
             d = self._intake.hold_part(HeldPart(CHANNEL, parts_key(segment.key), segment.seqnum,
-                                                _part_record(segment),
-                                                completed_since=utcnow() - window))
-            d.addCallback(self._held, reassembler, segment)
+                                                _part_record(segment, bind),
+                                                completed_since=utcnow() - window, of=segment.total))
+            d.addCallback(self._held, reassembler, segment, pdu.fields, bind)
         else:
-            d = self._commit(assembled, pdu.fields)
+            d = self._commit(assembled, pdu.fields, bind)
         d.addErrback(self._undo, reassembler, segment)
         d.addBoth(self._settled, slot)
         return waiter
 
-    @staticmethod
-    def _held(outcome: PartOutcome, reassembler: Reassembler, segment: Segment) -> int:
+    def _reassembler(self, account: str) -> Reassembler:
+        return self._reassemblers.setdefault(account, Reassembler(now=self._reactor.seconds))
+
+    def _held(self, outcome: PartOutcome, reassembler: Reassembler, segment: Segment, fields,
+              bind: str):
+        if outcome is PartOutcome.COMPLETES:
+            return self._complete_from_database(reassembler, segment, fields, bind)
         if outcome is PartOutcome.COMPLETED:
             # A late copy of a part whose message is already committed (a crash came
             # between that commit and the SMSC hearing of it): acknowledge, keep nothing.
             log.info("late copy of a part of a committed long SMS", bind=segment.key[0],
                      sender=segment.key[1])
             reassembler.undo(segment)
+        return ESME_ROK
+
+    @defer.inlineCallbacks
+    def _complete_from_database(self, reassembler: Reassembler, segment: Segment, fields, bind: str):
+        """This part made the database hold every part of its message, the others having
+        come through other binds or instances: commit the message from the stored parts
+        before acknowledging (a failure answers an error; the SMSC's next delivery of this
+        part finds them all held and tries again)."""
+        held = yield self._intake.held_parts(CHANNEL, parts_key(segment.key))
+        segments = [s for s, _ in _segments(held)]
+        first_seen = min((p.received_at.timestamp() for p in held), default=self._reactor.seconds())
+        if len(segments) < segment.total:   # another instance committed it meanwhile
+            return ESME_ROK
+        assembled = assemble(segments, first_seen, reassembler.default_alphabet)
+        yield self._commit(assembled, fields, held[0].part["bind"] if held else bind)
+        reassembler.forget(segment.key)
         return ESME_ROK
 
     def _wait(self, slot) -> defer.Deferred:
@@ -156,13 +189,14 @@ class InboundSms:
         reassembler.undo(segment)  # so the SMSC's next delivery of it is not a "duplicate"
         return failure
 
-    def _commit(self, assembled: AssembledMessage, fields) -> defer.Deferred:
-        message = self._message(assembled, fields)
+    def _commit(self, assembled: AssembledMessage, fields, bind: str) -> defer.Deferred:
+        message = self._message(assembled, fields, bind)
         d = self._intake.accept(message)
         return d.addCallback(lambda _: ESME_ROK)
 
-    def _message(self, assembled: AssembledMessage, fields) -> Message:
-        bind, raw_sender, recipient, ref, total = assembled.key
+    def _message(self, assembled: AssembledMessage, fields, bind: str) -> Message:
+        """`bind`: the one the message (its first part) came on, which answers it if up."""
+        _account, raw_sender, recipient, ref, total = assembled.key
         sender = normalise_msisdn(raw_sender)
         content = hashlib.sha256(json.dumps(
             [sender, recipient, assembled.text, assembled.raw_hex, ref, total]).encode()).hexdigest()
@@ -179,21 +213,38 @@ class InboundSms:
                            "dest_addr_npi": fields.get("source_addr_npi") or 0},
         )
 
-    def _expire(self):
-        """Forward, flagged partial, the long messages whose missing parts stopped coming."""
-        now = self._reactor.seconds()
+    def _expire(self) -> defer.Deferred:
+        """Forward, flagged partial, the long messages whose missing parts stopped coming:
+        those this instance claims in the database, wherever their parts arrived (what a
+        reassembler holds in memory past the timeout is only forgotten: the database has it)."""
+        now, timeout = self._reactor.seconds(), self._settings.concat_timeout_s
         for reassembler in self._reassemblers.values():
-            for assembled in reassembler.expired(now, self._settings.concat_timeout_s):
-                log.warning("long SMS incomplete; forwarding what arrived", bind=assembled.key[0],
-                            sender=assembled.sender, missing=list(assembled.missing))
-                d = self._commit(assembled, {})
-                d.addErrback(self._expiry_failed, reassembler, assembled)
+            reassembler.expired(now, timeout)
+        d = self._intake.claim_expired_parts(
+            CHANNEL, older_than=utcnow() - timedelta(seconds=timeout),
+            completed_since=utcnow() - timedelta(seconds=self._settings.dedup_window_s))
+        d.addCallback(self._commit_expired)
+        d.addErrback(lambda f: log.error("could not claim expired parts of long SMS; will retry",
+                                         error=f.getErrorMessage()))
+        return d
 
     @defer.inlineCallbacks
-    def _expiry_failed(self, failure, reassembler: Reassembler, assembled: AssembledMessage):
-        # The parts are still stored: put them back, the next round tries again.
-        log.error("partial SMS not committed; will retry", error=failure.getErrorMessage())
-        key = parts_key(assembled.key)
-        held = yield self._intake.held_parts(CHANNEL)
-        reassembler.restore([(_segment(p.part), assembled.first_seen) for p in held
-                             if p.parts_key == key])
+    def _commit_expired(self, held) -> defer.Deferred:
+        by_message: dict[str, list] = {}
+        for part in held:
+            by_message.setdefault(part.parts_key, []).append(part)
+        for parts in by_message.values():
+            segments = _segments(parts)
+            key = segments[0][0].key
+            reassembler = self._reassembler(key[0])
+            assembled = assemble([s for s, _ in segments], min(t for _, t in segments),
+                                 reassembler.default_alphabet)
+            log.warning("long SMS incomplete; forwarding what arrived", bind=parts[0].part["bind"],
+                        sender=assembled.sender,
+                        missing=list(assembled.missing))
+            try:
+                yield self._commit(assembled, {}, parts[0].part["bind"])
+            except Exception as e:   # still held and claimed: taken again once the claim runs out
+                log.error("partial SMS not committed; will retry", error=str(e))
+            else:
+                reassembler.forget(key)

@@ -25,12 +25,12 @@ PASSWORD_SECRET = "smpp_password"
 
 @dataclass(frozen=True)
 class SmppBindSettings:
-    name: str = "default"                # names the bind in logs, metrics and reassembly keys
+    name: str = "default"                # names the bind in logs and metrics
     host: str = "127.0.0.1"
     port: int = 2775
     tls: bool = False
     tls_verify: bool = True              # check the SMSC's certificate (false only for tests)
-    system_id: str = "lapor"
+    system_id: str = "lapor"             # the account: parts of a long SMS join across its binds
     password_secret: str = "smpp_password"
     system_type: str = ""
     address_range: str = ""
