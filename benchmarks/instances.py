@@ -4,8 +4,9 @@ instance, then through TWO, on this machine, and what each costs.
     .venv/bin/python benchmarks/instances.py [--messages 20000] [--long-share 0]
 
 Each row gets a fresh database on the PostgreSQL server (`--postgres-url`, default
-$LAPOR_TEST_POSTGRES_URL; or, with `--private-server`, on a server of the benchmark's
-own, fsync on unless `--no-fsync`), upgraded once with `lapor-gateway db upgrade`; then the
+$LAPOR_TEST_POSTGRES_URL, the test server; with `--private-server`, or when neither
+names one, on a server of the benchmark's own, fsync on unless `--no-fsync`), upgraded
+once with `lapor-gateway db upgrade`; then the
 fake central case store (kept-alive HTTP, the JSON adapter, as benchmarks/kannel_peer
 uses), the load-mode SMSC (window 100 per bind, spread over the binds, waiting until
 every instance is bound before the first MO), and the instances: each its own
@@ -44,7 +45,7 @@ from support.gateway_run import (  # noqa: E402
 from support.kannel_peer import _ratio, _value  # noqa: E402
 from support.load_runs import REPO, python_env, start_load_smsc  # noqa: E402
 from support.postgres_db import (  # noqa: E402
-    journal_counts, postmaster_pid, private_server, server_cpu_seconds, server_url)
+    journal_counts, postmaster_pid, private_server, server_cpu_seconds)
 from support.processes import BenchError, ProcessGroup, cpu_seconds, peak_rss_mb  # noqa: E402
 
 sys.path.insert(0, str(REPO))
@@ -224,18 +225,20 @@ def main() -> int:
     options.add_argument("--timeout", type=float, default=600.0,
                          help="seconds each row may take before it counts as failed")
     options.add_argument("--postgres-url", help="a server to make the databases on"
-                         " (default $LAPOR_TEST_POSTGRES_URL)")
+                         " (default $LAPOR_TEST_POSTGRES_URL, else a private one)")
     options.add_argument("--private-server", action="store_true",
                          help="start a PostgreSQL server of the benchmark's own (deleted after)")
     options.add_argument("--fsync", action=argparse.BooleanOptionalAction, default=True,
                          help="the private server's fsync (default on, as in production)")
     options.add_argument("--keep-logs", type=Path, help="copy every process's log here")
     args = options.parse_args()
+    given = args.postgres_url or os.environ.get("LAPOR_TEST_POSTGRES_URL")
+    private = args.private_server or not given
     rows, problems = {}, []
     with tempfile.TemporaryDirectory(prefix="instances-") as tmp:
         try:
-            server = (private_server(args.fsync) if args.private_server
-                      else contextlib.nullcontext(server_url(args.postgres_url)))
+            server = (private_server(args.fsync) if private
+                      else contextlib.nullcontext(given))
             with server as url:
                 for name, instances in (("one", 1), ("two", 2)):
                     rows[name] = run_row(Path(tmp) / name, instances, url, args)
@@ -248,7 +251,7 @@ def main() -> int:
                 shutil.copytree(tmp, args.keep_logs, dirs_exist_ok=True,
                                 ignore=shutil.ignore_patterns("*.db*"))
     print(f"messages {args.messages}", f"window {args.window}", f"long_share {args.long_share}",
-          f"postgres {'private, fsync ' + ('on' if args.fsync else 'off') if args.private_server else 'given'}",
+          f"postgres {'private, fsync ' + ('on' if args.fsync else 'off') if private else 'given'}",
           f"machine {platform.machine()}-{os.cpu_count()}cpu", sep="\n")
     for name, instances in (("one", 1), ("two", 2)):
         print("\n".join(figures(name, rows[name], instances)))

@@ -24,16 +24,6 @@ from pathlib import Path
 from support.processes import BenchError, free_port
 
 
-def server_url(given: str | None) -> str:
-    """The server to use: `given`, else $LAPOR_TEST_POSTGRES_URL (scripts/test-env.local,
-    the server scripts/test-postgres-setup starts)."""
-    url = given or os.environ.get("LAPOR_TEST_POSTGRES_URL")
-    if not url:
-        raise BenchError("no PostgreSQL server: pass --postgres-url or set LAPOR_TEST_POSTGRES_URL"
-                         " (scripts/test-postgres-setup starts one)")
-    return url
-
-
 @contextlib.contextmanager
 def private_server(fsync: bool = True):
     """A PostgreSQL server of its own on a free port of 127.0.0.1, made as
