@@ -9,11 +9,13 @@ bind takes work as its window has room, and the later parts of a long MO
 (`long_share`) go to the next binds in turn, waiting for room there; without it only
 the first receiving bind gets any. With `start_after_binds` it delivers nothing until
 that many binds are up, so that several ESMEs (gateway instances) are measured from the
-same start. Meanwhile it
-serves the ESME as the ordinary simulator does — bind, enquire_link, unbind, submit_sm
-answered with a message id, then a delivery receipt after `receipt_delay` when
-registered_delivery asks for one — and counts full cycles (load_stats.py): an MO
-acknowledged, its reply submitted, the reply's receipt acknowledged.
+same start.
+
+Meanwhile it serves the ESME as the ordinary simulator does — bind, enquire_link,
+unbind, submit_sm answered with a message id, then a delivery receipt after
+`receipt_delay` when registered_delivery asks for one — and counts full cycles
+(load_stats.py): an MO acknowledged, its reply submitted, the reply's receipt
+acknowledged.
 
 Like a real SMSC it keeps every deliver_sm until it is answered ESME_ROK: an error
 answer or generic_nack means delivering it again after `redelivery_delay`, no answer
