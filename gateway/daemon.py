@@ -168,6 +168,9 @@ def status_line(service: GatewayService) -> str:
     if service.mapping_reload_refused:
         parts.append("mapping reload refused (see log)")
     lease = getattr(service.journal, "lease", None)
+    if lease is not None and service.pollers:   # which channels this instance polls
+        polled = [job.name.removeprefix("poller:") for job in service.pollers if job.held]
+        parts.append(f"polls {', '.join(polled) or 'none'}")
     if lease is not None:   # one of several instances on one PostgreSQL: which one
         parts.append(f"instance {lease.owner}")
     return "; ".join(parts)

@@ -25,7 +25,8 @@ class LeaseKeeper:
     def __init__(self, lease, reactor, renew: Callable[[list], Deferred], held: Callable[[], set],
                  lost: Callable[[set], None], what: str):
         """`lease`: the journal's (None: one instance, nothing to keep); `renew(ids)` fires
-        with the ids still held; `what` names the work in the log."""
+        with (the ids still held, the ids whose claim it extended); `what` names the work
+        in the log."""
         self._lease = lease
         self._renew_ids = renew
         self._held = held
@@ -81,8 +82,9 @@ class LeaseKeeper:
                                          error=f.getErrorMessage()))
         d.addBoth(self._done)
 
-    def _renewed(self, mine: list, asked: set, started: float) -> None:
-        for key in mine:
+    def _renewed(self, result: tuple[list, list], asked: set, started: float) -> None:
+        mine, renewed = result
+        for key in renewed:
             self.claimed(key, started)
         # Finished meanwhile: no longer held, not lost. Still held but not ours: lost.
         lost = (asked - set(mine)) & set(self._held())

@@ -105,6 +105,12 @@ class GatewayCollector:
                                  labels=["instance_id"])
         info.add_metric([lease.owner if lease else "single"], 1)
         yield info
+        leader = GaugeMetricFamily("lapor_leader", "1 while this instance runs the single-instance"
+                                   " job (poller:x, poller:telegram: one instance polls each among"
+                                   " several on one PostgreSQL), else 0.", labels=["job"])
+        for job in getattr(s, "pollers", ()):
+            leader.add_metric([job.name], 1 if job.held else 0)
+        yield leader
         if getattr(s, "pipeline", None) is None:
             return
         held = GaugeMetricFamily("lapor_claims_held", "Work this instance holds in memory, claimed for"

@@ -233,10 +233,20 @@ class Outbox:
             yield self._sent(reply, str(channel_message_id))
 
     @inlineCallbacks
-    def _sent(self, reply: Reply, channel_message_id: str):
-        self.sent += 1
+    def _sent(self, reply: Reply, channel_message_id: str, tries: int = 0):
+        self.sent += not tries
         on_acceptance = self._channels[reply.channel].delivered_on_acceptance
-        early = yield self._journal.record_reply_sent(reply.id, channel_message_id, on_acceptance)
+        try:
+            early = yield self._journal.record_reply_sent(reply.id, channel_message_id, on_acceptance)
+        except Exception as error:  # noqa: BLE001 - our database failed: the send is known here
+            # Recorded later rather than left in doubt till a start: a restart of the
+            # database must not make a reply that went out look as if it might not have.
+            delay = backoff_delay(tries + 1, 0.5, 30.0)
+            log.warning("reply sent, not yet recorded; recording it again", reply=reply.id,
+                        retry_in_s=round(delay, 2), error=str(error)[:300])
+            self._pending.later(("record", reply.id), delay, self._record_again, reply, channel_message_id,
+                                tries + 1)
+            return
         self._held.discard(reply.id)
         # Known now: the channel's acceptance is the delivery, or a receipt came first.
         outcome = (on_acceptance, True) if on_acceptance else early
@@ -246,6 +256,10 @@ class Outbox:
         else:           # the outcome comes with the delivery report (Pipeline.report_delivery)
             log.debug("reply sent", reply=reply.id, complaint=reply.complaint_id, channel=reply.channel,
                       recipient=reply.recipient)
+
+    def _record_again(self, reply: Reply, channel_message_id: str, tries: int) -> None:
+        d = self._pending.track(self._sent(reply, channel_message_id, tries))
+        d.addErrback(lambda f: self._lost(reply, f))
 
     @inlineCallbacks
     def _wait(self, reply: Reply, wait: Exception):

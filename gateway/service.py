@@ -21,6 +21,7 @@ from gateway.forwarder.settings import TOKEN_SECRET
 from gateway.forwarder.pause_memory import PauseMemory, load_pause
 from gateway.forwarder.worker import ForwardingWorker
 from gateway.intake_first import IntakeFirst
+from gateway.leadership import Leadership
 from gateway.outbox import Outbox
 from gateway.pauses import ChannelPauses
 from gateway.pipeline import Pipeline
@@ -96,6 +97,8 @@ class GatewayService:
         self.pipeline: Pipeline | None = None
         self.forwarder: ForwardingWorker | None = None
         self.outbox: Outbox | None = None
+        #: one per polling channel: whether this instance runs its poller (see `_poll`)
+        self.pollers: list[Leadership] = []
         self._parse = load_parser(settings)  # fails fast, before anything is opened
         self._replies = ReplyWriter(settings.replies.templates)
         self.stopping = False
@@ -140,8 +143,18 @@ class GatewayService:
         yield self.pipeline.resume()
         for channel in self.channels.values():
             yield channel.start(metrics.CountedIntake(self.pipeline))
+            if channel.polls():
+                yield self._poll(channel, lease)
         yield self.pipeline.resume_replies()
         log.info("gateway ready", channels=sorted(self.channels))
+
+    def _poll(self, channel, lease):
+        """The channel polls while this instance holds its poller, `poller:<name>`: one
+        instance at a time among several on one PostgreSQL, always with SQLite."""
+        poller = Leadership(self.journal, f"poller:{channel.name}", lease, self.reactor,
+                            on_gain=channel.start_polling, on_lose=channel.stop_polling)
+        self.pollers.append(poller)
+        return poller.start()
 
     def reload(self) -> bool:
         """Swap in the region mapping and the config file's [replies.templates], both or
@@ -196,6 +209,8 @@ class GatewayService:
         """Graceful drain: stop intake, let in-flight commits finish, close the database."""
         log.info("draining")
         self.stopping = True  # /readyz answers 503 from now on
+        for poller in self.pollers:   # polling stopped, the job handed over at once
+            yield poller.stop()
         for channel in self.channels.values():
             try:
                 yield channel.stop()

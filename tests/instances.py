@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.support import MAPPING, REPO, Daemon, cli, spawn, write_config
+from tests.support import MAPPING, REPO, Daemon, cli, spawn, wait_until, write_config
 
 CASE_STORE_TOKEN = "test-case-store-token"   # tests/forwarder/fake_case_store.py's
 LONG = " — jalan berlubang dan tergenang, sudah dilaporkan ke kelurahan berkali-kali tanpa tanggapan"
@@ -68,10 +68,11 @@ retry_initial_s = 0.2
 retry_max_s = 1.0
 [channels.smpp]
 enabled = true
-receipt_window_s = 30.0
+receipt_window_s = 20.0
 [[channels.smpp.binds]]
 port = {smsc_port}
 window = 50
+submit_per_second = 2000.0
 reconnect_initial_s = 0.1
 reconnect_max_s = 0.5
 response_timeout_s = 5.0
@@ -139,6 +140,24 @@ class Drill:
     def done(self) -> bool:
         n = len(self.mos)
         return self.progress() == {"messages": n, "forwarded": n, "delivered": n, "parts": 0, "parked": 0}
+
+    def wait_done(self, timeout: float, what: str) -> None:
+        """Until `done()`; on failure says how far it got and what the daemons logged
+        above info (for a drill that fails one run in many)."""
+        try:
+            wait_until(self.done, timeout, what)
+        except AssertionError as missed:
+            notes = [f"progress: {self.progress()}",
+                     f"parked: {self.query('SELECT channel_message_id, address, snippet, received_at FROM parked_receipts LIMIT 3')}",
+                     f"resent: {self.query('SELECT id, recipient, channel_message_id, sending_at, state, attempts, resends, last_error FROM replies WHERE resends > 0 LIMIT 3')}"]
+            for name, daemon in self.daemons.items():
+                while not daemon._incoming.empty():
+                    entry = daemon._incoming.get()
+                    if entry is not None:
+                        daemon.lines.append(entry)
+                loud = [json.dumps(e)[:400] for e in daemon.lines if e.get("level") in ("warning", "error")]
+                notes.append(f"{name}: {len(loud)} warnings/errors; last: " + "\n".join(loud[-12:]))
+            raise AssertionError(f"{missed}\n" + "\n".join(notes)) from None
 
     def stored_texts(self) -> Counter:
         return Counter(t for (t,) in self.query("SELECT text FROM messages"))

@@ -101,7 +101,7 @@ FLOORS = (
     ("gateway.model", "gateway.logging", "gateway.instruments", "gateway.backoff", "gateway.pending",
      "gateway.web", "gateway.config_schema", "gateway.notify", "gateway.state_lock",
      "gateway.http_settings", "gateway.throughput", "gateway.intake_first",
-     "gateway.data", "gateway.lease_keeper"),
+     "gateway.data", "gateway.lease_keeper", "gateway.leadership"),
     ("gateway.journal", "gateway.parsers", "gateway.channels", "gateway.forwarder", "gateway.reply_text",
      "gateway.reply_lanes", "gateway.pauses", "gateway.smsc_sim", "gateway.demo_fakes",
      "gateway.reply_settings"),

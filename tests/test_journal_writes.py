@@ -28,6 +28,7 @@ WRITERS = {
     "messages": "intake_journal", "message_parts": "intake_journal", "cursors": "intake_journal",
     "complaints": "complaint_journal", "local_cases": "complaint_journal",
     "replies": "reply_journal", "parked_receipts": "reply_journal", "hints": "reply_journal",
+    "leaderships": "leadership_journal",
 }
 
 # A write in raw SQL, and the table it names (none when an f-string puts it in).

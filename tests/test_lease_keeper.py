@@ -1,6 +1,8 @@
 """The lease keeper knows how long each claim surely lasts, so that no work starts under
 a claim that may have run out (another instance may be doing it): such work waits for a
 renewal, which is asked for at once — and, while renewals fail, for the next one."""
+import pytest
+import pytest_twisted
 from twisted.internet import defer
 from twisted.internet.task import Clock
 
@@ -14,6 +16,7 @@ class Claims:
     def __init__(self, held):
         self.held = set(held)
         self.lost: set = set()
+        self.busy: set = set()     # rows a write has locked: held, not extended this round
         self.failing = False
         self.asked: list[list] = []
 
@@ -21,7 +24,8 @@ class Claims:
         self.asked.append(ids)
         if self.failing:
             return defer.fail(RuntimeError("database down"))
-        return defer.succeed([i for i in ids if i not in self.lost])
+        held = [i for i in ids if i not in self.lost]
+        return defer.succeed((held, [i for i in held if i not in self.busy]))
 
 
 def keeper_at(claims: Claims, wall: list[float], ttl_s: float = 3.0) -> LeaseKeeper:
@@ -73,6 +77,42 @@ def test_a_claim_another_instance_took_over_is_given_up_not_made_fresh():
 
 
 def test_with_one_instance_there_is_nothing_to_claim_and_everything_is_fresh():
-    keeper = LeaseKeeper(None, Clock(), lambda ids: defer.succeed(ids), lambda: {"c1"}, lambda lost: None,
+    keeper = LeaseKeeper(None, Clock(), lambda ids: defer.succeed((ids, ids)), lambda: {"c1"}, lambda lost: None,
                          "complaints")
     assert keeper.fresh("c1")
+
+
+def test_a_claim_a_write_had_locked_stays_held_but_is_not_taken_as_renewed():
+    wall, claims = [1000.0], Claims({"c1", "c2"})
+    keeper = keeper_at(claims, wall)
+    keeper.claimed("c1", 990.0)
+    keeper.claimed("c2", 990.0)
+    claims.busy = {"c2"}
+    keeper.renew_then(lambda: None)
+    assert claims.held == {"c1", "c2"}, "not lost"
+    assert keeper.fresh("c1") and not keeper.fresh("c2"), "c2 waits for the next renewal"
+
+
+@pytest.mark.postgres
+@pytest_twisted.inlineCallbacks
+def test_a_renewal_skips_a_row_a_write_holds_instead_of_waiting_for_it(postgres_url):
+    """Waiting could deadlock with a group commit locking the same rows in another order."""
+    import psycopg
+    from twisted.internet import reactor
+
+    from gateway.journal import open_journal
+    from gateway.model import Message, Routing, RoutingStatus
+    journal = yield open_journal(postgres_url, reactor, lease=Lease("a", 30.0))
+    try:
+        ids = []
+        for n in range(2):
+            accepted = yield journal.accept(Message("sms", f"+62812000000{n}", "Jalan rusak", f"k{n}"),
+                                            Routing(RoutingStatus.UNROUTED, "Jalan rusak"))
+            ids.append(accepted.complaint_id)
+        with psycopg.connect(postgres_url) as writer:    # a write under way holds ids[0]
+            writer.execute("SELECT id FROM complaints WHERE id = %s FOR UPDATE", (ids[0],))
+            held, renewed = yield journal.renew_leases(ids).addTimeout(10, reactor)
+            writer.rollback()
+        assert sorted(held) == sorted(ids) and renewed == [ids[1]]
+    finally:
+        journal.close()

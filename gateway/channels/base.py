@@ -85,6 +85,24 @@ class Channel(abc.ABC):
     def stop(self) -> Deferred[None] | None:
         """Stop intake; fire once nothing more will be handed to the intake."""
 
+    def polls(self) -> bool:
+        """Whether this channel fetches its messages (X mentions, Telegram getUpdates): a
+        job one instance at a time may run when several share a PostgreSQL. Such a channel
+        fetches only between `start_polling` and `stop_polling`, which the service calls
+        as this instance takes up and gives up the job (see gateway/leadership.py); it
+        sends replies from `start` on either way. False (the default) where messages
+        come to the channel (an SMPP bind, a webhook): every instance takes them."""
+        return False
+
+    def start_polling(self) -> Deferred[None] | None:
+        """Begin fetching: this instance now runs the poller. Take the cursor and any
+        stored hints (a request budget, a pause) afresh from the intake — another
+        instance may have moved them since this one last polled."""
+
+    def stop_polling(self) -> Deferred[None] | None:
+        """Stop fetching (another instance may run the poller now); fire once no fetch
+        is under way."""
+
     #: how many sends may be under way at once (one per conversation at most, see `conversation`)
     send_slots: int = 8
 

@@ -167,6 +167,12 @@ class RequestBudget:
         self.wait_s()   # forgets requests older than the window
         return {"sent": list(self._sent), "blocked_until": self._blocked_until}
 
+    def reload(self, state: dict | None) -> None:
+        """Take the stored state in place of what this instance counted: another
+        instance may have spent requests since (one poller at a time, see leadership)."""
+        self._sent, self._blocked_until = [], 0.0
+        self.restore(state)
+
     def restore(self, state: dict | None) -> None:
         """Take back what an earlier run spent (times are epoch seconds, as stored)."""
         if state:

@@ -4,8 +4,12 @@ Real paths (`/bot<token>/<method>`), real envelopes (`{"ok": true, "result": ...
 `{"ok": false, "error_code", "description", "parameters"}`) and the semantics the
 gateway relies on: `getUpdates` long-polls, returns the unconfirmed updates from
 `offset` on and forgets (confirms) those below it, and is refused (409) while a webhook
-is set; `setWebhook` / `deleteWebhook` keep pending updates unless told to drop them;
-`sendMessage` answers with the sent Message. Messages made by `say` carry entities with
+is set; like Telegram's, a getUpdates arriving while another is in flight ends that one
+with 409 Conflict ("terminated by other getUpdates request"), and the fake counts the
+most getUpdates it ever had in flight at once (`max_concurrent_polls`: 1 while one bot
+instance polls; `response_delay_s` holds every answer a while, so that two pollers could
+not slip past each other); `setWebhook` / `deleteWebhook` keep pending updates unless
+told to drop them; `sendMessage` answers with the sent Message. Messages made by `say` carry entities with
 UTF-16 offsets as Telegram's do. In webhook mode `push_webhook` POSTs the pending
 updates to the webhook with its secret, as Telegram does, keeping any not answered 2xx.
 """
@@ -44,7 +48,10 @@ class FakeTelegram:
         self._update_ids = itertools.count(700_000_001)
         self._message_ids = itertools.count(1)
         self._failures: dict[str, list[tuple]] = {}
-        self._held: list = []
+        self._held: list = []                  # (getUpdates request, its timer), in flight
+        self.response_delay_s = 0.0            # every getUpdates answered no sooner than this
+        self.max_concurrent_polls = 0          # the most getUpdates in flight at once
+        self.conflicts = 0                     # getUpdates ended by a later one (409)
         self._sent_waiters: list[tuple[int, defer.Deferred]] = []
         self._held_waiters: list[defer.Deferred] = []
         self._port = None
@@ -177,20 +184,38 @@ class FakeTelegram:
         if self.webhook["url"]:
             return _error(409, "Conflict: can't use getUpdates method while webhook is active;"
                                " use deleteWebhook to delete the webhook first")
+        self.max_concurrent_polls = max(self.max_concurrent_polls, len(self._held) + 1)
+        self._end_other_polls()
         offset = params.get("offset")
         self.offsets.append(offset)
         if offset is not None:
             self.pending = [u for u in self.pending if u["update_id"] >= offset]  # confirmed: gone
         limit = params.get("limit") or 100
-        if self.pending or not params.get("timeout"):
+        if (self.pending or not params.get("timeout")) and not self.response_delay_s:
             return _ok(self.pending[:limit])
-        timer = self._reactor.callLater(params["timeout"], self._release, request, limit)
+        wait = 0 if self.pending else (params.get("timeout") or 0)   # a long poll waits for updates
+        timer = self._reactor.callLater(max(wait, self.response_delay_s), self._release, request, limit)
         self._held.append((request, timer))
         request.notifyFinish().addErrback(lambda _: self._forget_held(request))
-        waiters, self._held_waiters = self._held_waiters, []
-        for d in waiters:
-            d.callback(None)
+        if wait:
+            waiters, self._held_waiters = self._held_waiters, []
+            for d in waiters:
+                d.callback(None)
         return server.NOT_DONE_YET
+
+    def _end_other_polls(self) -> None:
+        """What Telegram does to a getUpdates in flight when another comes: ends it, 409."""
+        held, self._held = self._held, []
+        for request, timer in held:
+            if timer.active():
+                timer.cancel()
+            if not request._disconnected:
+                self.conflicts += 1
+                code, body = _error(409, "Conflict: terminated by other getUpdates request; make"
+                                         " sure that only one bot instance is running")
+                request.setResponseCode(code)
+                request.write(body)
+                request.finish()
 
     def _api_sendMessage(self, params, request):
         chat_id = params["chat_id"]
@@ -216,11 +241,19 @@ class FakeTelegram:
 
     # -- long polling ----------------------------------------------------------------------
     def _wake_held(self) -> None:
-        held, self._held = self._held, []
-        for request, timer in held:
-            if timer.active():
+        """New updates end the long polls waiting for some (not the answers held back
+        by `response_delay_s`: those come when their time is up)."""
+        if not self._held:
+            return
+        now = self._reactor.seconds()
+        for request, timer in list(self._held):
+            if not timer.active() or timer.getTime() - now <= self.response_delay_s:
+                continue
+            if self.response_delay_s:
+                timer.reset(self.response_delay_s)
+            else:
                 timer.cancel()
-            self._release(request, 100)
+                self._release(request, 100)
 
     def _release(self, request, limit: int) -> None:
         self._held = [(r, t) for r, t in self._held if r is not request]

@@ -8,6 +8,9 @@ first with `since_id`, `max_results` (5-100) and an opaque `pagination_token`, a
 it already posted (403, as X does) and answers 201 `{"data": {"id", "text"}}`;
 `GET /2/users/me`; `GET /2/users/:id/tweets` (a user's own posts, newest first, with
 `referenced_tweets` when asked). Reads need a bearer token, posts an OAuth 1.0a header.
+It counts the most mention-timeline requests it ever had in flight at once
+(`max_concurrent_mentions`: 1 while one poller runs); `response_delay_s` holds each
+such answer a while, so that two pollers' requests would overlap and show.
 Tests script failures of mention requests or of posts: a 429 with
 `x-rate-limit-reset`, a 5xx, or a dropped connection (for a post: after it was made, as
 when the answer is lost on the way back).
@@ -46,6 +49,9 @@ class FakeX:
         self.hide_from_lookup = 0                 # the next N look-ups miss our posts (lag)
         self._reply_waiters: list[tuple[int, defer.Deferred]] = []
         self._port = None
+        self.response_delay_s = 0.0               # each mentions answer held back this long
+        self.mentions_in_flight = 0
+        self.max_concurrent_mentions = 0          # the most mention requests in flight at once
 
     # -- serving ---------------------------------------------------------------------------
     def listen(self, port: int = 0) -> "FakeX":
@@ -239,7 +245,7 @@ class _Api(resource.Resource):
             if failure is not None:
                 return self._fail(request, *failure)
             request.setHeader(b"x-rate-limit-limit", b"450")
-            return _answer(request, *self._fake.mentions_page(parts[2], params))
+            return self._mentions(request, *self._fake.mentions_page(parts[2], params))
         if request.method == b"GET" and len(parts) == 4 and parts[:2] == ["2", "users"] \
                 and parts[3] == "tweets":
             if not auth.startswith("Bearer ") and not auth.startswith("OAuth "):
@@ -268,6 +274,19 @@ class _Api(resource.Resource):
             return _answer(request, *self._fake.create_post(payload))
         return _answer(request, 404, _problem(404, f"no route {request.method.decode()} {path}"))
 
+    def _mentions(self, request, status: int, body: dict):
+        """Answer a mentions request, `response_delay_s` later; count it while in flight."""
+        fake = self._fake
+        fake.mentions_in_flight += 1
+        fake.max_concurrent_mentions = max(fake.max_concurrent_mentions, fake.mentions_in_flight)
+        done = request.notifyFinish()
+        done.addBoth(lambda _: setattr(fake, "mentions_in_flight", fake.mentions_in_flight - 1))
+        if not fake.response_delay_s:
+            return _answer(request, status, body)
+        timer = fake._reactor.callLater(fake.response_delay_s, _finish, request, status, body)
+        done.addErrback(lambda _: timer.cancel() if timer.active() else None)
+        return server.NOT_DONE_YET
+
     @staticmethod
     def _fail(request, status, reset_at, drop):
         if drop:
@@ -278,6 +297,12 @@ class _Api(resource.Resource):
             request.setHeader(b"x-rate-limit-reset", str(int(reset_at)).encode())
         return _answer(request, status, _problem(status, "Too Many Requests" if status == 429
                                                  else "scripted failure"))
+
+
+def _finish(request, status: int, body: dict) -> None:
+    if not request._disconnected:
+        request.write(_answer(request, status, body))
+        request.finish()
 
 
 def _answer(request, status: int, body: dict) -> bytes:

@@ -11,6 +11,11 @@ bot at `--rate` per second on each, every tenth message to the bot being /start 
 makes and every message the bot sends is appended to `--sent-log` as a JSON line
 ({"channel": "x", "in_reply_to": id} or {"channel": "telegram", "chat_id": id}), flushed
 at once. It runs until killed.
+
+For drills with several gateways, `--response-delay S` holds every mentions answer and
+every getUpdates answer S seconds, and the listening line names a `stats` URL whose JSON
+tells how many pollers each service saw at once (`max_concurrent_mentions`,
+`max_concurrent_polls`: 1 when one instance polls; Telegram's 409 `conflicts`).
 """
 from __future__ import annotations
 
@@ -18,8 +23,11 @@ import argparse
 import json
 import sys
 
+from twisted.web import resource
+
 from gateway.demo_fakes.fake_telegram import FakeTelegram
 from gateway.demo_fakes.fake_x import FakeX
+from gateway.web import json_response, quiet_site
 
 FIRST_CHAT = 900_000
 
@@ -39,12 +47,30 @@ def is_complaint(n: int) -> bool:
     return n % 10 != 0 and n % 25 != 0
 
 
+class Stats(resource.Resource):
+    """GET: how many pollers each fake saw at once, and how often it was asked."""
+    isLeaf = True
+
+    def __init__(self, x: FakeX, telegram: FakeTelegram):
+        super().__init__()
+        self._x, self._telegram = x, telegram
+
+    def render_GET(self, request):
+        return json_response(request, 200, {
+            "x": {"max_concurrent_mentions": self._x.max_concurrent_mentions,
+                  "mention_requests": len(self._x.mention_requests())},
+            "telegram": {"max_concurrent_polls": self._telegram.max_concurrent_polls,
+                         "polls": len(self._telegram.offsets), "conflicts": self._telegram.conflicts}})
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mentions", type=int, default=0)
     p.add_argument("--messages", type=int, default=0)
     p.add_argument("--rate", type=float, default=100.0, help="per second, on each service")
     p.add_argument("--sent-log", required=True)
+    p.add_argument("--response-delay", type=float, default=0.0,
+                   help="seconds each mentions and getUpdates answer is held back")
     args = p.parse_args(argv)
 
     from twisted.internet import asyncioreactor
@@ -52,6 +78,8 @@ def main(argv=None) -> int:
     from twisted.internet import reactor, task
 
     x, telegram = FakeX(reactor).listen(), FakeTelegram(reactor).listen()
+    x.response_delay_s = telegram.response_delay_s = args.response_delay
+    stats = reactor.listenTCP(0, quiet_site(Stats(x, telegram)), interface="127.0.0.1")
     log = open(args.sent_log, "a", encoding="utf-8")
 
     def record(entry: dict) -> None:
@@ -72,7 +100,8 @@ def main(argv=None) -> int:
             counts["telegram"] += 1
     task.LoopingCall(tick).start(1.0 / args.rate, now=False)
     print(json.dumps({"event": "fakes listening", "x": x.base_url, "telegram": telegram.base_url,
-                      "account_id": x.account["id"], "telegram_token": telegram.token}), flush=True)
+                      "account_id": x.account["id"], "telegram_token": telegram.token,
+                      "stats": f"http://127.0.0.1:{stats.getHost().port}/"}), flush=True)
     reactor.run()
     return 0
 

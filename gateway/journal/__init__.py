@@ -14,7 +14,8 @@ from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
-from gateway.journal import complaint_journal, health, intake_journal, migrate, reply_journal
+from gateway.journal import (complaint_journal, health, intake_journal, leadership_journal, migrate,
+                             reply_journal)
 from gateway.journal.database import Database, GroupCommitter, make_engine
 from gateway.journal.leases import Lease, default_instance_id
 
@@ -149,10 +150,11 @@ class Journal:
         return self.database.transact(partial(complaint_journal.unfinished_complaints, limit=limit,
                                               lease=self.lease))
 
-    def renew_leases(self, complaint_ids: list[str]) -> Deferred[list[str]]:
-        """Extend this instance's claims; the ids it still holds."""
+    def renew_leases(self, complaint_ids: list[str]) -> Deferred[tuple[list[str], list[str]]]:
+        """Extend this instance's claims: (the ids it still holds, those extended now —
+        a row being written meanwhile is skipped, still held)."""
         if self.lease is None:
-            return succeed(list(complaint_ids))
+            return succeed((list(complaint_ids), list(complaint_ids)))
         return self.database.transact(partial(complaint_journal.renew_leases, ids=complaint_ids,
                                               lease=self.lease))
 
@@ -175,12 +177,26 @@ class Journal:
         return self.committer.submit(partial(reply_journal.replies_in_doubt_of_the_dead, lease=self.lease,
                                              channels=channels))
 
-    def renew_reply_leases(self, reply_ids: list[int]) -> Deferred[list[int]]:
-        """Extend this instance's claims on replies; the ids it still holds."""
+    def renew_reply_leases(self, reply_ids: list[int]) -> Deferred[tuple[list[int], list[int]]]:
+        """Extend this instance's claims on replies: (the ids it still holds, those extended now)."""
         if self.lease is None:
-            return succeed(list(reply_ids))
+            return succeed((list(reply_ids), list(reply_ids)))
         return self.database.transact(partial(reply_journal.renew_reply_leases, ids=reply_ids,
                                               lease=self.lease))
+
+    def claim_leadership(self, name: str) -> Deferred[bool]:
+        """Take or renew the single-instance job `name` for this instance's lease; whether
+        it holds the job now. Not behind the group commit: a renewal must not wait for a
+        burst's writes (nor be held up by one that fails)."""
+        if self.lease is None:
+            return succeed(True)
+        return self.database.transact(partial(leadership_journal.claim, name=name, lease=self.lease))
+
+    def release_leadership(self, name: str) -> Deferred[None]:
+        """Let the job `name` go at once, for the next instance that tries."""
+        if self.lease is None:
+            return succeed(None)
+        return self.database.transact(partial(leadership_journal.release, name=name, lease=self.lease))
 
     def find_parked_report(self, channel: str, address: str, since: datetime,
                            snippet: str | None) -> Deferred[int | None]:

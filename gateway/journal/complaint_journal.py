@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLevel, Reply, Routing,
                            RoutingStatus, utcnow)
 from gateway.journal.bulk import chunks
-from gateway.journal.leases import UNCLAIMED, Lease, claimable
+from gateway.journal.leases import UNCLAIMED, Lease, claimable, renewable
 from gateway.journal.reply_journal import queue_replies, replies_of_complaint
 from gateway.journal.tables import complaints, local_cases, messages, replies
 from gateway.journal.timestamps import as_utc
@@ -214,15 +214,17 @@ def _claimed(conn: Connection, query, lease: Lease | None) -> list[Complaint]:
     return [_complaint(r) for r in rows]
 
 
-def renew_leases(conn: Connection, ids: list[str], lease: Lease) -> list[str]:
-    """Extend this instance's leases on `ids`; the ids it still holds (a lease that ran
-    out may have been taken over: that complaint is another instance's now)."""
-    mine = []
+def renew_leases(conn: Connection, ids: list[str], lease: Lease) -> tuple[list[str], list[str]]:
+    """Extend this instance's leases on `ids`: (the ids it still holds — a lease that ran
+    out may have been taken over: that complaint is another instance's now —, the ids
+    extended now: rows locked by a write under way are skipped, see `leases.renewable`)."""
+    mine, renewed = [], []
     for chunk in chunks(ids):
-        where = and_(complaints.c.id.in_(chunk), complaints.c.lease_owner == lease.owner)
-        conn.execute(update(complaints).where(where).values(lease_until=lease.until(utcnow())))
-        mine += conn.execute(select(complaints.c.id).where(where)).scalars().all()
-    return mine
+        renewed += conn.execute(update(complaints).where(renewable(complaints, chunk, lease))
+                                .values(lease_until=lease.until(utcnow())).returning(complaints.c.id)).scalars().all()
+        mine += conn.execute(select(complaints.c.id).where(
+            complaints.c.id.in_(chunk), complaints.c.lease_owner == lease.owner)).scalars().all()
+    return mine, renewed
 
 
 def list_complaints(conn: Connection, state: str | None = None, limit: int = 100, *,

@@ -13,7 +13,8 @@ import uuid
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, Routing, utcnow
@@ -234,11 +235,29 @@ def held_parts(conn: Connection, channel: str, parts_key: str | None = None) -> 
 
 # -- pollers' cursors ------------------------------------------------------------------------
 def save_cursor(conn: Connection, channel: str, value: str) -> None:
-    """Where a poller has read up to, so a restart does not read the same page again."""
-    changed = conn.execute(update(cursors).where(cursors.c.channel == channel)
-                           .values(value=value, updated_at=utcnow())).rowcount
-    if not changed:
-        conn.execute(cursors.insert().values(channel=channel, value=value, updated_at=utcnow()))
+    """Where a poller has read up to, so a restart does not read the same page again.
+
+    A numeric cursor (X's since_id, Telegram's offset) only moves forward, decided in
+    the one upsert that writes it: a poller that lost its job to another instance
+    (stalled, cut off) may still save its late, smaller position, and must not rewind
+    what the new holder stored (see gateway/leadership.py)."""
+    statement = (postgresql.insert(cursors) if conn.dialect.name == "postgresql"
+                 else sqlite.insert(cursors)).values(channel=channel, value=value, updated_at=utcnow())
+    new = statement.excluded
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[cursors.c.channel], set_={"value": new.value, "updated_at": new.updated_at},
+        where=_further(cursors.c.value, new.value) if _is_number(value) else None))
+
+
+def _is_number(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def _further(stored, given):
+    """`given` is a larger number than `stored`, both written in decimal without leading
+    zeros: longer, or as long and after it — no cast, so no dialect's numeric limits."""
+    return or_(func.length(stored) < func.length(given),
+               and_(func.length(stored) == func.length(given), stored < given))
 
 
 def load_cursor(conn: Connection, channel: str) -> str | None:

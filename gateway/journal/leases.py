@@ -17,7 +17,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_, select
 
 #: how long a claim holds without renewal; the holder renews every third of it
 DEFAULT_TTL_S = 30.0
@@ -49,3 +49,12 @@ def claimable(table, lease: Lease, now: datetime):
     """Rows of `table` this instance may claim: nobody's, its own, or an expired lease.
     (Each table's journal module writes the claim itself: one writer per table.)"""
     return or_(table.c.lease_owner.is_(None), table.c.lease_owner == lease.owner, table.c.lease_until < now)
+
+
+def renewable(table, ids, lease: Lease):
+    """Rows of `ids` this instance holds that no other transaction has locked right now.
+    A renewal skips rows being written (by this instance's own group commit, say) rather
+    than wait for them: waiting, with writes locking rows in another order, deadlocks —
+    a skipped row stays this instance's and is renewed in the next round."""
+    held = and_(table.c.id.in_(ids), table.c.lease_owner == lease.owner)
+    return table.c.id.in_(select(table.c.id).where(held).with_for_update(skip_locked=True))

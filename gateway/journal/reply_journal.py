@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.model import ComplaintState, DeliveryReport, Reply, ReplyState, utcnow
 from gateway.journal.bulk import by_channel, chunks
-from gateway.journal.leases import UNCLAIMED, Lease, claimable
+from gateway.journal.leases import UNCLAIMED, Lease, claimable, renewable
 from gateway.journal.tables import complaints, hints, messages, parked_receipts, replies
 from gateway.journal.timestamps import as_utc
 
@@ -129,14 +129,16 @@ def _claimed(conn: Connection, query, lease: Lease | None) -> list:
     return rows
 
 
-def renew_reply_leases(conn: Connection, ids: list[int], lease: Lease) -> list[int]:
-    """Extend this instance's leases on replies `ids`; the ids it still holds."""
-    mine = []
+def renew_reply_leases(conn: Connection, ids: list[int], lease: Lease) -> tuple[list[int], list[int]]:
+    """Extend this instance's leases on replies `ids`: (the ids it still holds, the ids
+    extended now — see `renew_leases`)."""
+    mine, renewed = [], []
     for chunk in chunks(ids):
-        where = and_(replies.c.id.in_(chunk), replies.c.lease_owner == lease.owner)
-        conn.execute(update(replies).where(where).values(lease_until=lease.until(utcnow())))
-        mine += conn.execute(select(replies.c.id).where(where)).scalars().all()
-    return mine
+        renewed += conn.execute(update(replies).where(renewable(replies, chunk, lease))
+                                .values(lease_until=lease.until(utcnow())).returning(replies.c.id)).scalars().all()
+        mine += conn.execute(select(replies.c.id).where(
+            replies.c.id.in_(chunk), replies.c.lease_owner == lease.owner)).scalars().all()
+    return mine, renewed
 
 
 # -- a send's bookkeeping --------------------------------------------------------------------

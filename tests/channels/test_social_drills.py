@@ -5,48 +5,19 @@ call was in flight at a kill stays uncertain (the Bot API cannot look it up) —
 here, the measured remaining risk; X replies in doubt are looked up and settled."""
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 
 from gateway.demo_fakes.serve import FIRST_CHAT, is_complaint
-from tests.support import REPO, Daemon, daemon_config, spawn, stop_all, wait_until
+from tests.channels.social_fakes import sent, social_env, social_sections, start_fakes
+from tests.support import Daemon, daemon_config, stop_all, wait_until
 
 N = 1000
 COMPLAINTS = N + sum(is_complaint(n) for n in range(N))   # every mention, most bot messages
 
 
-def start_fakes(tmp_path):
-    proc = spawn([sys.executable, "-m", "gateway.demo_fakes.serve", "--mentions", str(N),
-                             "--messages", str(N), "--rate", "150", "--sent-log",
-                             str(tmp_path / "sent.jsonl")], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    return proc, json.loads(proc.stdout.readline())
-
-
 def config(tmp_path, fakes):
-    return daemon_config(tmp_path, f"""[channels.x]
-enabled = true
-account_id = "{fakes['account_id']}"
-api_base_url = "{fakes['x']}"
-poll_interval_s = 0.9
-requests_per_15min = 1000
-posts_per_15min = 5000
-retry_initial_s = 0.2
-retry_max_s = 1.0
-[channels.telegram]
-enabled = true
-api_base_url = "{fakes['telegram']}"
-poll_timeout_s = 1
-retry_initial_s = 0.2
-retry_max_s = 1.0
-""")
-
-
-def env(fakes):
-    return {"LAPOR_X_BEARER_TOKEN": "t", "LAPOR_X_CONSUMER_KEY": "k", "LAPOR_X_CONSUMER_SECRET": "s",
-            "LAPOR_X_ACCESS_TOKEN": "a", "LAPOR_X_ACCESS_TOKEN_SECRET": "b",
-            "LAPOR_TELEGRAM_TOKEN": fakes["telegram_token"]}
+    return daemon_config(tmp_path, social_sections(fakes))
 
 
 def settled(db) -> bool:
@@ -59,26 +30,25 @@ def settled(db) -> bool:
 
 
 def test_five_sigkills_during_a_thousand_mentions_and_messages_nothing_twice(tmp_path):
-    fakes_proc, fakes = start_fakes(tmp_path)
+    fakes_proc, fakes = start_fakes(tmp_path, N, 150)
     db = tmp_path / "state" / "gateway.db"
     runs = []
     try:
         for _ in range(5):
-            run = Daemon(config(tmp_path, fakes), env=env(fakes))
+            run = Daemon(config(tmp_path, fakes), env=social_env(fakes))
             runs.append(run)          # before start: stopped in `finally` even if start fails
             run.start().wait_for_count({"reply outcome"}, 150, timeout=60)
             run.kill()
             time.sleep(0.5)              # the drill: restart half a second after each kill
-        last = Daemon(config(tmp_path, fakes), env=env(fakes))
+        last = Daemon(config(tmp_path, fakes), env=social_env(fakes))
         runs.append(last)
         last.start()
         wait_until(lambda: settled(db), 180, "every message stored, complaint forwarded, reply settled")
         assert last.terminate() == 0
     finally:
         stop_all(runs, fakes_proc)
-    sent = [json.loads(line) for line in (tmp_path / "sent.jsonl").read_text().splitlines()]
-    posts = Counter(s["in_reply_to"] for s in sent if s["channel"] == "x")
-    answers = Counter(s["chat_id"] for s in sent if s["channel"] == "telegram")
+    posts = Counter(s["in_reply_to"] for s in sent(tmp_path) if s["channel"] == "x")
+    answers = Counter(s["chat_id"] for s in sent(tmp_path) if s["channel"] == "telegram")
     with sqlite3.connect(db) as conn:
         keys = Counter(conn.execute("select channel, dedup_key from messages").fetchall())
         states = Counter(conn.execute("select channel, state from replies").fetchall())

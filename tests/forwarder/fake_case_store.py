@@ -226,6 +226,7 @@ class _Stats(resource.Resource):
         return _json({"requests": len(requests), "cases": len(self.store.cases),
                       "without_key": sum(1 for r in requests if not r["key"]),
                       "without_claim": sum(1 for r in requests if r.get("claimed") is False),
+                      "claim_unknown": sum(1 for r in requests if "claimed" in r and r["claimed"] is None),
                       "first_without_claim": [r for r in requests if r.get("claimed") is False][:5]})
 
 
@@ -272,11 +273,21 @@ def claim_watcher(url: str) -> Callable[[str], dict]:
     """Whether the complaint a request is about is claimed by a live lease right now, read
     from the gateways' PostgreSQL (several instances must never forward unclaimed work)."""
     import psycopg
-    conn = psycopg.connect(url, autocommit=True)
+    conn = [None]
+
+    def read(key: str):
+        if conn[0] is None or conn[0].closed:
+            conn[0] = psycopg.connect(url, autocommit=True, connect_timeout=2)
+        return conn[0].execute("SELECT lease_owner, lease_until > now(), state,"
+                               " extract(epoch from now() - lease_until) FROM complaints WHERE id = %s",
+                               (key,)).fetchone()
 
     def watch(key: str) -> dict:
-        row = conn.execute("SELECT lease_owner, lease_until > now(), state, extract(epoch from now() - lease_until)"
-                           " FROM complaints WHERE id = %s", (key,)).fetchone()
+        try:
+            row = read(key)
+        except psycopg.OperationalError:   # the database restarting (a drill): not known
+            conn[0] = None
+            return {"claimed": None}
         return {"claimed": bool(row and row[0] and row[1]), "owner": row[0] if row else None,
                 "state": row[2] if row else None, "expired_s": float(row[3]) if row and row[3] else None}
     return watch

@@ -16,8 +16,11 @@ without updates, and an old offset above them would confirm — that is, delete 
 updates unseen. The batch a killed process had committed but not confirmed comes again;
 the dedup key (chat id and message id) makes it a duplicate, not a second complaint.
 
-In webhook mode Telegram POSTs updates to `webhook_resource()`; it answers 200 only after
-the commit, 503 otherwise (Telegram delivers again), and 403 without the right secret.
+The bot starts on every instance (to send replies); getUpdates is called only between
+`start_polling` and `stop_polling`, while this instance holds the poller among several
+(see gateway/leadership.py). In webhook mode Telegram POSTs updates to
+`webhook_resource()` — on any instance —; it answers 200 only after the commit, 503
+otherwise (Telegram delivers again), and 403 without the right secret.
 
 The bot's own answers (/start, /bantuan, "stickers are not supported") are stored with
 their message and sent by the outbox like any reply: a batch delivered again is not
@@ -93,6 +96,8 @@ class TelegramChannel(Channel):
         self.deliveries = DeliveryNotices(CHANNEL, reactor)
         self._intake: Intake | None = None
         self._offset: int | None = None
+        self._polling = False        # between start_polling and stop_polling
+        self._poll_after = 0.0       # a getUpdates retry_after (epoch seconds)
         self.ready = False           # getMe answered and the webhook is set or removed
         self._stopping = False
         self._sending: set[Deferred] = set()
@@ -101,18 +106,39 @@ class TelegramChannel(Channel):
         self.ready_listeners: list = []
 
     # -- Channel ---------------------------------------------------------------------------
-    @inlineCallbacks
     def start(self, intake: Intake):
         self._intake = self.deliveries.intake = intake
         # Not waiting for Telegram here: an unreachable API must not hold up the gateway;
-        # the loop's first step starts the bot, and retries with backoff until it can.
-        # A retry_after an earlier run was given still holds.
-        paused = yield intake.load_hint(POLL_PAUSE_HINT)
-        self.loop.start(max(0.0, float((paused or {}).get("until", 0)) - self._clock.seconds()))
+        # the loop's first step starts the bot (for replies, polling or not), and retries
+        # with backoff until it can.
+        self.loop.start()
+
+    def polls(self) -> bool:
+        return self.mode == "polling"
+
+    @inlineCallbacks
+    def start_polling(self):
+        """Take updates: without an offset at first, as at a start (Telegram then returns
+        whatever nobody confirmed, whichever instance polled last; the stored cursor is a
+        record, not sent back — see above), after a stored retry_after."""
+        paused = yield self._intake.load_hint(POLL_PAUSE_HINT)
+        self._poll_after = float((paused or {}).get("until", 0))
+        self._offset = None
+        self._polling = True
+        if not self.loop.running:   # else the bot is still starting: it polls once started
+            self.loop.start()
+
+    @inlineCallbacks
+    def stop_polling(self):
+        self._polling = False
+        if self.ready:   # a getUpdates may be under way: cancelled (nothing it held is lost)
+            yield self.loop.stop()
+        # else the bot is starting: it ends the loop once started, polling no more
 
     @inlineCallbacks
     def stop(self):
         self._stopping = True
+        self._polling = False
         yield self.loop.stop()
         yield defer.DeferredList(list(self._sending), consumeErrors=True)
         if self.ready:
@@ -120,10 +146,11 @@ class TelegramChannel(Channel):
             yield as_deferred(self._shut_down())
 
     def is_up(self) -> bool:
-        return self.ready and (self.mode == "webhook" or self.loop.healthy)
+        # Not polling (a webhook, or another instance polls): up once the bot started.
+        return self.ready and (not self._polling or self.loop.healthy)
 
     def can_send(self) -> bool:
-        return self.ready and not self._stopping and (self.mode == "webhook" or self.loop.healthy)
+        return self.is_up() and not self._stopping
 
     def conversation(self, reply) -> str:
         return str(reply.reply_context.get("chat_id", reply.recipient))
@@ -165,15 +192,17 @@ class TelegramChannel(Channel):
         if not self.ready:
             yield as_deferred(self._boot())
             self._started()
-            if self.mode == "webhook":
-                return PollLoop.DONE
+        if not self._polling:    # a webhook bot, or another instance polls
+            return PollLoop.DONE
+        if (wait := self._poll_after - self._clock.seconds()) > 0:
+            return wait
         try:
             updates = yield as_deferred(self.bot.get_updates(
                 offset=self._offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES))
         except RetryAfter as flood:
-            wait = _seconds(flood.retry_after)
-            yield self._intake.save_hint(POLL_PAUSE_HINT, {"until": self._clock.seconds() + wait})
-            return wait
+            self._poll_after = self._clock.seconds() + _seconds(flood.retry_after)
+            yield self._intake.save_hint(POLL_PAUSE_HINT, {"until": self._poll_after})
+            return _seconds(flood.retry_after)
         if not updates:
             return 0
         yield self.take(updates)

@@ -11,7 +11,9 @@ Requests stay within a budget per 15 minutes; a 429 waits until `x-rate-limit-re
 other failures back off exponentially; nothing stops the poller but `stop`. The
 budget and any 429 wait are stored, so a restart neither overspends nor asks early.
 The API serves only the latest 800 mentions: a poll that took that many may have
-missed older ones, and says so (logged, counted).
+missed older ones, and says so (logged, counted). It polls only between `start_polling`
+and `stop_polling` — while this instance holds the poller among several (see
+gateway/leadership.py) — and starts each turn from the stored since_id and budget.
 
 Replies are posts, within their own stored budget; a 429 pauses them until the reset
 without spending an attempt. A post whose answer was lost (timeout, dropped
@@ -81,20 +83,37 @@ class XChannel(Channel):
         self._intake: Intake | None = None
         self._since_id: str | None = None
         self._walk: _Walk | None = None
+        self._polling = False
 
     # -- Channel ---------------------------------------------------------------------------
     @inlineCallbacks
     def start(self, intake: Intake):
+        """Ready to post replies; the mentions are polled between start_ and stop_polling."""
         self._intake = self.deliveries.intake = intake
-        stored = yield intake.load_cursor(CHANNEL)
-        self._since_id = stored or self._start_since_id
-        self.budget.restore((yield intake.load_hint(MENTIONS_BUDGET_HINT)))
         self.post_budget.restore((yield intake.load_hint(POSTS_BUDGET_HINT)))
+
+    def stop(self):
+        self._polling = False
+        return self.loop.stop()
+
+    def polls(self) -> bool:
+        return True
+
+    @inlineCallbacks
+    def start_polling(self):
+        """Poll from the stored since_id within the stored budget: as this instance last
+        left them, or as another instance that polled meanwhile did."""
+        stored = yield self._intake.load_cursor(CHANNEL)
+        self._since_id = stored or self._start_since_id
+        self.budget.reload((yield self._intake.load_hint(MENTIONS_BUDGET_HINT)))
+        self._walk = None     # a walk cut short here is paged again from the top
+        self._polling = True
         log.info("x channel polling mentions", since_id=self._since_id, interval_s=self._interval,
                  budget_per_15min=self.budget.limit)
         self.loop.start()
 
-    def stop(self):
+    def stop_polling(self):
+        self._polling = False
         return self.loop.stop()
 
     def metrics(self):
@@ -103,7 +122,8 @@ class XChannel(Channel):
                                   " may be lost.", value=self.missed_polls)
 
     def is_up(self) -> bool:
-        return self.loop.healthy
+        # Not polling (another instance does): up as long as it can post.
+        return self.loop.healthy or not self._polling
 
     def conversation(self, reply) -> str:
         return str(reply.reply_context.get("tweet_id") or reply.recipient)
