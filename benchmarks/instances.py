@@ -44,11 +44,11 @@ from support.gateway_run import (  # noqa: E402
     FAKE_CASE_STORE_TOKEN, daemon_config, http_forwarder, start_fake_case_store, start_gateway)
 from support.kannel_peer import _ratio, _value  # noqa: E402
 from support.load_runs import REPO, python_env, start_load_smsc  # noqa: E402
-from support.postgres_db import (  # noqa: E402
-    journal_counts, postmaster_pid, private_server, server_cpu_seconds)
+from support.postgres_db import journal_counts, postmaster_pid, server_cpu_seconds  # noqa: E402
 from support.processes import BenchError, ProcessGroup, cpu_seconds, peak_rss_mb  # noqa: E402
 
 sys.path.insert(0, str(REPO))
+from tests.own_postgres import own_postgres  # noqa: E402
 from tests.postgres import database_on  # noqa: E402
 
 ROW_FIGURES = ("complete", "mo_per_s", "cycles_per_s", "ack_p50_ms", "ack_p99_ms", "cycle_p50_ms",
@@ -237,9 +237,9 @@ def main() -> int:
     rows, problems = {}, []
     with tempfile.TemporaryDirectory(prefix="instances-") as tmp:
         try:
-            server = (private_server(args.fsync) if private
-                      else contextlib.nullcontext(given))
-            with server as url:
+            server = own_postgres(fsync=args.fsync) if private else contextlib.nullcontext()
+            with server as own:
+                url = own.url if private else given
                 for name, instances in (("one", 1), ("two", 2)):
                     rows[name] = run_row(Path(tmp) / name, instances, url, args)
         except BenchError as exc:

@@ -1,10 +1,7 @@
-"""PostgreSQL for a benchmark row: a server of its own (or the test server), what the
-gateway made of the MOs counted in the row's database (made fresh on it by
-tests/postgres.py's `database_on`), and the CPU the server's processes used.
-
-Why a server of its own is offered: the test server (scripts/test-postgres-setup) runs
-with fsync off and is shared with whatever else uses it; a private one (fsync on, as in
-production) is the benchmark's alone, so its CPU is the row's.
+"""PostgreSQL for a benchmark row: what the gateway made of the MOs, counted in the
+row's database (made fresh by tests/postgres.py's `database_on`, on the test server or
+on a server of the benchmark's own, tests/own_postgres.py), and the CPU the server's
+processes used.
 
 Why the server's CPU: on one machine the database competes for the same cores as the
 gateway instances it serves; a figure of instances per core means little without it.
@@ -14,51 +11,8 @@ databases' work on it during the row is in it too.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
-
-from support.processes import BenchError, free_port
-
-
-@contextlib.contextmanager
-def private_server(fsync: bool = True):
-    """A PostgreSQL server of its own on a free port of 127.0.0.1, made as
-    scripts/test-postgres-setup makes the test server (as the postgres user when run as
-    root); yields its URL. Stopped and deleted when the block is left."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
-    if not found:
-        raise BenchError("PostgreSQL is not installed: apt-get install postgresql")
-    bin_dir = found[-1].parent
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    data = Path(tempfile.mkdtemp(prefix="lapor-bench-pg-"))
-    if as_pg:
-        shutil.chown(data, "postgres")
-    port = free_port()
-    started = False
-    try:
-        _run(as_pg + [str(bin_dir / "initdb"), "-D", str(data), "-U", "lapor", "--auth=trust",
-                      "-E", "UTF8"])
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c max_connections=200"
-                   f" -c fsync={'on' if fsync else 'off'}")
-        _run(as_pg + [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"),
-                      "-w", "-o", options, "start"])
-        started = True
-        yield f"postgresql://lapor@127.0.0.1:{port}/postgres"
-    finally:
-        if started:
-            _run(as_pg + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
-        shutil.rmtree(data, ignore_errors=True)
-
-
-def _run(argv: list[str]) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise BenchError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-300:]}")
 
 
 def journal_counts(url: str) -> dict:
