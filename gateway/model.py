@@ -44,18 +44,33 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Place:
+    """The finest place a complaint names: a kabupaten/kota, kecamatan/distrik or desa/kelurahan."""
+
+    code: str    # Kemendagri code: "33.26", "33.26.05", "33.26.05.2003"
+    name: str    # official name: "Kabupaten Pekalongan", "Talun", "Jatibaru"
+    level: str   # kabupaten, kota, kecamatan, distrik, desa, kelurahan, desa_adat
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "name": self.name, "level": self.level}
+
+
+@dataclass(frozen=True)
 class Routing:
-    """What the keyword parser made of a message's text."""
+    """What the parser made of a message's text: the region it goes to and the finest place
+    it names (`place`, which may lie below the region, or be None)."""
 
     status: RoutingStatus
     body: str
     region: Region | None = None
     candidates: tuple[Region, ...] = ()
+    place: Place | None = None
 
     def to_json(self) -> dict:
         return {
             "status": self.status.value,
             "region": self.region.to_json() if self.region else None,
+            "place": self.place.to_json() if self.place else None,
             "candidates": [{"code": c.code, "name": c.name} for c in self.candidates],
             "body": self.body,
         }

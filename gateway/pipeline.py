@@ -67,7 +67,8 @@ class Pipeline:
             self.accepted += 1
             log.info("message accepted", channel=message.channel, complaint=result.complaint_id,
                      sender=message.sender, flags=list(message.flags) or None,
-                     routing=routing.status.value, region=routing.region.code if routing.region else None)
+                     routing=routing.status.value, region=routing.region.code if routing.region else None,
+                     place=routing.place.code if routing.place else None)
             self._forwarder.enqueue(Complaint(result.complaint_id, message, ComplaintState.PARSED, routing))
         return result
 
@@ -125,7 +126,8 @@ class Pipeline:
         routing = self._routing_of(complaint.message, complaint.id)
         yield self._journal.record_routing(complaint.id, routing)
         log.info("complaint routed", complaint=complaint.id, routing=routing.status.value,
-                 region=routing.region.code if routing.region else None)
+                 region=routing.region.code if routing.region else None,
+                 place=routing.place.code if routing.place else None)
         self._forwarder.enqueue(Complaint(complaint.id, complaint.message, ComplaintState.PARSED,
                                           routing))
 

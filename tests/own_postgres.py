@@ -1,7 +1,8 @@
 """A PostgreSQL server of a test's own, for drills that restart it (the suite's shared
 server must not go down under other tests): initdb in a temporary folder, a free port
 on 127.0.0.1, stopped and removed afterwards. Run as the postgres user when we are root
-(PostgreSQL refuses root), as scripts/test-postgres-setup does."""
+(PostgreSQL refuses root), as scripts/test-postgres-setup does. benchmarks/instances.py
+uses it too, with fsync on (as in production) unless told otherwise."""
 from __future__ import annotations
 
 import contextlib
@@ -35,6 +36,7 @@ def _free_port() -> int:
 class OwnPostgres:
     data: Path
     port: int
+    fsync: bool = False
 
     @property
     def url(self) -> str:
@@ -46,7 +48,8 @@ class OwnPostgres:
 
     def start(self) -> None:
         self.pg_ctl("-l", str(self.data / "server.log"), "-w", "-o",
-                    f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c fsync=off", "start")
+                    f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data}"
+                    f" -c fsync={'on' if self.fsync else 'off'}", "start")
 
     def restart(self) -> None:
         """`pg_ctl restart -m fast`: every connection cut, the server back when it returns."""
@@ -55,11 +58,11 @@ class OwnPostgres:
 
 
 @contextlib.contextmanager
-def own_postgres():
+def own_postgres(fsync: bool = False):
     data = Path(tempfile.mkdtemp(prefix="lapor-drill-pg-"))
     if os.getuid() == 0:
         shutil.chown(data, "postgres", "postgres")
-    server = OwnPostgres(data, _free_port())
+    server = OwnPostgres(data, _free_port(), fsync)
     try:
         subprocess.run(_as_postgres([_bin() / "initdb", "-D", data, "-U", "lapor", "--auth=trust", "-E", "UTF8",
                                      "--no-sync"]), check=True, capture_output=True, timeout=120)

@@ -52,6 +52,28 @@ def test_redelivered_message_is_the_same_complaint(database_url):
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_complaint_keeps_the_place_its_text_names(database_url):
+    """Routing v2: `complaints.place` (migration 0008) holds the finest place, accepted with
+    the routing or recorded after it, and comes back with the complaint."""
+    from gateway.model import Place
+    store = yield open_journal(database_url, reactor)
+    try:
+        region = Region("33.26", "Kabupaten Pekalongan", RegionLevel.KABUPATEN)
+        talun = Place("33.26.05", "Talun", "kecamatan")
+        at_once = yield store.accept(sms(1, "Kec. Talun Kab Pekalongan"),
+                                     Routing(RoutingStatus.ROUTED, "x", region, (), talun))
+        later = yield store.accept(sms(2, "Ds. Jatibaru"))
+        village = Place("33.26.05.2003", "Jatibaru", "desa")
+        yield store.record_routing(later.complaint_id, Routing(RoutingStatus.ROUTED, "y", region, (), village))
+        unplaced = yield store.accept(sms(3, "Jalan rusak"), Routing(RoutingStatus.UNROUTED, "Jalan rusak"))
+        complaints, _ = yield store.unfinished_complaints()
+        places = {c.id: c.routing.place for c in complaints}
+        assert places == {at_once.complaint_id: talun, later.complaint_id: village, unplaced.complaint_id: None}
+    finally:
+        store.close()
+
+
+@pytest_twisted.inlineCallbacks
 def test_one_bad_write_does_not_fail_its_batch(database_url):
     store = yield open_journal(database_url, reactor)
     try:

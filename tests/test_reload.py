@@ -54,6 +54,18 @@ port = 0
         post(port, "PKLKOTA Jalan rusak lagi")
         assert daemon.wait_for("message accepted")["region"] == "33.75"
 
+        # Routing v2: a kecamatan's alias, added by hand, names it once reloaded.
+        post(port, "Jalan rusak di Kec. Talun Lor")
+        assert daemon.wait_for("message accepted")["routing"] == "ambiguous"   # Talun: several
+        with mapping.open("a") as appended:
+            appended.write('  "33.26.05":\n    aliases:\n      - Talun Lor   # local name\n')
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for("region mapping reloaded")
+        assert "refused" not in notify.expect("READY")["STATUS"]
+        post(port, "Sampah menumpuk di Kec. Talun Lor")
+        accepted = daemon.wait_for("message accepted")
+        assert (accepted["region"], accepted["place"]) == ("33.26", "33.26.05")
+
         # Valid YAML the validator refuses: 33.75 renamed. The old mapping stays in force.
         good = mapping.read_text()
         line = good.splitlines().index("    name: Kota Pekalongan") + 1

@@ -23,14 +23,15 @@ def python_env(**extra: str) -> dict:
 
 def start_load_smsc(group: ProcessGroup, name: str, count: int, *, window: int = 100,
                     wait_cycles: bool = False, receipt_delay: float = 0.0,
-                    duration: float = 600.0, seed: int = 1708, port: int = 0):
-    """The load-mode simulator on `port` (0: a free one); returns (process, port). Its
-    summary: `summary_of(proc, timeout)`."""
+                    duration: float = 600.0, seed: int = 1708, port: int = 0,
+                    options: tuple[str, ...] = ()):
+    """The load-mode simulator on `port` (0: a free one), with more smsc-sim `options`;
+    returns (process, port). Its summary: `summary_of(proc, timeout)`."""
     argv = [sys.executable, "-m", "gateway", "smsc-sim", "--load", "--port", str(port),
             "--count", str(count), "--window", str(window), "--seed", str(seed),
             "--system-id", SYSTEM_ID, "--password", PASSWORD,
             "--receipt-delay", str(receipt_delay), "--duration", str(duration),
-            "--status-interval", "0"]
+            "--status-interval", "0", *options]
     if wait_cycles:
         argv.append("--wait-cycles")
     proc = group.start(name, argv, env=python_env(), cwd=REPO, read_stdout=True)

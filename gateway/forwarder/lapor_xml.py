@@ -9,7 +9,11 @@ citizen's whole text: the legacy system routes by its own keyword reading, as it
 SMS 1708. The API has no idempotency header, so the complaint id travels in an extra
 element (`reference_element`, default `referensi`) that a tolerant server can use to
 recognise a retry; a server that ignores it may create a second case when a request
-that timed out had in fact succeeded (docs/forwarding.md weighs that risk).
+that timed out had in fact succeeded (docs/forwarding.md weighs that risk). With the
+reference element, the finest place the text names travels as well, in the same
+tolerated way: `<lokasi kode="33.26.05" tingkat="kecamatan">Talun</lokasi>`; the strict
+format (`reference_element = ""`) has room for neither.
+
 
 The legacy API has no way to ask where a case stands: `status` always fails
 `StatusNotOffered` (the citizen's CEK is answered accordingly), and the legacy system
@@ -47,6 +51,9 @@ def report_xml(complaint: Complaint, token: str, *, anonymous: bool, rahasia: bo
     ET.SubElement(report, "isi").text = _NOT_XML.sub("", message.text)
     if reference_element:
         ET.SubElement(report, reference_element).text = complaint.id
+        place = complaint.routing.place if complaint.routing else None
+        if place is not None:  # an extension too: only where extensions are sent at all
+            ET.SubElement(report, "lokasi", kode=place.code, tingkat=place.level).text = place.name
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 

@@ -1,6 +1,8 @@
 """The case as the central case store sees it: one JSON-ready dict per complaint.
 
-Shared by every adapter so that all of them send the same facts. The reporter's address
+Shared by every adapter so that all of them send the same facts. `place` is the finest
+place the text names (a kabupaten/kota, kecamatan/distrik or desa/kelurahan inside `region`),
+or null. The reporter's address
 goes only here, in `reporter`; reports are anonymous toward the public by default.
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ def case_payload(complaint: Complaint, anonymous: bool = True) -> dict:
         "channel": message.channel,
         "routing": routing.status.value if routing else "unrouted",
         "region": routing.region.to_json() if routing and routing.region else None,
+        "place": routing.place.to_json() if routing and routing.place else None,
         "candidates": [c.to_json() for c in routing.candidates] if routing else [],
         "body": routing.body if routing else message.text,
         "raw_text": message.text,

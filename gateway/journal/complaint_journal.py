@@ -15,8 +15,8 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from gateway.case_status import INITIAL_STATUS, CaseStatus
-from gateway.model import (Complaint, ComplaintState, Message, Region, RegionLevel, Reply, Routing,
-                           RoutingStatus, utcnow)
+from gateway.model import (Complaint, ComplaintState, Message, Place, Region, RegionLevel, Reply,
+                           Routing, RoutingStatus, utcnow)
 from gateway.journal.bulk import chunks
 from gateway.journal.event_journal import events_of_complaint
 from gateway.journal.leases import UNCLAIMED, Lease, claimable, renewable
@@ -44,13 +44,14 @@ def open_complaints(conn: Connection, new: list[tuple[str, int, Routing | None]]
 def _opened(now, complaint_id: str, message_id: int, routing: Routing | None, lease: Lease | None) -> dict:
     row = dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
                forward_attempts=0, created_at=now, updated_at=now, routing_status=None,
-               region_code=None, region_name=None, region_level=None, candidates=None, body=None,
+               region_code=None, region_name=None, region_level=None, candidates=None, place=None, body=None,
                **(lease.columns(now) if lease else UNCLAIMED))
     if routing is not None:
         parsed = _routing_row(complaint_id, routing)
         row.update(state=ComplaintState.PARSED.value, routing_status=parsed["status"],
                    region_code=parsed["code"], region_name=parsed["name"],
-                   region_level=parsed["level"], candidates=parsed["cands"], body=parsed["b"])
+                   region_level=parsed["level"], candidates=parsed["cands"], place=parsed["place"],
+                   body=parsed["b"])
     return row
 
 
@@ -60,7 +61,8 @@ def record_routings(conn: Connection, items: list[tuple[str, Routing]]) -> list[
         complaints.c.id == bindparam("cid"), complaints.c.state == ComplaintState.RECEIVED.value,
     ).values(state=ComplaintState.PARSED.value, routing_status=bindparam("status"),
              region_code=bindparam("code"), region_name=bindparam("name"),
-             region_level=bindparam("level"), candidates=bindparam("cands"), body=bindparam("b"),
+             region_level=bindparam("level"), candidates=bindparam("cands"), place=bindparam("place"),
+             body=bindparam("b"),
              updated_at=utcnow()), [_routing_row(cid, r) for cid, r in items])
     return [None] * len(items)
 
@@ -70,7 +72,8 @@ def _routing_row(complaint_id: str, routing: Routing) -> dict:
     return {"cid": complaint_id, "status": routing.status.value,
             "code": region.code if region else None, "name": region.name if region else None,
             "level": region.level.value if region else None,
-            "cands": [c.to_json() for c in routing.candidates], "b": routing.body}
+            "cands": [c.to_json() for c in routing.candidates],
+            "place": routing.place.to_json() if routing.place else None, "b": routing.body}
 
 
 def record_forwardeds(conn: Connection, items: list[tuple[str, str, str, str]],
@@ -285,7 +288,7 @@ def show_complaint(conn: Connection, complaint_id: str) -> dict | None:
         return None
     return _summary(row) | {"text": row.text, "sender": row.sender, "flags": row.flags,
                             "last_error": row.last_error, "forward_attempts": row.forward_attempts,
-                            "candidates": row.candidates or [],
+                            "candidates": row.candidates or [], "place": row.place,
                             "replies": replies_of_complaint(conn, complaint_id),
                             "events": events_of_complaint(conn, complaint_id)}
 
@@ -331,4 +334,5 @@ def _routing(row) -> Routing | None:
               if row.region_code else None)
     candidates = tuple(Region(c["code"], c["name"], RegionLevel(c["level"]))
                        for c in (row.candidates or []))
-    return Routing(RoutingStatus(row.routing_status), row.body or "", region, candidates)
+    place = Place(**row.place) if row.place else None
+    return Routing(RoutingStatus(row.routing_status), row.body or "", region, candidates, place)

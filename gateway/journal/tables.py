@@ -46,6 +46,7 @@ complaints = Table(
     Column("region_name", String(128)),
     Column("region_level", String(16)),
     Column("candidates", JSON),
+    Column("place", JSON),   # the finest place the text names: {code, name, level}, or NULL
     Column("body", Text),
     Column("tracking_id", String(64), index=True),
     Column("forward_attempts", Integer, nullable=False, default=0),

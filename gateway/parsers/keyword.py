@@ -26,6 +26,7 @@ from gateway.model import Routing, RoutingStatus
 from gateway.parsers.common_words import COMMON_WORDS
 from gateway.parsers.names import MARKER_WORDS, shared_name_region
 from gateway.parsers.normalise import APOSTROPHES
+from gateway.parsers.place_routing import PlaceRouter
 from gateway.parsers.regions import FormTarget, RegionDirectory
 
 _MENTIONS = re.compile(r"\s*(?:@\w+\s*)*")
@@ -56,9 +57,12 @@ class KeywordParser:
 
     def __init__(self, directory: RegionDirectory):
         self.directory = directory
+        self._places = PlaceRouter(directory, directory.places)
 
     def parse(self, text: str) -> Routing:
-        """The routing of `text`: routed, ambiguous (with candidates) or unrouted; never raises."""
+        """The routing of `text`: routed, ambiguous (with candidates) or unrouted, with the
+        finest place it names; never raises. Without a keyword, or with a shared one, the
+        places named after markers anywhere in the text decide (`place_routing.py`)."""
         start = _MENTIONS.match(text).end()
         pos = start if text[start:start + 1].isalnum() else _OPENING.match(text, start).end()
         found = self._exact(text, pos)
@@ -75,9 +79,10 @@ class KeywordParser:
             found = found if longer is _NOTHING_NEAR else longer
         if found is None or found is _NOTHING_NEAR or self._split_by_marks(text, *found):
             # The last: "Kab Buru!!! Selatan", the mark may end Buru or sit inside Buru Selatan.
-            return Routing(RoutingStatus.UNROUTED, text[start:].strip())
+            # A head read with doubt is not read again as a marked place ("Kab Nias Utama").
+            return self._places.without_keyword(text, start, -1 if found is _NOTHING_NEAR else pos)
         form, end = found
-        return _routing(self.directory.lookup(form), text, end)
+        return self._places.after_keyword(_routing(self.directory.lookup(form), text, end), text, end)
 
     def _exact(self, text: str, pos: int) -> tuple[str, int] | None:
         """The longest form the text starts with that ends on a boundary, as (form, end)."""

@@ -26,6 +26,10 @@ from ruamel.yaml.error import YAMLError
 from gateway.parsers.normalise import squash
 
 
+#: the list fields whose items' lines are kept: a region's keywords, a place's aliases
+LISTED_NAMES = ("keywords", "aliases")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a mapping file, where an admin can find it."""
@@ -54,7 +58,7 @@ class RawEntry:
     line: int
     value: object               # a valid one is a dict with name, level, keywords
     field_lines: dict[str, int] = field(default_factory=dict)
-    keyword_lines: list[int] = field(default_factory=list)
+    keyword_lines: list[int] = field(default_factory=list)   # of `keywords` or `aliases`
 
 
 @dataclass
@@ -180,7 +184,7 @@ class _FastReader:
         if items is None:
             items = self.entry.value[self.seq_field] = []
         items.append(_scalar(_ITEM.match(line).group(1)))
-        if self.seq_field == "keywords":
+        if self.seq_field in LISTED_NAMES:
             self.entry.keyword_lines.append(number)
 
 
@@ -249,7 +253,7 @@ def _read_with_ruamel(text: str, path: str) -> RawDocument:
             entry = RawEntry(key, regions.lc.key(key)[0] + 1, value)
             if isinstance(value, CommentedMap):
                 entry.field_lines = {k: value.lc.key(k)[0] + 1 for k in value}
-                keywords = value.get("keywords")
+                keywords = next((value[k] for k in LISTED_NAMES if k in value), None)
                 if isinstance(keywords, CommentedSeq):
                     entry.keyword_lines = [keywords.lc.item(i)[0] + 1 for i in range(len(keywords))]
             doc.entries.append(entry)

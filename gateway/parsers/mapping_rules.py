@@ -16,7 +16,9 @@ What it refuses, and why:
   - YAML that parses but means something else: unknown fields, a string where a list
     belongs, two list items folded into one by a mis-indented line;
   - keywords that would misroute in bulk (`keyword_rules.py`), a keyword claimed by two
-    regions, and a keyword that is another region's name in any generated form.
+    regions, and a keyword that is another region's name in any generated form;
+  - a kecamatan's or desa's alias (an entry keyed by its code, `place_aliases.py`) on the
+    same grounds, and one that is another place's name.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from gateway.model import Region
 from gateway.parsers.keyword_rules import keyword_problem
 from gateway.parsers.mapping_file import Problem, RawDocument, RawEntry
 from gateway.parsers.names import name_forms
+from gateway.parsers.place_aliases import PLACE_CODE, check_place_entry
 from gateway.parsers.normalise import squash
 
 FORMAT_VERSION = 1
@@ -50,6 +53,7 @@ class Validation:
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     display_names: dict[str, str] = field(default_factory=dict)
     disabled: dict[str, str] = field(default_factory=dict)       # code -> reason
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # place code -> aliases
 
 
 def validate(doc: RawDocument, official: Mapping[str, Region]) -> Validation:
@@ -63,7 +67,13 @@ def validate(doc: RawDocument, official: Mapping[str, Region]) -> Validation:
 
     _check_top(doc, report)
     keyword_lines: dict[str, list[tuple[str, str, int]]] = {}  # squashed -> [(code, keyword, line)]
+    claimed_aliases: dict = {}
     for entry in doc.entries:
+        if isinstance(entry.key, str) and PLACE_CODE.match(entry.key):
+            place = check_place_entry(entry, report, claimed_aliases)
+            if place is not None:
+                result.aliases[place[0]] = place[1]
+            continue
         checked = _check_entry(entry, official, report)
         if checked is None:
             continue

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping
 
 from gateway.model import Region, RegionLevel
+from gateway.parsers.gazetteer import base_gazetteer
 from gateway.parsers.mapping_file import MappingError, Problem, RawDocument, parse_text, read_document
 from gateway.parsers.mapping_rules import validate
 from gateway.parsers.names import NameForm, name_forms
@@ -37,12 +38,14 @@ class RegionDirectory:
     """All regions with their keywords, and the indexes the parser looks them up in. Immutable."""
 
     def __init__(self, regions: Iterable[Region], keywords: dict[str, tuple[str, ...]], source: str = "",
-                 display_names: Mapping[str, str] | None = None, disabled: Iterable[Region] = ()):
+                 display_names: Mapping[str, str] | None = None, disabled: Iterable[Region] = (),
+                 aliases: Mapping[str, tuple[str, ...]] | None = None):
         """`regions` carry their official names, from which the name forms are made;
         `display_names` (code -> name) replace a name where the parser's answer shows it.
         The names of `disabled` regions route nowhere, also a name one shares with an enabled
         region: "Pekalongan" with Kota Pekalongan disabled must not become Kabupaten
-        Pekalongan's alone, since the citizen may well mean the kota."""
+        Pekalongan's alone, since the citizen may well mean the kota. `aliases` (kecamatan or
+        desa code -> local names) join the gazetteer's names for the places (`places`)."""
         self.source = source
         official = sorted(regions, key=lambda r: r.code)
         shown = {r.code: replace(r, name=display_names[r.code])
@@ -55,6 +58,14 @@ class RegionDirectory:
         self._targets = MappingProxyType(_build_targets(official, self._keywords, self._regions, blocked))
         self._prefixes, self._extendable = _prefix_sets(self._targets)
         self.typos = TypoIndex({f: t for f, t in self._targets.items() if t.name_form is not None})
+        #: the aliases the mapping file gives kecamatan and desa (code -> names)
+        self.aliases = MappingProxyType(dict(aliases or {}))
+        provinces = [r for r in (*official, *self.disabled.values()) if r.level == RegionLevel.PROVINSI]
+        #: kabupaten/kota, kecamatan, desa and kode pos for routing v2, with the province
+        #: names and keywords ("Prov. Jateng") and the aliases of this mapping
+        self.places = base_gazetteer().with_extras(
+            {r.code: [f.form for f in name_forms(r) if not f.marker] + list(self.keywords(r.code))
+             for r in provinces}, self.aliases)
 
     # -- regions ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -171,4 +182,4 @@ def _directory(doc: RawDocument, official) -> RegionDirectory:
         raise MappingError(checked.problems)
     return RegionDirectory(checked.regions, checked.keywords, source=doc.path,
                            display_names=checked.display_names,
-                           disabled=[official[code] for code in checked.disabled])
+                           disabled=[official[code] for code in checked.disabled], aliases=checked.aliases)

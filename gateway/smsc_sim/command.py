@@ -76,6 +76,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                            " acknowledged")
     load.add_argument("--duration", type=float, default=300.0,
                       help="seconds after which the load mode stops whatever is missing")
+    load.add_argument("--long-share", type=float, default=0.0, metavar="FRACTION",
+                      help="the share of MOs that are long, 2 or 3 parts with an 8-bit UDH"
+                           " (default 0: every MO one deliver_sm)")
+    load.add_argument("--start-after-binds", type=int, default=1, metavar="N",
+                      help="deliver nothing until N binds are up (several ESMEs measured"
+                           " from the same start)")
 
 
 def build_simulator(args: argparse.Namespace):
@@ -174,9 +180,10 @@ def run_load(args: argparse.Namespace) -> int:
     """The load mode: exit 0 when everything asked for completed, 3 when --duration
     cut it short; the summary line is printed either way."""
     given = [name for name in LOAD_CONFLICTS if getattr(args, name)]
-    if given or args.count <= 0:
+    if given or args.count <= 0 or not 0 <= args.long_share <= 1:
         why = (f"--load does not combine with --{given[0].replace('_', '-')}" if given
-               else "--load needs --count N")
+               else "--load needs --count N" if args.count <= 0
+               else "--long-share is a fraction from 0 to 1")
         print(json.dumps({"event": "smsc-sim refused", "error": why}), file=sys.stderr, flush=True)
         return 2
     _ensure_reactor()
@@ -189,7 +196,8 @@ def run_load(args: argparse.Namespace) -> int:
                     seed=1708 if args.seed is None else args.seed,
                     receipt_delay=args.receipt_delay, receipt_status=args.receipt_status,
                     redelivery_delay=args.redelivery_delay, duration=args.duration,
-                    wait_cycles=args.wait_cycles)
+                    wait_cycles=args.wait_cycles, spread=args.spread,
+                    long_share=args.long_share, start_after_binds=args.start_after_binds)
     smsc.start(args.port)
     print(json.dumps({"event": "smsc-sim listening", "host": "127.0.0.1", "port": smsc.port,
                       "mode": "load"}), flush=True)

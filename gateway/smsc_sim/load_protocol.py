@@ -10,6 +10,7 @@ ordinary simulator checks it.
 """
 from __future__ import annotations
 
+import collections
 import time
 
 from twisted.internet.protocol import Protocol
@@ -33,7 +34,10 @@ _HEADER = fastpdu.HEADER
 
 class LoadConnection(Protocol):
     """One connection. `outstanding` maps a deliver_sm's sequence number to
-    (MO number or -1, clock time written, receipt bytes or None)."""
+    (MO number or -1, clock time written, receipt bytes or None, part of the MO);
+    `assigned` holds (MO number, part) dealt to it that wait for room in its window;
+    `number` tells connections apart (1 for the first accepted, then 2, …) and `acked`
+    counts the deliver_sm it acknowledged."""
 
     def __init__(self, smsc):
         # smsc: the LoadSmsc (gateway/smsc_sim/load.py), untyped here so that the two
@@ -41,6 +45,9 @@ class LoadConnection(Protocol):
         self.smsc = smsc
         self.bound_as: str | None = None
         self.outstanding: dict[int, tuple] = {}
+        self.assigned: collections.deque = collections.deque()
+        self.number = 0
+        self.acked = 0
         self._rest = b""
         self._sequence = 0
         self._close_after_write = False   # an unbind, or a refused bind: answer, then close
@@ -71,7 +78,7 @@ class LoadConnection(Protocol):
         now = time.perf_counter()
         smsc, outstanding, out = self.smsc, self.outstanding, []
         stats = smsc.stats
-        unpack, pos, end = _HEADER.unpack_from, 0, len(data)
+        unpack, pos, end, acked = _HEADER.unpack_from, 0, len(data), 0
         while end - pos >= 16:
             length, command_id, status, sequence = unpack(data, pos)
             if length < 16 or length > MAX_PDU_LENGTH:
@@ -84,8 +91,9 @@ class LoadConnection(Protocol):
                 entry = outstanding.pop(sequence, None)
                 if entry is not None:
                     if status == ESME_ROK and command_id == fastpdu.DELIVER_SM_RESP:
+                        acked += 1
                         if entry[2] is None:
-                            stats.mo_acknowledged(entry[0], entry[1], now)
+                            stats.mo_acknowledged(entry[0], entry[1], now, entry[3])
                         else:
                             stats.receipt_acknowledged(entry[0], now)
                     else:
@@ -96,6 +104,7 @@ class LoadConnection(Protocol):
                 self._other(data[pos:pos + length], command_id, sequence, out)
             pos += length
         self._rest = data[pos:]
+        self.acked += acked
         if self.open:
             smsc.fill(self, out)
             if out:
@@ -144,5 +153,5 @@ class LoadConnection(Protocol):
             self._close_after_write = True
             return codec.encode(answer, pdu.sequence, status)
         self.bound_as = mode
-        self.smsc.stats.binds += 1
+        self.smsc.bound(self)
         return codec.encode(answer, pdu.sequence, ESME_ROK, system_id=SMSC_SYSTEM_ID)

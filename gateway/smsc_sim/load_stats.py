@@ -5,8 +5,10 @@ number of that reply's receipts still unacknowledged, so that a full cycle — t
 acknowledged, its reply's submit_sm received, the receipts asked for so far all
 acknowledged — is counted once, when its last step happens, whatever order the steps
 come in (a reply in several parts counts when the receipts of the parts submitted by
-then are in; the load mode's replies are one part). Times are `time.perf_counter()` seconds; rates run from the first MO written
-to the last event of their kind.
+then are in; the load mode's replies are one part). A long MO (`parts`) is acknowledged
+when its last part is; each part's accepted delivery is one acknowledgement latency.
+Times are `time.perf_counter()` seconds; rates run from the first MO written to the
+last event of their kind.
 """
 from __future__ import annotations
 
@@ -35,9 +37,12 @@ def _rate(n: int, start: float | None, end: float | None) -> float | None:
 class LoadStats:
     """Counters of one load run over MOs numbered 0..count-1."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, parts: bytearray | None = None):
         self.count = count
         self.flags = bytearray(count)
+        #: parts per MO (load_pool.part_counts), None when every MO is one deliver_sm
+        self.parts = parts
+        self.parts_acked = bytearray(count) if parts is not None else None   # bit per part
         self.receipts_pending = bytearray(count)   # receipts of the MO's reply not yet acked
         self.first_sent_at = array("d", bytes(8 * count))   # first write of each MO
         # arrays, not lists: 8 bytes a figure, for runs of millions of MOs
@@ -55,16 +60,33 @@ class LoadStats:
 
     # -- events (the hot ones are kept short) ----------------------------------------------
 
-    def mo_acknowledged(self, number: int, sent_at: float, now: float) -> None:
+    def mo_acknowledged(self, number: int, sent_at: float, now: float, part: int = 0) -> None:
         flags = self.flags[number]
         if flags & ACKED:
             return   # a late answer to a redelivered MO
+        parts = self.parts
+        if parts is not None and parts[number] > 1:
+            acked = self.parts_acked[number]
+            if acked & (1 << part):
+                return
+            acked |= 1 << part
+            self.parts_acked[number] = acked
+            self.ack_latencies.append(now - sent_at)
+            if acked != (1 << parts[number]) - 1:
+                return
+        else:
+            self.ack_latencies.append(now - sent_at)
         self.flags[number] = flags | ACKED
         self.mo_acked += 1
-        self.ack_latencies.append(now - sent_at)
         self.last_mo_ack_at = now
         if flags & RECEIPTED and not self.receipts_pending[number]:
             self._cycle(number, now)
+
+    def part_acknowledged(self, number: int, part: int) -> bool:
+        """Whether part `part` of MO `number` (0 for a one-part MO) was acknowledged."""
+        if self.flags[number] & ACKED:
+            return True
+        return self.parts_acked is not None and bool(self.parts_acked[number] & (1 << part))
 
     def reply_submitted(self, number: int, wants_receipt: bool) -> None:
         self.flags[number] |= REPLIED
@@ -102,6 +124,7 @@ class LoadStats:
             "event": "smsc-sim summary", "complete": complete, "count": self.count,
             "window": window, "seconds": round(seconds, 3), "binds": self.binds,
             "mo_sent": self.mo_sent, "mo_acked": self.mo_acked,
+            "long_mos": 0 if self.parts is None else sum(1 for n in self.parts if n > 1),
             "mo_per_s": _rate(self.mo_acked, self.first_mo_at, self.last_mo_ack_at),
             "ack_p50_ms": percentile_ms(self.ack_latencies, 0.50),
             "ack_p99_ms": percentile_ms(self.ack_latencies, 0.99),

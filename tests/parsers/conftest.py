@@ -1,6 +1,7 @@
 """Shared fixtures for the parser tests: the shipped mapping, loaded once."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_MAPPING = REPO_ROOT / "config" / "regions.yaml"
 # In CI the checkout is a fresh clone with shared/ beside it.
 SAMPLES = REPO_ROOT.parent / "shared" / "samples" / "parser-cases.jsonl"
+
+
+def read_cases(path: Path) -> list[dict]:
+    """The labelled messages of a samples file (JSON Lines), in file order."""
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 @pytest.fixture(scope="session")

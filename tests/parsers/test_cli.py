@@ -27,7 +27,17 @@ def test_parse_one_text():
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "status": "routed", "region": {"code": "33.75", "name": "Kota Pekalongan", "level": "kota"},
-        "candidates": [], "body": "Jalan rusak di Jl. Merdeka"}
+        "place": None, "candidates": [], "body": "Jalan rusak di Jl. Merdeka"}
+
+
+def test_parse_shows_the_place_named_in_the_text():
+    text = "Lokasi: Kec. Kranggan, KAB. Temanggung. Gorong-gorong ambles."
+    result = run("parse", text)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "status": "routed", "region": {"code": "33.23", "name": "Kabupaten Temanggung", "level": "kabupaten"},
+        "place": {"code": "33.23.13", "name": "Kranggan", "level": "kecamatan"},
+        "candidates": [], "body": text}
 
 
 def test_parse_json_lines_reports_bad_lines_and_goes_on():

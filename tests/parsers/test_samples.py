@@ -5,19 +5,12 @@ the right region or left unrouted, never routed elsewhere; the hit rate is print
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.parsers.conftest import SAMPLES
+from tests.parsers.conftest import SAMPLES, read_cases
 
 
-def _cases():
-    with SAMPLES.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
-CASES = _cases()
+CASES = read_cases(SAMPLES)
 EXACT = [c for c in CASES if c["category"] != "typo"]
 TYPOS = [c for c in CASES if c["category"] == "typo"]
 

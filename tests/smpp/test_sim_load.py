@@ -3,31 +3,14 @@ trivial ESME, cycles against an ESME that replies, redelivery after an error ans
 and latency figures that make sense."""
 import asyncio
 
-import pytest
 import pytest_twisted
 from twisted.internet import defer
 
 from gateway.channels.smpp.constants import ESM_SMSC_DELIVERY_RECEIPT, ESME_ROK, ESME_RX_T_APPN
 from gateway.smsc_sim.ack_esme import AckEsme
-from gateway.smsc_sim.load import LoadSmsc
 
 from . import esme as test_esme
 from .esme import connect
-
-
-@pytest.fixture
-def load_smsc():
-    made = []
-
-    def make(count, **kwargs):
-        kwargs.setdefault("duration", 30.0)
-        smsc = LoadSmsc(count, "lapor", "secret", **kwargs)
-        smsc.start(0)
-        made.append(smsc)
-        return smsc
-    yield make
-    for smsc in made:
-        smsc.stop()
 
 
 def connect_ack_esme(port):
