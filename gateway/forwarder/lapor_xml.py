@@ -14,7 +14,6 @@ reference element, the finest place the text names travels as well, in the same
 tolerated way: `<lokasi kode="33.26.05" tingkat="kecamatan">Talun</lokasi>`; the strict
 format (`reference_element = ""`) has room for neither.
 
-
 The legacy API has no way to ask where a case stands: `status` always fails
 `StatusNotOffered` (the citizen's CEK is answered accordingly), and the legacy system
 pushes no events either.
