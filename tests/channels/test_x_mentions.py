@@ -17,6 +17,8 @@ ACCOUNT = "1708"
     ("@lapor1708", ""),
     ("Jateng bus ngetem @lapor1708", "Jateng bus ngetem @lapor1708"),
     ("@lapor1708 email a#b bukan tagar", "email a#b bukan tagar"),
+    ("@lapor1708 cek #1000001", "cek #1000001"),      # a tracking number is no region hashtag
+    ("@lapor1708 cek #1000001 #Jateng", "#Jateng cek #1000001"),
 ])
 def test_body_is_the_post_without_leading_mentions_and_a_hashtag_is_the_keyword(text, body):
     assert body_of(text) == body

@@ -17,8 +17,9 @@ from gateway.model import Message
 CHANNEL = "x"
 
 _LEADING_MENTIONS = re.compile(r"^\s*(?:@\w{1,15}\s*)+")
-# a hashtag starts after a space or the start, not inside a word or an HTML entity
-_HASHTAG = re.compile(r"(?<![\w&#])#(\w+)")
+# a hashtag starts after a space or the start, not inside a word or an HTML entity; one of
+# digits only is no region keyword ("cek #1000001" quotes a tracking number): it stays put
+_HASHTAG = re.compile(r"(?<![\w&#])#(\w*[^\W\d_]\w*)")
 
 
 def body_of(text: str) -> str:
