@@ -153,3 +153,33 @@ def test_set_status_on_the_embedded_store_reaches_the_citizen_and_cek_sees_it(tm
 def test_the_helpers_replies_keys_reach_the_settings(tmp_path):
     gw = EventsGateway(tmp_path, updates_per_case_per_day=1)
     assert dataclasses.asdict(gw.settings.replies)["updates_per_case_per_day"] == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_stop_and_mulai_sent_by_sms_hold_back_and_let_through_a_pushed_update(tmp_path):
+    """The acceptance's sequence by the citizen's own commands: STOP, an update → nothing
+    sent; MULAI, an update → sent, its receipt followed; none of it a complaint."""
+    sim = simulator()
+    gw = yield sms_gateway(tmp_path, sim).start()
+    try:
+        sim.enqueue_mo(PHONE, "PekalonganKota Jalan rusak")
+        yield sim.wait_until_receipts_acknowledged(1).addTimeout(60, reactor)
+        complaint_id, tracking = (yield trackings(gw.service))["sms"]
+        sim.enqueue_mo(PHONE, "STOP")
+        yield sim.wait_until_receipts_acknowledged(2).addTimeout(60, reactor)    # "stopped" answer
+        assert (yield gw.post(case_event(tracking, "verified"))) == (200, {"outcome": "accepted"})
+        sim.enqueue_mo(PHONE, "Mulai")
+        yield sim.wait_until_receipts_acknowledged(3).addTimeout(60, reactor)    # "started" answer
+        assert (yield gw.post(case_event(tracking, "assigned"))) == (200, {"outcome": "accepted"})
+        yield sim.wait_until_receipts_acknowledged(4).addTimeout(60, reactor)    # the update
+        detail = yield gw.service.journal.show_complaint(complaint_id)
+        assert [(e["status"], e["notice"]) for e in detail["events"]] == [("verified", "stopped"),
+                                                                         ("assigned", "queued")]
+        assert [(r["kind"], r["state"]) for r in detail["replies"]] == [("routed", "delivered"),
+                                                                        ("update", "delivered")]
+        assert len((yield gw.service.journal.list_complaints())) == 1
+    finally:
+        yield gw.stop()
+        yield sim.stop()
+    assert len(sim.submitted) == 4     # reply, "stopped", "started", the one update let through
+    assert "diteruskan ke instansi" in texts(sim.submitted)[3]
