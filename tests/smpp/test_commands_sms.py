@@ -56,3 +56,44 @@ def test_commands_by_sms_are_answered_and_are_never_complaints(tmp_path):
     finally:
         yield service.stop()
         yield sim.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_cek_while_the_case_store_hangs_is_answered_unavailable_within_the_timeout(tmp_path):
+    """The central case store (the fake, over HTTP) takes the complaint, then never answers
+    a status look-up: the citizen still hears, in time — "coba lagi nanti", never silence."""
+    import dataclasses
+
+    from twisted.internet import reactor
+
+    from gateway.config import GivenSecrets, with_channels
+    from gateway.forwarder.settings import HttpCaseStoreSettings
+    from gateway.service import GatewayService
+    from tests.forwarder.fake_case_store import FakeCaseStore
+    from tests.smpp.gateway_harness import smpp_settings
+    from tests.support import settings_for
+    store = FakeCaseStore(reactor).start()
+    sim = simulator()
+    base = with_channels(settings_for(tmp_path), smpp=smpp_settings(sim))
+    settings = dataclasses.replace(base, forwarder=dataclasses.replace(
+        base.forwarder, adapter="http", status_timeout_s=0.5,
+        http=HttpCaseStoreSettings(base_url=store.base_url)))
+    service = GatewayService(settings, reactor, secrets=GivenSecrets(
+        {"smpp_password": "secret", "case_store_token": store.token}))
+    yield service.start()
+    try:
+        sim.enqueue_mo(FILER, "PekalonganKota Jalan rusak di Jl. Merdeka")
+        yield sim.wait_until_receipts_acknowledged(1)
+        (complaint,) = yield service.journal.list_complaints()
+        store.status_fault = "hang"
+        sim.enqueue_mo(FILER, f"CEK {complaint['tracking_id']}")
+        yield sim.wait_until_acknowledged(2)
+        asked_at = reactor.seconds()
+        yield sim.wait_until_submitted(2)
+        answered_at = sim.submitted[-1].at
+        assert answers_to(sim, FILER)[-1] == TEXTS.unavailable
+        assert answered_at - asked_at < 1.5, "within status_timeout_s (0.5 s), well inside the desk's bound"
+    finally:
+        yield service.stop()
+        yield sim.stop()
+        yield store.stop()
