@@ -177,20 +177,22 @@ def _lock_messages(conn: Connection, messages_: set[tuple[str, str]]) -> None:
     holding the last two parts of one message at once must not both see the other's
     missing, so holds of one message take turns (a transaction-scoped advisory lock, in
     one order, so two batches cannot deadlock on them). SQLite has one writer anyway."""
-    if conn.dialect.name != "postgresql":
-        return
     for channel, key in sorted(messages_):
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                     {"k": f"{channel}|{key}"})
+        _message_lock(conn, channel, key, wait=True)
 
 
 def _try_lock_message(conn: Connection, channel: str, key: str) -> bool:
     """Like `_lock_messages` for one message, without waiting: False if another
     transaction holds it (a hold under way, or another instance claiming it)."""
+    return _message_lock(conn, channel, key, wait=False)
+
+
+def _message_lock(conn: Connection, channel: str, key: str, wait: bool) -> bool:
     if conn.dialect.name != "postgresql":
         return True
-    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
-                             {"k": f"{channel}|{key}"}).scalar())
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    got = conn.execute(text(f"SELECT {function}(hashtextextended(:k, 0))"), {"k": f"{channel}|{key}"}).scalar()
+    return wait or bool(got)
 
 
 def _held_and_completed(conn: Connection, parts: list[HeldPart]) -> tuple[set, set]:

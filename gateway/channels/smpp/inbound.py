@@ -134,7 +134,7 @@ class InboundSms:
             d = self._intake.hold_part(HeldPart(CHANNEL, parts_key(segment.key), segment.seqnum,
                                                 _part_record(segment, bind),
                                                 completed_since=utcnow() - window, of=segment.total))
-            d.addCallback(self._held, reassembler, segment, pdu.fields, bind)
+            d.addCallback(self._held, reassembler, segment, pdu.fields)
         else:
             d = self._commit(assembled, pdu.fields, bind)
         d.addErrback(self._undo, reassembler, segment)
@@ -144,10 +144,9 @@ class InboundSms:
     def _reassembler(self, account: str) -> Reassembler:
         return self._reassemblers.setdefault(account, Reassembler(now=self._reactor.seconds))
 
-    def _held(self, outcome: PartOutcome, reassembler: Reassembler, segment: Segment, fields,
-              bind: str):
+    def _held(self, outcome: PartOutcome, reassembler: Reassembler, segment: Segment, fields):
         if outcome is PartOutcome.COMPLETES:
-            return self._complete_from_database(reassembler, segment, fields, bind)
+            return self._complete_from_database(reassembler, segment, fields)
         if outcome is PartOutcome.COMPLETED:
             # A late copy of a part whose message is already committed (a crash came
             # between that commit and the SMSC hearing of it): acknowledge, keep nothing.
@@ -157,7 +156,7 @@ class InboundSms:
         return ESME_ROK
 
     @defer.inlineCallbacks
-    def _complete_from_database(self, reassembler: Reassembler, segment: Segment, fields, bind: str):
+    def _complete_from_database(self, reassembler: Reassembler, segment: Segment, fields):
         """This part made the database hold every part of its message, the others having
         come through other binds or instances: commit the message from the stored parts
         before acknowledging (a failure answers an error; the SMSC's next delivery of this
@@ -168,7 +167,7 @@ class InboundSms:
         if len(segments) < segment.total:   # another instance committed it meanwhile
             return ESME_ROK
         assembled = assemble(segments, first_seen, reassembler.default_alphabet)
-        yield self._commit(assembled, fields, held[0].part["bind"] if held else bind)
+        yield self._commit(assembled, fields, held[0].part["bind"])   # the first part's bind answers
         reassembler.forget(segment.key)
         return ESME_ROK
 
