@@ -36,19 +36,26 @@ def tracking_number(text: str) -> int:
     return int(number)
 
 
-def cmd_set_status(args) -> int:
-    from gateway.config import settings_for_command
+def move_case(settings, tracking: int, status: str, note: str | None):
+    """Move case `tracking` of the embedded store to `status` and record the change as a
+    case event with the citizen's update: (the status before, the `EventRecord`), or
+    (None, None) when the store has no such case. What `complaints set-status` does; the
+    demo does it too, while its gateway runs."""
     from gateway.journal.for_admin import JournalForAdmin
     from gateway.update_text import UpdateWriter
-    settings = settings_for_command(args.config)
     journal = JournalForAdmin(settings.database_url, None if settings.source == "<defaults>" else settings.source)
-    note = " ".join(args.note.split()) or None if args.note else None
-    text = UpdateWriter(settings.replies.templates.updates).for_event(str(args.tracking), args.status, note)
+    note = " ".join(note.split()) or None if note else None
+    text = UpdateWriter(settings.replies.templates.updates).for_event(str(tracking), status, note)
     try:
-        before, record = journal.set_case_status(args.tracking, args.status, note, text,
-                                                 settings.replies.updates_per_case_per_day)
+        return journal.set_case_status(tracking, status, note, text, settings.replies.updates_per_case_per_day)
     finally:
         journal.close()
+
+
+def cmd_set_status(args) -> int:
+    from gateway.config import settings_for_command
+    settings = settings_for_command(args.config)
+    before, record = move_case(settings, args.tracking, args.status, args.note)
     if before is None:
         where = ("" if settings.forwarder.adapter == "local" else
                  f"; [forwarder].adapter is {settings.forwarder.adapter!r}: the central case store keeps"

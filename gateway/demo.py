@@ -7,7 +7,8 @@ delivers `config/demo-messages.jsonl` as citizens' SMS to 1708, a citizen mentio
 @lapor1708 on the fake X, two chat with the bot; the demo prints what each became:
 routing, region, tracking number, the reply the citizen got on their channel, and that
 reply's delivery status. The last SMS repeats the first: the gateway recognises it as
-the same complaint.
+the same complaint. Then the citizen's loop (`demo_loop`): on each channel a citizen asks
+for their case's status, the case moves and they hear of it.
 
 Each channel's part of the scenario (its fake upstream, its section, its samples) lives
 in `demo_fakes/`; this module only runs the parts: it names no channel.
@@ -26,6 +27,7 @@ from gateway.config import GivenSecrets, Settings, settings_for_command, with_ch
 from gateway.data import DEMO_MESSAGES
 from gateway.demo_fakes.sms import SmsDemo
 from gateway.demo_fakes.social import SocialDemo
+from gateway.demo_loop import follow_cases, print_loop
 from gateway.service import GatewayService, load_pseudonym_key
 
 SAMPLES = DEMO_MESSAGES
@@ -39,7 +41,9 @@ def demo_settings(state_directory: str, parts, config: str | None = None) -> Set
                          **{k: v for part in parts for k, v in part.sections().items()})
     return dataclasses.replace(
         base, gateway=dataclasses.replace(base.gateway, state_directory=Path(state_directory)),
-        logging=dataclasses.replace(base.logging, level="warning"))
+        logging=dataclasses.replace(base.logging, level="warning"),
+        # a case moved while the demo runs is told within half a second, not the default 5 s
+        forwarder=dataclasses.replace(base.forwarder, rescan_interval_s=0.5))
 
 
 def run_demo(reactor, args) -> int:
@@ -74,6 +78,8 @@ def _run_demo(reactor, args, state_directory: str, kept: bool) -> int:
             _print(rows, service.pipeline.duplicates, settings.state_directory if kept else None)
             for line in (line for part in parts for line in part.epilogue()):
                 print(f"\n{line}")
+            asked = yield follow_cases(reactor, service, settings, parts, rows)
+            print_loop(asked)
             outcome["code"] = 0 if rows and all(r["tracking_id"] for r in rows) else 1
         finally:
             yield service.stop()

@@ -1,5 +1,6 @@
 """The README's first command: the demo runs the gateway against the bundled SMSC
-simulator and shows complaints with tracking numbers and delivered replies."""
+simulator and shows complaints with tracking numbers and delivered replies, then the
+citizen's loop on each channel (a status query, a pushed update)."""
 import re
 
 from tests.support import cli
@@ -19,3 +20,20 @@ def test_demo_shows_complaints_with_tracking_numbers_and_delivered_replies(tmp_p
     for tracking, _, _, _ in rows:
         assert f"#{tracking}" in result.stdout.split("reply:", 1)[1]
     assert "The bot's answer to /bantuan" in result.stdout
+    assert_the_loop_on_each_channel(result.stdout, {t: c for t, c, _, _ in rows})
+
+
+def assert_the_loop_on_each_channel(stdout: str, channel_of: dict[str, str]) -> None:
+    """Issue 16: on SMS, X and Telegram a citizen asks for their own case's status and gets
+    it, then hears (delivered) when the case moved."""
+    loop = stdout.split("The citizen's loop", 1)[1]
+    asked = re.findall(r"^  #(\d+) +(sms|x|telegram) +asks: +(.+)\n      answer: (.+)\n"
+                       r"      update (\w+): (.+)$", loop, re.M)
+    assert sorted(channel for _, channel, *_ in asked) == ["sms", "telegram", "x"]
+    delivered = {"sms": "DELIVRD", "x": "POSTED", "telegram": "DELIVERED"}
+    for tracking, channel, question, answer, status, update in asked:
+        assert channel_of[tracking] == channel, "each asks about the case they filed there"
+        assert tracking in question
+        assert answer.startswith(f"LAPOR! Aduan #{tracking}: menunggu verifikasi ("), answer
+        assert update.startswith(f"LAPOR! Aduan #{tracking} sudah diverifikasi"), update
+        assert status == delivered[channel]

@@ -8,6 +8,8 @@ at them, citizens' sample messages, and the rows to print once the replies are b
     social.post_samples()                              # a mention on X, messages to the bot
     yield social.wait_for_replies(service.channels, timeout_s=30)
     rows = yield social.rows(service.journal)            # same shape as the demo's SMS rows
+    asked = yield social.ask_status(service, rows)              # each citizen asks for their case's status
+    yield social.wait_for_updates(service)                    # once their cases moved: each update delivered
     yield social.stop()                                # after service.stop()
 """
 from __future__ import annotations
@@ -35,7 +37,8 @@ class SocialDemo:
         self._reactor = reactor
         self.x = FakeX(reactor).listen()
         self.telegram = FakeTelegram(reactor).listen()
-        self._complaints = {"x": 0, "telegram": 0}
+        self._delivered = {"x": 0, "telegram": 0}   # replies each channel is to have delivered
+        self._citizens: dict[str, tuple[object, str]] = {}   # channel: (author or chat, complaint text)
 
     def sections(self) -> dict:
         """The `[channels.x]` and `[channels.telegram]` sections pointing at the fakes, polling
@@ -66,15 +69,18 @@ class SocialDemo:
         for i, (channel, text) in enumerate(SAMPLES):
             if channel == "x":
                 self.x.mention(f"warga_pkl{i}", text)
-                self._complaints["x"] += 1
+                self._delivered["x"] += 1
+                self._citizens.setdefault("x", (f"warga_pkl{i}", text))
             else:
                 self.telegram.say(880_000 + i, text)
-                self._complaints["telegram"] += 1   # a complaint's reply, or the bot's own answer
+                self._delivered["telegram"] += 1   # a complaint's reply, or the bot's own answer
+                if not text.startswith("/"):
+                    self._citizens.setdefault("telegram", (880_000 + i, text))
 
     def wait_for_replies(self, channels: dict, timeout_s: float = 30):
         """Fires once every sample complaint's reply is stored as delivered (and /bantuan answered);
         `channels` are the service's."""
-        waits = [channels[name].deliveries.wait_for(n) for name, n in self._complaints.items()]
+        waits = [channels[name].deliveries.wait_for(n) for name, n in self._delivered.items()]
         waits.append(self.telegram.wait_for_sent(len([s for s in SAMPLES if s[0] == "telegram"])))
         d = defer.gatherResults(waits, consumeErrors=True)
         d.addTimeout(timeout_s, self._reactor)
@@ -89,6 +95,33 @@ class SocialDemo:
                 detail = yield journal.show_complaint(summary["id"])
                 rows.append(detail | {"duplicate": False})
         return rows
+
+    @inlineCallbacks
+    def ask_status(self, service, rows):
+        """The citizen of the first X and the first Telegram complaint asks for its status
+        there (`@lapor1708 cek #<nomor>`, `/cek <nomor>`): [{"row", "asked", "answer"}]
+        once both answers are stored as delivered."""
+        x_row, tg_row = (self._row_of(rows, channel) for channel in ("x", "telegram"))
+        x_asked, tg_asked = f"@lapor1708 cek #{x_row['tracking_id']}", f"/cek {tg_row['tracking_id']}"
+        self.x.mention(self._citizens["x"][0], x_asked)
+        self.telegram.say(self._citizens["telegram"][0], tg_asked)
+        yield self._one_more_each(service.channels).addTimeout(30, self._reactor)
+        return [{"row": x_row, "asked": x_asked, "answer": self.x.replies[-1]["text"]},
+                {"row": tg_row, "asked": tg_asked, "answer": self.telegram.sent[-1]["text"]}]
+
+    def wait_for_updates(self, service):
+        """Fires once one more reply on X and on Telegram — the update of each case asked
+        about — is stored as delivered. Call it before the cases move."""
+        return self._one_more_each(service.channels)
+
+    def _one_more_each(self, channels: dict):
+        for channel in self._delivered:
+            self._delivered[channel] += 1
+        return defer.gatherResults([channels[name].deliveries.wait_for(n) for name, n in self._delivered.items()],
+                                   consumeErrors=True)
+
+    def _row_of(self, rows, channel: str) -> dict:
+        return next(r for r in rows if r["channel"] == channel and r["text"] in self._citizens[channel][1])
 
     def bot_answers(self) -> list[dict]:
         """What the bot said that was not a complaint's reply (e.g. the /bantuan help)."""

@@ -69,3 +69,11 @@ def test_a_complaint_carries_what_the_reply_needs_and_keys_on_chat_and_message()
 def test_answers_fit_telegram_and_name_an_example():
     for text in (HELP_TEXT, UNSUPPORTED_TEXT):
         assert len(text) < 4096 and "PekalonganKota Jalan rusak" in text
+
+
+def test_the_bots_help_says_how_to_check_a_case_and_stop_updates():
+    """Issue 16: /start and /bantuan tell what BANTUAN tells by SMS — the commands as the
+    bot takes them, each of which reaches the citizen desk."""
+    for command in ("/cek", "/stop", "/mulai"):
+        assert f"{command} " in HELP_TEXT or f"{command}," in HELP_TEXT
+        assert read_update(update(text=f"{command} 1000001"), BOT).answer is None

@@ -2,7 +2,8 @@
 
 A pure function of the update (plus the bot's username), so the rules read as a table
 in the tests:
-* `/start` and `/bantuan` (and `/help`) get the how-to with an example — not complaints;
+* `/start` and `/bantuan` (and `/help`) get the how-to with an example, how to check a
+  case and how to stop updates — not complaints;
 * `/cek <nomor>`, `/status`, `/stop` and `/mulai` are passed on as written: the
   citizen's commands, recognised by the pipeline as the same words sent by SMS;
 * any other text is a complaint; so is the caption of a photo (or a document or video);
@@ -35,7 +36,9 @@ HELP_TEXT = (
     "Tulis aduan Anda dalam satu pesan, diawali nama daerah, misalnya:\n"
     "PekalonganKota Jalan rusak di Jl. Merdeka depan SDN 2\n\n"
     "Anda akan menerima nomor aduan untuk memantau tindak lanjutnya. Foto boleh dikirim"
-    " dengan keterangan (caption) berisi aduan."
+    " dengan keterangan (caption) berisi aduan.\n\n"
+    "Cek status aduan: /cek nomor (atau /cek saja untuk daftar aduan Anda). Kabar perkembangan"
+    " aduan dikirim ke sini; kirim /stop untuk berhenti, /mulai untuk menerima lagi."
 )
 UNSUPPORTED_TEXT = (
     "Maaf, LAPOR! hanya dapat menerima aduan berupa pesan teks, atau foto dengan keterangan"
