@@ -4,11 +4,10 @@ that whatever the case store says still fits (its status text is cut, a list sho
 """
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from gateway.reply_text import SMS_SEPTETS, septets
+from gateway.gsm7 import SMS_SEPTETS, septets, template_problem
 from gateway.update_text import STATUS_PHRASES
 #: the placeholders each text may use
 PLACEHOLDERS = {"help": set(), "stopped": set(), "started": set(), "none": set(),
@@ -72,19 +71,9 @@ def command_text_problems(texts: CommandTexts, tracking_length: int) -> list[tup
     problems = []
     for field in fields(texts):
         text = getattr(texts, field.name)
-        try:
-            used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-        except ValueError as error:
-            problems.append((field.name, f"is not a valid template: {error}"))
-            continue
-        unknown = sorted(used - PLACEHOLDERS[field.name])
-        if unknown:
-            allowed = ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS[field.name])) or "none"
-            problems.append((field.name, f"uses {{{unknown[0]}}}; it may use {allowed}"))
-            continue
-        rendered = text.format(**{f: worst[f] for f in used})
-        need = septets(rendered)
-        if need is None or need > SMS_SEPTETS:
-            problems.append((field.name, f"does not fit one SMS at worst ({need or 'not GSM-7'}"
-                                         f" of {SMS_SEPTETS} septets)"))
+        problem = template_problem(text, PLACEHOLDERS[field.name],
+                                   lambda used, t=text: t.format(**{f: worst[f] for f in used}),
+                                   at_worst=f"with a {tracking_length}-digit tracking number and the longest status")
+        if problem:
+            problems.append((field.name, problem))
     return problems

@@ -4,11 +4,13 @@ Every text the gateway writes to a citizen — the complaint's reply, a status u
 must fit one SMS on any handset: 160 GSM-7 septets, an extension character
 (€ [ ] { } ^ ~ | \\) costing two; a character outside GSM-7 would send the whole
 message as UCS-2 (70 characters). The reply templates and the update templates are
-checked against this at load; here, apart, so both can use it.
+checked against this at load (`template_problem`); here, apart, so all can use it.
 """
 from __future__ import annotations
 
+import string
 import unicodedata
+from typing import Callable
 
 SMS_SEPTETS = 160
 
@@ -47,3 +49,30 @@ def as_gsm7(text: str) -> str:
             bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
             out.append(bare if bare and septets(bare) is not None else "")
     return " ".join("".join(out).split())
+
+
+def template_problem(template: str, allowed: set[str], render: Callable[[set[str]], str], *,
+                     must: str | None = None, at_worst: str = "at worst") -> str | None:
+    """What is wrong with a text template the gateway sends as one SMS, or None: it must
+    parse, use only `allowed` placeholders, show `must` (if named), and — rendered by
+    `render(used placeholders)` with the longest values — be GSM-7 within one SMS.
+    `at_worst` says with what it was rendered. The reply, update and command texts are
+    all checked here, so an admin reads the same words for the same mistake."""
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as error:
+        return f"is not a valid template: {error}"
+    unknown = sorted(used - allowed)
+    if unknown:
+        return f"uses {{{unknown[0]}}}; it may use " + (", ".join(f"{{{p}}}" for p in sorted(allowed)) or "none")
+    if must is not None and must not in used:
+        return f"must show the {'tracking number' if must == 'tracking' else must}: {{{must}}}"
+    text = render(used)
+    need = septets(text)
+    if need is None:
+        bad = next(c for c in text if septets(c) is None)
+        return f"has {bad!r}, which is not in the GSM-7 alphabet (the SMS would be UCS-2, 70 characters)"
+    if need > SMS_SEPTETS:
+        return (f"needs {need} GSM-7 characters {at_worst}; one SMS holds {SMS_SEPTETS}"
+                " (€ [ ] { } ^ ~ | \\ count 2)")
+    return None

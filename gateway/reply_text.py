@@ -10,10 +10,9 @@ and shortens an ambiguous reply's list of keywords until it fits.
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass, field
 
-from gateway.gsm7 import SMS_SEPTETS, septets
+from gateway.gsm7 import SMS_SEPTETS, septets, template_problem
 from gateway.logging import get_logger
 from gateway.model import Complaint, Region, RegionLevel, RoutingStatus
 from gateway.parsers.names import base_name
@@ -126,34 +125,14 @@ def template_problems(templates: ReplyTemplates, tracking_length: int) -> list[t
              "region": LONGEST_REGION_NAME, "place": LONGEST_PLACE, "name": _WORST_SHARED,
              "candidates": ", ".join(c.name for c in WORST_CANDIDATES),
              "keywords": _joined([keyword_example(c) for c in WORST_CANDIDATES])}
+    at_worst = f"with a {tracking_length}-digit tracking number and the longest names"
     problems = []
     for key, allowed in PLACEHOLDERS.items():
-        template = getattr(templates, key)
-        try:
-            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
-        except ValueError as error:
-            problems.append((key, f"is not a valid template: {error}"))
-            continue
-        unknown = sorted(fields - allowed)
-        if unknown:
-            problems.append((key, f"uses {{{unknown[0]}}}; it may use "
-                                  + ", ".join(f"{{{p}}}" for p in sorted(allowed))))
-            continue
-        must = MUST_SHOW.get(key, "tracking")
-        if must not in fields:
-            problems.append((key, f"must show the {'reference' if must == 'reference' else 'tracking number'}:"
-                                  f" {{{must}}}"))
-            continue
-        text = template.format(**{f: worst[f] for f in fields})
-        need = septets(text)
-        if need is None:
-            bad = next(c for c in text if septets(c) is None)
-            problems.append((key, f"has {bad!r}, which is not in the GSM-7 alphabet (the SMS would"
-                                  " be UCS-2, 70 characters)"))
-        elif need > SMS_SEPTETS:
-            problems.append((key, f"needs {need} GSM-7 characters with a {tracking_length}-digit"
-                                  f" tracking number and the longest names; one SMS holds"
-                                  f" {SMS_SEPTETS} (€ [ ] {{ }} ^ ~ | \\ count 2)"))
+        problem = template_problem(getattr(templates, key), allowed,
+                                   lambda used, key=key: getattr(templates, key).format(**{f: worst[f] for f in used}),
+                                   must=MUST_SHOW.get(key, "tracking"), at_worst=at_worst)
+        if problem:
+            problems.append((key, problem))
     return problems
 
 

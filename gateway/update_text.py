@@ -12,11 +12,10 @@ the vocabulary (see `gateway.case_status`) takes the `other` template, whose
 """
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, fields
 
 from gateway.case_status import STATUSES, CaseStatus
-from gateway.gsm7 import SMS_SEPTETS, as_gsm7, septets
+from gateway.gsm7 import SMS_SEPTETS, as_gsm7, septets, template_problem
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -59,29 +58,14 @@ assert {f.name for f in fields(UpdateTemplates)} == {*STATUSES, "other"}
 
 def update_template_problems(templates: UpdateTemplates, tracking_length: int) -> list[tuple[str, str]]:
     """(status, problem) for every template that is malformed or does not fit one SMS."""
+    tracking = "9" * tracking_length
     problems = []
     for f in fields(UpdateTemplates):
         template = getattr(templates, f.name)
-        try:
-            used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-        except ValueError as error:
-            problems.append((f.name, f"is not a valid template: {error}"))
-            continue
-        if used - PLACEHOLDERS:
-            problems.append((f.name, f"uses {{{sorted(used - PLACEHOLDERS)[0]}}}; it may use {{tracking}},"
-                                     " {status_text}"))
-        elif "tracking" not in used:
-            problems.append((f.name, "must show the tracking number: {tracking}"))
-        else:
-            text = _render(template, "9" * tracking_length, "")
-            need = septets(text)
-            if need is None:
-                bad = next(c for c in text if septets(c) is None)
-                problems.append((f.name, f"has {bad!r}, which is not in the GSM-7 alphabet (the SMS would"
-                                         " be UCS-2, 70 characters)"))
-            elif need > SMS_SEPTETS:
-                problems.append((f.name, f"needs {need} GSM-7 characters with a {tracking_length}-digit"
-                                         f" tracking number; one SMS holds {SMS_SEPTETS}"))
+        problem = template_problem(template, PLACEHOLDERS, lambda _used, t=template: _render(t, tracking, ""),
+                                   must="tracking", at_worst=f"with a {tracking_length}-digit tracking number")
+        if problem:
+            problems.append((f.name, problem))
     return problems
 
 

@@ -108,7 +108,8 @@ FLOORS = (
     ("gateway.config", "gateway.pipeline", "gateway.outbox", "gateway.metrics", "gateway.http_server",
      "gateway.updates", "gateway.citizen_desk"),
     ("gateway.service",),
-    ("gateway.daemon", "gateway.demo", "gateway.demo_loop", "gateway.admin", "gateway.admin_replies", "gateway.admin_status"),
+    ("gateway.daemon", "gateway.demo", "gateway.demo_loop", "gateway.admin", "gateway.admin_replies",
+     "gateway.admin_status"),
     ("gateway.cli", "gateway.__main__"),
 )
 

@@ -4,7 +4,7 @@ the code's defaults."""
 import pytest
 
 from gateway.case_status import STATUSES, CaseStatus
-from gateway.config import load_config
+from gateway.config import ConfigError, load_config
 from gateway.gsm7 import SMS_SEPTETS, as_gsm7, septets
 from gateway.update_text import UpdateTemplates, UpdateWriter, describe_status
 from tests.support import MAPPING, REPO, cli, write_config
@@ -74,3 +74,23 @@ def test_an_unknown_status_key_and_a_negative_cap_are_refused(tmp_path):
                                                    "[replies.templates.updates]\nescalated = '#{tracking}'\n")
     result = cli("check-config", path)
     assert result.returncode == 78 and "unknown key [replies.templates.updates].escalated" in result.stderr
+
+
+@pytest.mark.parametrize("key, text, words", [
+    ("help", "LAPOR! " + "x" * 160, ["[replies.commands].help", "needs 167"]),
+    ("status", "Aduan #{tracking}: {status} ({date}) " + "x" * 90,
+     ["[replies.commands].status", "needs 1", "longest status"]),
+    ("stopped", "Berhenti, #{tracking}", ["[replies.commands].stopped", "uses {tracking}; it may use none"]),
+    ("not_found", "#{tracking} {status}", ["[replies.commands].not_found", "it may use {tracking}"]),
+    ("started", "Mulai lagi — terima kasih", ["[replies.commands].started", "GSM-7"]),
+    ("mine", "Aduan: {cases", ["[replies.commands].mine", "not a valid template"]),
+])
+def test_a_command_answer_that_cannot_fit_or_is_malformed_stops_the_config_load(tmp_path, key, text, words):
+    """Issue 16: every answer to a citizen's command is checked at load to fit one SMS at
+    worst, with the same words as the reply and update templates."""
+    path = write_config(tmp_path / "gateway.toml",
+                        f"[parser]\nmapping = '{MAPPING}'\n[replies.commands]\n{key} = '''{text}'''\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    for word in [str(path), *words]:
+        assert word in str(error.value), str(error.value)
