@@ -29,7 +29,7 @@ def check(secret: str, timestamp: str | None, given: str | None, body: bytes, no
     """None when the request is signed with `secret` and timed within the window; else
     why not: "bad_signature" (missing, malformed or wrong — a wrong secret or a changed
     body or time), or "stale" (signed, but too far from now)."""
-    if not timestamp or not given or not timestamp.isdigit() or len(timestamp) > 12:
+    if not timestamp or not given or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return "bad_signature"
     if not hmac.compare_digest(signature(secret, timestamp, body).encode(), given.strip().lower().encode()):
         return "bad_signature"

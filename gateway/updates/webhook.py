@@ -51,7 +51,7 @@ class CaseEventsWebhook(resource.Resource):
         body = request.content.read(MAX_BODY_BYTES + 1)
         if getattr(request, "body_too_large", False) or len(body) > MAX_BODY_BYTES:
             return self._refused(request, 413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-        why = check(self._secret, request.getHeader(TIMESTAMP_HEADER), request.getHeader(SIGNATURE_HEADER),
+        why = check(self._secret, _header(request, TIMESTAMP_HEADER), _header(request, SIGNATURE_HEADER),
                     body, self._clock.seconds())
         if why is not None:
             log.warning("case event refused", outcome=why)
@@ -173,3 +173,14 @@ def where_served(http, has_secret: bool) -> str:
     if not http.enabled:
         return "off: [http] is disabled and [http].events_listen is not set"
     return f"on the ops server, http://{http.listen}:{http.port}{EVENTS_PATH}"
+
+
+def _header(request, name: str) -> str | None:
+    """The header's value, or None when missing or not ASCII (no signature of ours is)."""
+    raw = request.requestHeaders.getRawHeaders(name.encode())
+    if not raw:
+        return None
+    try:
+        return raw[-1].decode("ascii")
+    except UnicodeDecodeError:
+        return None

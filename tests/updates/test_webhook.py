@@ -81,6 +81,12 @@ REFUSALS = {
     "a timestamp 301 s ahead": (
         lambda t: (case_event(t, "closed"), lambda b: signed_headers(SECRET, b, int(time.time()) + 301)),
         401, "stale"),
+    "a timestamp in other digits": (
+        lambda t: (case_event(t, "closed"), lambda b: signed_headers(SECRET, b) | {"X-Lapor-Timestamp": "١٧٠٠"}),
+        401, "bad_signature"),
+    "a signature that is not text": (
+        lambda t: (case_event(t, "closed"), lambda b: signed_headers(SECRET, b) | {"X-Lapor-Signature": b"\xb2\xb3"}),
+        401, "bad_signature"),
     "a body over 64 KiB": (lambda t: (oversized(t), None), 413, "too_large"),
     "a body that is not JSON": (lambda t: (b"{event_id: 1", None), 400, "malformed"),
     "a JSON array": (lambda t: (b"[]", None), 400, "malformed"),
