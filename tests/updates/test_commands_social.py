@@ -52,3 +52,39 @@ def test_commands_on_telegram_and_x_are_answered_there_and_stop_holds_updates_ba
         yield gw.stop()
         yield social.stop()
     assert len(tg.sent) == 6, "the complaint's reply, three answers, MULAI's, one update"
+
+
+@pytest_twisted.inlineCallbacks
+def test_on_x_the_same_answer_to_two_citizens_is_posted_to_both_and_cek_tells_only_the_filer(tmp_path):
+    """X refuses the same words twice from one account: the help (or "not found") asked by
+    two citizens still reaches both. A CEK from another author hears "not found"; STOP
+    holds an update back on X, MULAI lets the next one through."""
+    social = SocialDemo(reactor)
+    gw = yield EventsGateway(tmp_path, sections=social.sections(), secrets=social.secrets()).start()
+    x = social.x
+    try:
+        x.mention("warga_pkl", "@lapor1708 PekalonganKota Lampu PJU mati")
+        yield x.wait_for_replies(1).addTimeout(60, reactor)
+        tracking = (yield trackings(gw.service))["x"][1]
+        x.mention("warga_satu", "@lapor1708 bantuan")
+        x.mention("warga_dua", "@lapor1708 BANTUAN")
+        x.mention("warga_lain", f"@lapor1708 cek #{tracking}")        # not the filer
+        x.mention("warga_pkl", "@lapor1708 stop")
+        yield x.wait_for_replies(5).addTimeout(60, reactor)
+        answers = [r["text"] for r in x.replies[1:]]
+        helps = [a for a in answers if a.startswith(TEXTS.help)]
+        assert len(helps) == 2 and len(set(helps)) == 2, "both asked, both answered"
+        assert TEXTS.not_found.format(tracking=tracking) in answers
+        assert TEXTS.stopped in answers
+        assert (yield gw.post(case_event(tracking, "verified")))[0] == 200        # held back
+        x.mention("warga_pkl", "@lapor1708 mulai")
+        yield x.wait_for_replies(6).addTimeout(60, reactor)
+        assert x.replies[-1]["text"] == TEXTS.started
+        assert (yield gw.post(case_event(tracking, "assigned")))[0] == 200
+        yield x.wait_for_replies(7).addTimeout(60, reactor)
+        assert x.replies[-1]["text"].startswith(f"LAPOR! Aduan #{tracking} sudah diteruskan")
+        assert len((yield gw.service.journal.list_complaints())) == 1, "no command is a complaint"
+    finally:
+        yield gw.stop()
+        yield social.stop()
+    assert len(x.replies) == 7, "the complaint's reply, five answers, one update"

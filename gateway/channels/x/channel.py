@@ -133,40 +133,52 @@ class XChannel(Channel):
         tweet_id = reply.reply_context.get("tweet_id")
         if not tweet_id:
             raise ReplyRejected("no post to reply to")
+        try:
+            post_id = yield self._post(fit_reply(reply.text), tweet_id)
+        except _Duplicate:
+            post_id = yield self._own_reply_to(reply, fresh=True)   # an earlier attempt got through?
+            if post_id is None:
+                post_id = yield self._post_as_own(reply, tweet_id)
+        return self._posted(post_id)
+
+    @inlineCallbacks
+    def _post_as_own(self, reply, tweet_id: str):
+        """X refuses the same words twice from one account even to different people (the
+        help, "not found"): the mention's reference makes them this citizen's own."""
+        try:
+            return (yield self._post(fit_reply(reply.text, suffix=f" (ref. {tweet_id[-6:]})"), tweet_id))
+        except _Duplicate:
+            raise ReplyRejected("X calls the reply a duplicate, yet it is not among our posts") from None
+
+    @inlineCallbacks
+    def _post(self, text: str, tweet_id: str):
+        """Post `text` in reply to `tweet_id` within the post budget: the new post's id."""
         wait = self.post_budget.wait_s()
         if wait > 0:
             raise ReplyPaused(self._clock.seconds() + wait, "the X post budget is spent")
         self.post_budget.spend()
         yield self._intake.save_hint(POSTS_BUDGET_HINT, self.post_budget.state())
         try:
-            post_id = yield self._api.post_reply(fit_reply(reply.text), tweet_id)
+            return (yield self._api.post_reply(text, tweet_id))
         except tweepy.TooManyRequests as limited:
             reset = (limited.reset_time or self._clock.seconds() + self.post_budget.window_s) + 1
             self.post_budget.block_until(reset)
             yield self._intake.save_hint(POSTS_BUDGET_HINT, self.post_budget.state())
             raise ReplyPaused(reset, "X rate limit on posts (429)") from None
         except tweepy.Forbidden as refused:
-            if "duplicate" not in str(refused).lower():
-                raise ReplyRejected(f"X refused the reply: {refused}"[:300]) from None
-            post_id = yield self._already_posted(reply)   # an earlier attempt got through
+            if "duplicate" in str(refused).lower():
+                raise _Duplicate() from None
+            raise ReplyRejected(f"X refused the reply: {refused}"[:300]) from None
         except (tweepy.BadRequest, tweepy.NotFound) as refused:   # post deleted, replies closed
             raise ReplyRejected(f"X refused the reply: {refused}"[:300]) from None
         except requests.RequestException as error:
             if _never_sent(error):
                 raise
             raise ReplyUncertain(f"X did not answer the post: {type(error).__name__}") from None
-        return self._posted(post_id)
 
     def _posted(self, post_id: str) -> str:
         self.deliveries.posted(post_id, "POSTED")  # a post is public once X accepts it
         return post_id
-
-    @inlineCallbacks
-    def _already_posted(self, reply):
-        found = yield self._own_reply_to(reply, fresh=True)
-        if found is None:
-            raise ReplyRejected("X calls the reply a duplicate, yet it is not among our posts")
-        return found
 
     @inlineCallbacks
     def settle(self, reply):
@@ -258,3 +270,7 @@ def from_settings(settings: XSettings, secrets, reactor) -> XChannel:
                          access_token_secret=secret("x_access_token_secret"),
                          base_url=settings.api_base_url, timeout_s=settings.request_timeout_s)
     return XChannel(XApi(client, reactor), reactor, settings)
+
+
+class _Duplicate(Exception):
+    """X refused a post as a duplicate of one the account made."""

@@ -66,7 +66,9 @@ def _message_from(post: dict, account_id: str, referenced: dict) -> Message | No
                                   "conversation_id": post.get("conversation_id")})
 
 
-def fit_reply(text: str, limit: int = 280) -> str:
-    """A reply that fits one post. Every template names the tracking number early, so a cut
-    at the end (never needed for the SMS-sized templates) keeps it."""
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+def fit_reply(text: str, limit: int = 280, suffix: str = "") -> str:
+    """A reply that fits one post, ending with `suffix` whole. Every template names the
+    tracking number early, so a cut at the end (never needed for the SMS-sized templates)
+    keeps it."""
+    room = limit - len(suffix)
+    return (text if len(text) <= room else text[:room - 1].rstrip() + "…") + suffix
