@@ -78,7 +78,9 @@ def routed_then_contradicted(draw, parser):
     assume(routing.status == RoutingStatus.ROUTED)
     other = draw(st.sampled_from(_KECAMATAN + _DESA + [c for c in _CODES if depth(c) == 2]))
     assume(region_of(other) != routing.region.code)
-    at = draw(st.sampled_from(["start", "end", "middle"]))
+    # A kabupaten/kota named first is no marked place but a leading keyword, which wins by
+    # R1/R5 ("Kabupaten Aceh Tenggara: ... Kec. Bakongan" goes to Aceh Tenggara): not this promise.
+    at = draw(st.sampled_from(["start", "end", "middle"] if depth(other) > 2 else ["end", "middle"]))
     added = _mark(other)
     if at == "start":
         return routing, f"{added}: {text}"
