@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from gateway.gsm7 import SMS_SEPTETS, septets, template_problem
+from gateway.gsm7 import SMS_SEPTETS, as_gsm7, septets, template_problem
+from gateway.parsers.citizen_commands import LONGEST_TYPED
 from gateway.update_text import STATUS_PHRASES
 #: the placeholders each text may use
 PLACEHOLDERS = {"help": set(), "stopped": set(), "started": set(), "none": set(),
-                "unavailable": set(), "status": {"tracking", "status", "date"},
+                "unavailable": set(), "not_offered": set(), "status": {"tracking", "status", "date"},
                 "not_found": {"tracking"}, "mine": {"cases"}}
 _WORST_STATUS = max(STATUS_PHRASES.values(), key=len)   # the store's longer words are cut
 
@@ -27,6 +28,8 @@ class CommandTexts:
     not_found: str = ("LAPOR! Aduan #{tracking} tidak ditemukan untuk nomor ini. Periksa nomornya,"
                       " atau kirim CEK untuk daftar aduan Anda.")
     unavailable: str = "LAPOR! Status aduan sedang tidak tersedia, coba lagi nanti."
+    not_offered: str = ("LAPOR! Status aduan belum dapat dicek lewat pesan. Pantau aduan Anda di"
+                        " www.lapor.go.id dengan nomor aduan.")
     mine: str = "LAPOR! Aduan Anda: {cases}. Kirim CEK nomor untuk rinciannya."
     none: str = ("LAPOR! Belum ada aduan bernomor dari alamat ini. Tulis aduan diawali nama"
                  " daerah, mis. PekalonganKota Jalan rusak.")
@@ -43,7 +46,7 @@ def render_status(texts: CommandTexts, tracking: str, status: str, status_text: 
     words = status_words(status, status_text)
     for cut in range(len(words), 0, -1):
         shown = words if cut == len(words) else words[:cut - 1].rstrip() + "…"
-        text = texts.status.format(tracking=tracking, status=_gsm(shown), date=date)
+        text = texts.status.format(tracking=tracking, status=as_gsm7(shown), date=date)
         if (septets(text) or SMS_SEPTETS + 1) <= SMS_SEPTETS:
             return text
     return texts.status.format(tracking=tracking, status="", date=date)
@@ -52,28 +55,26 @@ def render_status(texts: CommandTexts, tracking: str, status: str, status_text: 
 def render_mine(texts: CommandTexts, cases: list[tuple[str, str]]) -> str:
     """`cases`: (tracking, status words), newest first; as many as fit."""
     for count in range(len(cases), 0, -1):
-        text = texts.mine.format(cases="; ".join(f"#{t} {_gsm(w)}" for t, w in cases[:count]))
+        text = texts.mine.format(cases="; ".join(f"#{t} {as_gsm7(w)}" for t, w in cases[:count]))
         if (septets(text) or SMS_SEPTETS + 1) <= SMS_SEPTETS:
             return text
     return texts.mine.format(cases=f"#{cases[0][0]}")
-
-
-def _gsm(words: str) -> str:
-    """Words from the case store, with what GSM-7 cannot carry left out (one SMS, not UCS-2)."""
-    return "".join(c if septets(c) is not None else ("..." if c == "…" else "") for c in words)
 
 
 def command_text_problems(texts: CommandTexts, tracking_length: int) -> list[tuple[str, str]]:
     """(key, problem) for each text that is malformed or does not fit one SMS at worst."""
     tracking = "9" * tracking_length
     worst = {"tracking": tracking, "status": _WORST_STATUS, "date": "30/11/2026",
-             "cases": "; ".join(f"#{tracking} {_WORST_STATUS}" for _ in range(1))}
+             "cases": f"#{tracking} {_WORST_STATUS}"}
     problems = []
     for field in fields(texts):
         text = getattr(texts, field.name)
+        # "not found" repeats the number as the citizen typed it, up to LONGEST_TYPED characters
+        values = worst | {"tracking": "9" * LONGEST_TYPED} if field.name == "not_found" else worst
         problem = template_problem(text, PLACEHOLDERS[field.name],
-                                   lambda used, t=text: t.format(**{f: worst[f] for f in used}),
-                                   at_worst=f"with a {tracking_length}-digit tracking number and the longest status")
+                                   lambda used, t=text, v=values: t.format(**{f: v[f] for f in used}),
+                                   at_worst=f"with a {tracking_length}-digit tracking number"
+                                            f" ({LONGEST_TYPED} as typed) and the longest status")
         if problem:
             problems.append((field.name, problem))
     return problems

@@ -98,6 +98,10 @@ class Message:
     #: other keys under which an earlier copy of this message may be stored (e.g. the
     #: previous time bucket of a content key): finding one makes this a duplicate
     dedup_also: tuple[str, ...] = ()
+    #: the dedup key is made of the words, sender and time (SMS: no id survives an SMSC's
+    #: redelivery), so the same words sent again share it: a repeated command is then
+    #: told from a redelivery by time and by what came between (`intake_journal`)
+    keyed_by_content: bool = False
     #: held parts this message completes: deleted in the transaction that commits it
     parts_key: str | None = None
     raw_hex: str | None = None           # undecodable bytes, kept rather than dropped

@@ -109,6 +109,7 @@ class GatewayService:
         self._updates = UpdateWriter(settings.replies.templates.updates)
         #: the case store the forwarder uses (replaced when a reload brings a new token)
         self.case_store = None
+        self.desk = None      # answers the citizens' commands (CitizenDesk)
         #: takes the case store's status events (`POST /case-store/events`) once started
         self.case_events: CaseEventDesk | None = None
         self.stopping = False
@@ -149,12 +150,12 @@ class GatewayService:
             on_reply=self.outbox.send, paused_until=case_store_paused,
             remember_pause=PauseMemory(self.journal).remember, intake_first=self.intake_first)
         self.forwarder.start_rescans()
-        desk = CitizenDesk(self.journal, self.outbox, lambda: self.settings.replies.commands,
-                           self.case_status, self.reactor, s.forwarder.status_timeout_s + 1.0)
+        self.desk = CitizenDesk(self.journal, self.outbox, lambda: self.settings.replies.commands,
+                                self.case_status, self.reactor, s.forwarder.status_timeout_s + 1.0)
         self.pipeline = Pipeline(self.journal, self.forwarder, self.outbox, self._parse,
-                                 intake_first=self.intake_first, desk=desk)
+                                 intake_first=self.intake_first, desk=self.desk)
         yield self.pipeline.resume()
-        yield desk.resume()
+        yield self.desk.resume()
         for channel in self.channels.values():
             yield channel.start(metrics.CountedIntake(self.pipeline))
             if channel.polls():
@@ -252,6 +253,8 @@ class GatewayService:
             return
         if self.intake_first is not None:
             self.intake_first.stop()
+        if self.desk is not None:
+            self.desk.stop()
         yield self.journal.drain()
         # A start that failed half-way has opened the database but not built the rest.
         for part in (self.forwarder, self.outbox):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from gateway.case_status import STATUSES, CaseStatus
+from gateway.case_status import STATUSES
 from gateway.gsm7 import SMS_SEPTETS, as_gsm7, septets, template_problem
 from gateway.logging import get_logger
 
@@ -67,14 +67,6 @@ def update_template_problems(templates: UpdateTemplates, tracking_length: int) -
         if problem:
             problems.append((f.name, problem))
     return problems
-
-
-def describe_status(status: CaseStatus) -> str:
-    """A case's status in a few Indonesian words: the vocabulary's phrase, or the case
-    store's own text (else its status word) for a status beyond it."""
-    if status.status in STATUS_PHRASES:
-        return STATUS_PHRASES[status.status]
-    return as_gsm7(status.status_text or "") or status.status.replace("_", " ")
 
 
 class UpdateWriter:

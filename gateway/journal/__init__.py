@@ -158,7 +158,7 @@ class Journal:
     def unanswered_commands(self, command: str) -> Deferred[list[tuple[int, Message]]]:
         return self.database.transact(partial(intake_journal.unanswered_commands, command=command))
 
-    def case_filed_by(self, tracking_id: str, channel: str, sender: str) -> Deferred[bool]:
+    def case_filed_by(self, tracking_id: str, channel: str, sender: str) -> Deferred[str | None]:
         return self.database.transact(partial(complaint_lookup.case_filed_by, tracking_id=tracking_id,
                                               channel=channel, sender=sender))
 

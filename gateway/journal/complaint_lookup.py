@@ -66,12 +66,15 @@ def _by_reference(conn: Connection, prefix: str) -> list[Found]:
 
 
 # -- a citizen asking about their own cases (CEK) ------------------------------------------
-def case_filed_by(conn: Connection, tracking_id: str, channel: str, sender: str) -> bool:
-    """Whether the case numbered `tracking_id` was filed from this address: only then is its
-    status told (anyone else hears "not found", exactly as for a number that does not exist)."""
-    return conn.execute(select(complaints.c.id).join(messages, messages.c.id == complaints.c.message_id)
-                        .where(complaints.c.tracking_id == tracking_id, messages.c.channel == channel,
-                               messages.c.sender == sender)).first() is not None
+def case_filed_by(conn: Connection, tracking_id: str, channel: str, sender: str) -> str | None:
+    """The case's number as the case store wrote it when the case numbered `tracking_id`
+    (in whatever letter case the citizen typed it) was filed from this address, else None:
+    only then is its status told (anyone else hears "not found", exactly as for a number
+    that does not exist)."""
+    written = {tracking_id, tracking_id.upper(), tracking_id.lower()}
+    return conn.execute(select(complaints.c.tracking_id).join(messages, messages.c.id == complaints.c.message_id)
+                        .where(complaints.c.tracking_id.in_(written), messages.c.channel == channel,
+                               messages.c.sender == sender).limit(1)).scalar()
 
 
 def cases_filed_by(conn: Connection, channel: str, sender: str, limit: int = 3) -> list[str]:

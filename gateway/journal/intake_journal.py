@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +25,13 @@ from gateway.journal.leases import Lease
 from gateway.journal.reply_journal import queue_replies
 from gateway.journal.tables import complaints, cursors, message_parts, messages, replies
 from gateway.journal.timestamps import as_utc
+
+
+#: how long after a command an SMS with the same words from the same address, with
+#: nothing else between, is taken as the SMSC delivering it again (our acknowledgement
+#: lost, a bind dropped) rather than the citizen asking again; complaints keep the
+#: channel's whole window (`dedup_window_s`)
+COMMAND_REDELIVERY = timedelta(minutes=10)
 
 
 # -- messages --------------------------------------------------------------------------------
@@ -41,6 +48,9 @@ def accept_messages(conn: Connection, items: list[tuple[Message, Routing | None]
     for message in batch:
         found = next((known[(message.channel, k)] for k in (message.dedup_key, *message.dedup_also)
                       if (message.channel, k) in known), None)
+        if found is not None and message.command and message.keyed_by_content and found[2] is not None \
+                and _asked_again(conn, message, found[2]):
+            found = None
         if found is not None:
             results.append(AcceptResult(found[0], duplicate=True, tracking_id=found[1], message_id=found[2]))
             continue
@@ -56,6 +66,25 @@ def accept_messages(conn: Connection, items: list[tuple[Message, Routing | None]
                                                       message_id=next(fresh))
                    for i, r in enumerate(results)]
     return results
+
+
+def _asked_again(conn: Connection, message: Message, earlier_id: int) -> bool:
+    """Whether a command with the words of an earlier one (`earlier_id`), on a channel that
+    keys messages by their content (SMS), is the citizen asking again rather than the
+    upstream delivering the same one again: something else from the address came in
+    between (STOP, MULAI, STOP), or the earlier one is older than `COMMAND_REDELIVERY`
+    (CEK in the morning and again at noon). Then the earlier one gives up its key
+    (kept as `<key>~<id>`), so later copies of the new one find the new one."""
+    earlier = conn.execute(select(messages.c.received_at, messages.c.dedup_key)
+                           .where(messages.c.id == earlier_id)).one()
+    between = conn.execute(select(messages.c.id).where(
+        messages.c.channel == message.channel, messages.c.sender == message.sender,
+        messages.c.id > earlier_id).limit(1)).first()
+    if between is None and as_utc(message.received_at) - as_utc(earlier.received_at) <= COMMAND_REDELIVERY:
+        return False
+    conn.execute(update(messages).where(messages.c.id == earlier_id)
+                 .values(dedup_key=f"{earlier.dedup_key}~{earlier_id}"))
+    return True
 
 
 def _known_messages(conn: Connection, batch: list[Message]) -> dict[tuple[str, str], tuple]:
@@ -103,9 +132,11 @@ def queue_command_answer(conn: Connection, message_id: int, text: str,
                          lease: Lease | None = None) -> Reply | None:
     """The answer to a command composed after its commit (CEK asks the case store): queued
     once per message — None when it already has one (a redelivery, a resumed answer)."""
+    # The message's row is locked first: two instances composing the same answer (a
+    # redelivery to the other, a start's `resume`) take turns, and the second finds it.
+    m = conn.execute(select(messages).where(messages.c.id == message_id).with_for_update()).one()
     if conn.execute(select(replies.c.id).where(replies.c.message_id == message_id)).first():
         return None
-    m = conn.execute(select(messages).where(messages.c.id == message_id)).one()
     (reply,) = queue_replies(conn, [dict(message_id=message_id, kind="answer", channel=m.channel,
                                          recipient=m.sender, text=text, reply_context=m.reply_context)], lease)
     return reply

@@ -34,6 +34,7 @@ messages = Table(
     Column("command", String(16)),     # cek, help, stop, start: a command, not a complaint
     UniqueConstraint("channel", "dedup_key", name="uq_messages_channel_dedup_key"),
     Index("ix_messages_channel_parts_key", "channel", "parts_key"),
+    Index("ix_messages_channel_sender", "channel", "sender"),   # an address's messages (CEK)
 )
 
 complaints = Table(
@@ -64,7 +65,7 @@ replies = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     # A complaint's reply, or (complaint_id NULL) the bot's own answer to `message_id`.
     Column("complaint_id", String(36), ForeignKey("complaints.id"), nullable=True, index=True),
-    Column("message_id", Integer, ForeignKey("messages.id"), nullable=True, index=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=True, index=True, unique=True),
     Column("kind", String(16), nullable=False),
     Column("channel", String(32), nullable=False),
     Column("recipient", String(255), nullable=False),

@@ -37,17 +37,20 @@ class CommandKind(str, enum.Enum):
 @dataclass(frozen=True)
 class Command:
     kind: CommandKind
-    #: CEK's tracking number as written (without '#'); None: "my last cases"
+    #: CEK's tracking number as written, its case kept (without '#'); None: "my last cases"
     tracking_id: str | None = None
 
 
+#: the longest tracking number CEK takes as written (a store's numbers are shorter: the
+#: contract's are at most 12 characters); the "not found" answer is checked to fit with it
+LONGEST_TYPED = 40
 _MENTIONS = re.compile(r"^(?:@\w+[\s,:]*)+")
 _SLASH = re.compile(r"^/(\w+)(?:@\w+)?")         # /cek, /cek@LaporBot
 _EDGE_PUNCTUATION = re.compile(r"^[\s\W_]+|[\s\W_]+$")
 _CHECK = re.compile(
     r"(?:cek|check|status|lacak)(?:\s+(?:status|laporan|aduan))?"
     r"(?:[\s:.\-]*(?:no|nomor|nomer)\b\.?)?"
-    r"(?:[\s:.\-]*#?\s*(?P<id>[a-z0-9][a-z0-9\-]{2,39}))?")
+    r"(?:[\s:.\-]*#?\s*(?P<id>[a-z0-9][a-z0-9\-]{2,%d}))?" % (LONGEST_TYPED - 1), re.IGNORECASE)
 _WORDS = {
     "bantuan": CommandKind.HELP, "info": CommandKind.HELP, "help": CommandKind.HELP,
     "menu": CommandKind.HELP,
@@ -60,13 +63,12 @@ def recognise(text: str) -> Command | None:
     """The command `text` is, or None: a complaint (see the module's rule)."""
     plain = _MENTIONS.sub("", text.strip()).strip()
     plain = _SLASH.sub(r"\1", plain)
-    plain = _EDGE_PUNCTUATION.sub("", plain).lower()
-    plain = " ".join(plain.split())
+    plain = " ".join(_EDGE_PUNCTUATION.sub("", plain).split())
     if len(plain) > 60:          # longer than any command: a complaint, not worth a regex
         return None
-    if plain in _WORDS:
-        return Command(_WORDS[plain])
-    match = _CHECK.fullmatch(plain)
+    if plain.lower() in _WORDS:
+        return Command(_WORDS[plain.lower()])
+    match = _CHECK.fullmatch(plain)   # the number keeps its case: a store may issue "LPR12AB"
     if match is None:
         return None
     tracking = match.group("id")

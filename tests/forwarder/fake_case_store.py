@@ -33,11 +33,12 @@ REQUIRED = ("id", "channel", "routing", "region", "candidates", "body", "raw_tex
 
 class FakeCaseStore:
     def __init__(self, reactor, token: str = TOKEN, first_tracking: int = 5_000_001, seed: int = 1708,
-                 clock=None):
+                 clock=None, tracking_prefix: str = ""):
         self.reactor = reactor
         self.now = (clock or reactor).seconds   # the time requests and answers are stamped with
         self.token = token
         self._numbers = itertools.count(first_tracking)
+        self._prefix = tracking_prefix   # a store that numbers with letters too ("LPR5000001")
         self.cases: dict[str, str] = {}          # idempotency key (complaint id) -> tracking id
         self.created: list[str] = []             # keys, in the order their cases were created
         self.payloads: dict[str, object] = {}    # key -> the JSON payload or the XML text
@@ -130,7 +131,7 @@ class FakeCaseStore:
         """(tracking id, created now?) for idempotency key `key`."""
         if key in self.cases:
             return self.cases[key], False
-        tracking = str(next(self._numbers))
+        tracking = f"{self._prefix}{next(self._numbers)}"
         self.cases[key] = tracking
         self.created.append(key)
         self.payloads[key] = payload

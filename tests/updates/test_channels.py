@@ -4,7 +4,6 @@ Telegram and X to their fakes over real HTTP; STOP holds it back and MULAI lets 
 through; a Telegram chat that blocked the bot gets no more updates; `complaints
 set-status` on the embedded store reaches the citizen too. One process, real sockets on
 127.0.0.1, the events signed as the contract says."""
-import dataclasses
 
 import pytest_twisted
 from twisted.internet import defer, reactor
@@ -148,11 +147,6 @@ def test_set_status_on_the_embedded_store_reaches_the_citizen_and_cek_sees_it(tm
         yield gw.stop()
         yield sim.stop()
     assert texts(sim.submitted)[1] == (f"LAPOR! Aduan #{tracking} sudah ditindaklanjuti. Jalan sudah diperbaiki")
-
-
-def test_the_helpers_replies_keys_reach_the_settings(tmp_path):
-    gw = EventsGateway(tmp_path, updates_per_case_per_day=1)
-    assert dataclasses.asdict(gw.settings.replies)["updates_per_case_per_day"] == 1
 
 
 @pytest_twisted.inlineCallbacks

@@ -3,10 +3,10 @@ whatever the case store writes, checked at load like every reply template, shipp
 the code's defaults."""
 import pytest
 
-from gateway.case_status import STATUSES, CaseStatus
+from gateway.case_status import STATUSES
 from gateway.config import ConfigError, load_config
 from gateway.gsm7 import SMS_SEPTETS, as_gsm7, septets
-from gateway.update_text import UpdateTemplates, UpdateWriter, describe_status
+from gateway.update_text import UpdateTemplates, UpdateWriter
 from tests.support import MAPPING, REPO, cli, write_config
 
 WRITER = UpdateWriter(UpdateTemplates())
@@ -45,10 +45,7 @@ def test_a_status_beyond_the_vocabulary_is_told_in_the_stores_words_or_its_own()
     assert WRITER.for_event("1000001", "on_hold", None) == "LAPOR! Status aduan #1000001: on hold"
 
 
-def test_describe_status_gives_a_few_words_for_a_cek_answer():
-    assert describe_status(CaseStatus("1", "in_progress")) == "sedang ditindaklanjuti"
-    assert describe_status(CaseStatus("1", "escalated", "Ke Kementerian")) == "Ke Kementerian"
-    assert describe_status(CaseStatus("1", "on_hold")) == "on hold"
+def test_free_text_from_the_case_store_is_made_gsm7():
     assert as_gsm7("Jóga  “x”\t🙏") == 'Joga "x"'
 
 

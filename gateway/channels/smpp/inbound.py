@@ -205,6 +205,7 @@ class InboundSms:
         return Message(
             channel=CHANNEL, sender=sender, recipient=recipient, text=assembled.text,
             dedup_key=f"{content[:40]}#{bucket}", dedup_also=(f"{content[:40]}#{bucket - 1}",),
+            keyed_by_content=True,
             flags=flags, raw_hex=assembled.raw_hex,
             parts_key=parts_key(assembled.key) if total > 1 else None,
             reply_context={"bind": bind, "reply_to": raw_sender, "source_addr": recipient,
