@@ -121,6 +121,35 @@ def test_a_telegram_chat_that_blocked_the_bot_gets_no_more_updates(tmp_path):
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_group_that_removed_the_bot_does_not_stop_the_citizens_own_updates(tmp_path):
+    """A 403 from a group (the bot was removed) fails that reply only: the citizen who
+    complained there is no gone address — their private chat still gets its updates."""
+    fake = FakeTelegram(reactor).listen()
+    section = TelegramSettings(enabled=True, poll_timeout_s=10, request_timeout_s=10, api_base_url=fake.base_url)
+    gw = yield EventsGateway(tmp_path, sections={"telegram": section},
+                             secrets={"telegram_token": fake.token}).start()
+    group, citizen = -100_500, 42
+    try:
+        fake.say(group, f"@{fake.bot_user['username']} KabBanyumas Jembatan retak", user_id=citizen,
+                 chat_type="supergroup")
+        yield fake.wait_for_sent(1).addTimeout(60, reactor)
+        fake.say(citizen, "PekalonganKota Lampu jalan mati")
+        yield fake.wait_for_sent(2).addTimeout(60, reactor)
+        in_private, in_group = [r["tracking_id"] for r in (yield gw.service.journal.list_complaints())]
+        fake.blocked.add(group)                              # removed from the group: 403 there
+        assert (yield gw.post(case_event(in_group, "verified")))[0] == 200
+        assert (yield gw.post(case_event(in_private, "verified")))[0] == 200
+        yield fake.wait_for_sent(3).addTimeout(60, reactor)
+        assert fake.sent[-1]["chat_id"] == citizen and f"#{in_private} sudah diverifikasi" in fake.sent[-1]["text"]
+        yield gw.service.outbox.stop()                       # waits for the refused send to be recorded
+        assert not (yield gw.service.journal.database.transact(
+            lambda conn: opted_out(conn, "telegram", str(citizen))))
+    finally:
+        yield gw.stop()
+        yield fake.stop()
+
+
+@pytest_twisted.inlineCallbacks
 def test_set_status_on_the_embedded_store_reaches_the_citizen_and_cek_sees_it(tmp_path):
     sim = simulator()
     gw = yield sms_gateway(tmp_path, sim).start()

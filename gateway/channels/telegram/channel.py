@@ -27,8 +27,10 @@ their message and sent by the outbox like any reply: a batch delivered again is 
 answered again, and a 429 on one answer neither fails nor refetches the batch.
 
 A 403 (the user blocked the bot, the bot was removed from the group) or "chat not found"
-means the chat is gone: the reply fails and the address is opted out of status updates
-(`RecipientGone`), so no update is ever sent there again.
+means the chat is gone: the reply fails. When it is the citizen's private chat (its id
+is the user's), the address is opted out of status updates (`RecipientGone`), so no
+update is ever sent there again; a group's refusal fails only that reply — the citizen
+who complained there still hears in their own chat.
 
 Replies: a `retry_after` (429) pauses every send of the bot until it has passed — the
 Bot API does not say whether the chat's or the bot's limit was hit — without spending
@@ -259,10 +261,10 @@ class TelegramChannel(Channel):
             raise ReplyPaused(self._clock.seconds() + _seconds(flood.retry_after),
                               f"Telegram flood control: retry after {_seconds(flood.retry_after):g} s") from None
         except Forbidden as refusal:   # blocked by the user, removed from the group: the chat is gone
-            raise RecipientGone(f"Telegram refused the reply: {refusal}") from refusal
+            raise _gone(chat_id, refusal) from refusal
         except BadRequest as refusal:
             if "chat not found" in str(refusal).lower():
-                raise RecipientGone(f"Telegram refused the reply: {refusal}") from refusal
+                raise _gone(chat_id, refusal) from refusal
             raise ReplyRejected(f"Telegram refused the reply: {refusal}") from refusal
         except TimedOut as timeout:
             if isinstance(timeout.__cause__, (httpx.ReadTimeout, httpx.WriteTimeout)):
@@ -303,3 +305,10 @@ def from_settings(settings: TelegramSettings, secrets, reactor) -> TelegramChann
     webhook_secret = secrets.get(WEBHOOK_SECRET_NAME).reveal() if settings.mode == "webhook" else None
     return TelegramChannel(build_application(token, settings.api_base_url, settings.request_timeout_s),
                            reactor, settings, webhook_secret)
+
+
+def _gone(chat_id: int, refusal: Exception) -> ReplyRejected:
+    """The refusal of a chat that is gone: the citizen's own (a private chat's id is the
+    user's, positive) stops their updates; a group's (negative id) fails the reply only."""
+    why = f"Telegram refused the reply: {refusal}"
+    return RecipientGone(why) if chat_id > 0 else ReplyRejected(why)
