@@ -105,6 +105,12 @@ class Pipeline:
     def save_hint(self, key: str, value: dict) -> Deferred[None]:
         return self._journal.save_hint(key, value)
 
+    def spend_budget(self, key: str, limit: int, window_s: float, now: float) -> Deferred[float]:
+        return self._journal.spend_budget(key, limit, window_s, now)
+
+    def block_budget(self, key: str, until: float) -> Deferred[None]:
+        return self._journal.block_budget(key, until)
+
     def find_parked_report(self, channel, address, since, snippet) -> Deferred[int | None]:
         return self._journal.find_parked_report(channel, address, since, snippet)
 

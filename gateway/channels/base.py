@@ -62,6 +62,14 @@ class Intake(Protocol):
     def save_hint(self, key: str, value: dict) -> Deferred[None]:
         """Remember a server's hint across restarts."""
 
+    def spend_budget(self, key: str, limit: int, window_s: float, now: float) -> Deferred[float]:
+        """Spend one request of a budget that counts per account, shared by every instance
+        (at most `limit` in any `window_s` s, none while blocked): 0.0 when spent, else the
+        seconds to wait, nothing spent."""
+
+    def block_budget(self, key: str, until: float) -> Deferred[None]:
+        """No request of that shared budget before `until` (epoch seconds), on any instance."""
+
     def find_parked_report(self, channel: str, address: str, since: datetime,
                            snippet: str | None) -> Deferred[int | None]:
         """A parked delivery report about `address` since `since` that fits `snippet`: the

@@ -16,7 +16,7 @@ from gateway.case_status import CaseEvent, CaseStatus
 from gateway.model import (AcceptResult, Complaint, DeliveryReport, HeldPart, Message, PartOutcome,
                            Reply, Routing)
 from gateway.journal import (citizen_journal, complaint_journal, complaint_lookup, event_journal, health,
-                             intake_journal, leadership_journal, migrate, reply_journal)
+                             hint_journal, intake_journal, leadership_journal, migrate, reply_journal)
 from gateway.journal.event_journal import EventRecord
 from gateway.journal.database import Database, GroupCommitter, make_engine
 from gateway.journal.leases import Lease, default_instance_id
@@ -99,7 +99,15 @@ class Journal:
                                              channels=channels))
 
     def save_hint(self, key: str, value: dict) -> Deferred[None]:
-        return self.committer.submit(partial(reply_journal.save_hint, key=key, value=value))
+        return self.committer.submit(partial(hint_journal.save_hint, key=key, value=value))
+
+    def spend_budget(self, key: str, limit: int, window_s: float, now: float) -> Deferred[float]:
+        """Spend one request of a budget every instance shares: 0.0, or the seconds to wait."""
+        return self.committer.submit(partial(hint_journal.spend_budget, key=key, limit=limit,
+                                             window_s=window_s, now=now))
+
+    def block_budget(self, key: str, until: float) -> Deferred[None]:
+        return self.committer.submit(partial(hint_journal.block_budget, key=key, until=until))
 
     def match_parked_reports(self) -> Deferred[int]:
         """Settle parked receipts whose reply another instance has recorded as sent since."""
@@ -241,7 +249,7 @@ class Journal:
                                               address=address, since=since, snippet=snippet))
 
     def load_hints(self) -> Deferred[dict[str, dict]]:
-        return self.database.transact(reply_journal.load_hints)
+        return self.database.transact(hint_journal.load_hints)
 
     def queue_depths(self) -> Deferred[dict]:
         """Complaints per state and per routing status, replies per state, and when the

@@ -1,8 +1,7 @@
 """The reply leg's journal: a reply's walk queued → sending → sent | delivered | failed |
-uncertain, the delivery reports parked until a reply claims them, and the server hints
-the channels must remember across restarts.
+uncertain, and the delivery reports parked until a reply claims them.
 
-The one module that writes the `replies`, `parked_receipts` and `hints` tables. Its
+The one module that writes the `replies` and `parked_receipts` tables. Its
 hot-path writes take the bulk form (see `bulk.py`); the rest are plain functions of a
 Connection. All run in the database thread (see `database.py`) and return records from
 `gateway.model` or plain dicts, never ORM objects.
@@ -18,7 +17,7 @@ from sqlalchemy.engine import Connection
 from gateway.model import ComplaintState, DeliveryReport, Reply, ReplyState, utcnow
 from gateway.journal.bulk import by_channel, chunks
 from gateway.journal.leases import UNCLAIMED, Lease, claimable, renewable
-from gateway.journal.tables import complaints, hints, messages, parked_receipts, replies
+from gateway.journal.tables import complaints, messages, parked_receipts, replies
 from gateway.journal.timestamps import as_utc
 
 #: what a restart carries on with: waiting to be sent, or in doubt
@@ -353,17 +352,6 @@ def forget_parked_reports(conn: Connection, older_than: datetime) -> int:
 
 
 # -- server hints ----------------------------------------------------------------------------
-def save_hint(conn: Connection, key: str, value: dict) -> None:
-    changed = conn.execute(update(hints).where(hints.c.key == key)
-                           .values(value=value, updated_at=utcnow())).rowcount
-    if not changed:
-        conn.execute(hints.insert().values(key=key, value=value, updated_at=utcnow()))
-
-
-def load_hints(conn: Connection) -> dict[str, dict]:
-    return {r.key: r.value for r in conn.execute(select(hints.c.key, hints.c.value))}
-
-
 # -- for admins ------------------------------------------------------------------------------
 def list_replies(conn: Connection, state: str | None, limit: int) -> list[dict]:
     query = select(replies).order_by(replies.c.id.desc()).limit(limit)

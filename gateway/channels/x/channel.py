@@ -26,7 +26,7 @@ from __future__ import annotations
 import requests
 import tweepy
 from prometheus_client.core import CounterMetricFamily
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import inlineCallbacks, succeed
 
 from gateway.channels.base import (Channel, Intake, ReplyPaused, ReplyRejected, ReplyUncertain,
                                    Settlement)
@@ -42,6 +42,8 @@ log = get_logger(__name__)
 MENTIONS_SERVED = 800
 MENTIONS_BUDGET_HINT = "x:mentions-budget"
 POSTS_BUDGET_HINT = "x:posts-budget"
+#: the window X counts posts in
+POST_WINDOW_S = 900.0
 #: how long one look-up of the account's posts serves the replies in doubt
 LOOKUP_FRESH_S = 30.0
 
@@ -74,7 +76,9 @@ class XChannel(Channel):
         self._max_results = settings.max_results
         self._start_since_id = settings.start_since_id or None
         self.budget = RequestBudget(self._clock, settings.requests_per_15min)
-        self.post_budget = RequestBudget(self._clock, settings.posts_per_15min)
+        #: X counts posts per account: the budget is spent in the database, shared by every
+        #: instance (`Intake.spend_budget`), never by this process alone
+        self.posts_per_window = settings.posts_per_15min
         self.missed_polls = 0       # polls that reached the API's 800 mentions: some may be lost
         self._looked_up: tuple[float, dict] | None = None
         self.loop = PollLoop(CHANNEL, self._poll, self._clock, retry_initial_s=settings.retry_initial_s,
@@ -86,11 +90,10 @@ class XChannel(Channel):
         self._polling = False
 
     # -- Channel ---------------------------------------------------------------------------
-    @inlineCallbacks
     def start(self, intake: Intake):
         """Ready to post replies; the mentions are polled between start_ and stop_polling."""
         self._intake = self.deliveries.intake = intake
-        self.post_budget.restore((yield intake.load_hint(POSTS_BUDGET_HINT)))
+        return succeed(None)
 
     def stop(self):
         self._polling = False
@@ -152,18 +155,16 @@ class XChannel(Channel):
 
     @inlineCallbacks
     def _post(self, text: str, tweet_id: str):
-        """Post `text` in reply to `tweet_id` within the post budget: the new post's id."""
-        wait = self.post_budget.wait_s()
+        """Post `text` in reply to `tweet_id` within the account's post budget: the new post's id."""
+        now = self._clock.seconds()
+        wait = yield self._intake.spend_budget(POSTS_BUDGET_HINT, self.posts_per_window, POST_WINDOW_S, now)
         if wait > 0:
-            raise ReplyPaused(self._clock.seconds() + wait, "the X post budget is spent")
-        self.post_budget.spend()
-        yield self._intake.save_hint(POSTS_BUDGET_HINT, self.post_budget.state())
+            raise ReplyPaused(now + wait, "the X post budget is spent")
         try:
             return (yield self._api.post_reply(text, tweet_id))
         except tweepy.TooManyRequests as limited:
-            reset = (limited.reset_time or self._clock.seconds() + self.post_budget.window_s) + 1
-            self.post_budget.block_until(reset)
-            yield self._intake.save_hint(POSTS_BUDGET_HINT, self.post_budget.state())
+            reset = (limited.reset_time or now + POST_WINDOW_S) + 1
+            yield self._intake.block_budget(POSTS_BUDGET_HINT, reset)
             raise ReplyPaused(reset, "X rate limit on posts (429)") from None
         except tweepy.Forbidden as refused:
             if "duplicate" in str(refused).lower():
