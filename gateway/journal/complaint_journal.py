@@ -19,7 +19,7 @@ from gateway.model import (Complaint, ComplaintState, Message, Place, Region, Re
                            Routing, RoutingStatus, utcnow)
 from gateway.journal.bulk import chunks
 from gateway.journal.event_journal import events_of_complaint
-from gateway.journal.leases import UNCLAIMED, Lease, claimable, renewable
+from gateway.journal.leases import UNCLAIMED, Lease, claimable, lease_clock, renewable
 from gateway.journal.reply_journal import queue_replies, replies_of_complaint
 from gateway.journal.tables import complaints, local_cases, messages, replies
 from gateway.journal.timestamps import as_utc
@@ -37,15 +37,15 @@ def open_complaints(conn: Connection, new: list[tuple[str, int, Routing | None]]
     a `lease`, the accepting instance holds them from the start (see leases.py)."""
     if not new:
         return
-    now = utcnow()
-    conn.execute(insert(complaints), [_opened(now, *complaint, lease) for complaint in new])
+    now, leased = utcnow(), lease.columns(lease_clock(conn)) if lease else UNCLAIMED
+    conn.execute(insert(complaints), [_opened(now, *complaint, leased) for complaint in new])
 
 
-def _opened(now, complaint_id: str, message_id: int, routing: Routing | None, lease: Lease | None) -> dict:
+def _opened(now, complaint_id: str, message_id: int, routing: Routing | None, leased: dict) -> dict:
     row = dict(id=complaint_id, message_id=message_id, state=ComplaintState.RECEIVED.value,
                forward_attempts=0, created_at=now, updated_at=now, routing_status=None,
                region_code=None, region_name=None, region_level=None, candidates=None, place=None, body=None,
-               **(lease.columns(now) if lease else UNCLAIMED))
+               **leased)
     if routing is not None:
         parsed = _routing_row(complaint_id, routing)
         row.update(state=ComplaintState.PARSED.value, routing_status=parsed["status"],
@@ -232,7 +232,7 @@ def _claimed(conn: Connection, query, lease: Lease | None) -> list[Complaint]:
     an expired lease — locked past other instances' claims and stamped with `lease`."""
     if lease is None:
         return [_complaint(r) for r in conn.execute(query)]
-    now = utcnow()
+    now = lease_clock(conn)
     rows = conn.execute(query.where(claimable(complaints, lease, now))
                         .with_for_update(skip_locked=True, of=complaints)).all()
     if rows:
@@ -245,10 +245,10 @@ def renew_leases(conn: Connection, ids: list[str], lease: Lease) -> tuple[list[s
     """Extend this instance's leases on `ids`: (the ids it still holds — a lease that ran
     out may have been taken over: that complaint is another instance's now —, the ids
     extended now: rows locked by a write under way are skipped, see `leases.renewable`)."""
-    mine, renewed = [], []
+    mine, renewed, until = [], [], lease.until(lease_clock(conn))
     for chunk in chunks(ids):
         renewed += conn.execute(update(complaints).where(renewable(complaints, chunk, lease))
-                                .values(lease_until=lease.until(utcnow())).returning(complaints.c.id)).scalars().all()
+                                .values(lease_until=until).returning(complaints.c.id)).scalars().all()
         mine += conn.execute(select(complaints.c.id).where(
             complaints.c.id.in_(chunk), complaints.c.lease_owner == lease.owner)).scalars().all()
     return mine, renewed

@@ -21,7 +21,7 @@ from gateway.model import AcceptResult, HeldPart, Message, PartOutcome, Reply, R
 from gateway.journal.bulk import by_channel, chunks
 from gateway.journal import citizen_journal
 from gateway.journal.complaint_journal import open_complaints
-from gateway.journal.leases import Lease
+from gateway.journal.leases import Lease, lease_clock
 from gateway.journal.reply_journal import queue_replies
 from gateway.journal.tables import complaints, cursors, message_parts, messages, replies
 from gateway.journal.timestamps import as_utc
@@ -253,7 +253,7 @@ def claim_expired_parts(conn: Connection, channel: str, older_than: datetime,
                         .group_by(message_parts.c.parts_key)
                         .having(func.min(message_parts.c.received_at) < older_than)
                         .order_by(func.min(message_parts.c.received_at)).limit(limit)).scalars().all()
-    now, claimed = utcnow(), []
+    now, claimed = lease_clock(conn), []
     for key in keys:
         rows = _claim_message_parts(conn, channel, key, lease, now) if _try_lock_message(conn, channel, key) else []
         if rows and _completed_since(conn, channel, key, completed_since):

@@ -7,8 +7,10 @@ transaction, rows nobody holds — or whose lease expired — are locked with `F
 SKIP LOCKED` (two instances never wait on, nor both take, one row) and stamped with
 this instance's id and an expiry. The holder renews the lease while it keeps the work
 in memory; finishing the work clears it; a dead holder's work is taken over once its
-lease runs out. On SQLite (one process: the state lock) the same code runs, and
-`SKIP LOCKED` is simply not rendered.
+lease runs out. Expiries are set and compared by the database's clock (`lease_clock`),
+the one clock every instance reads: a host whose clock runs fast cannot take another's
+claim early. On SQLite (one process: the state lock) the same code runs, with the
+host's clock, and `SKIP LOCKED` is simply not rendered.
 """
 from __future__ import annotations
 
@@ -17,7 +19,11 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
+
+from gateway.model import utcnow
+from gateway.journal.timestamps import as_utc
 
 #: how long a claim holds without renewal; the holder renews every third of it
 DEFAULT_TTL_S = 30.0
@@ -39,6 +45,14 @@ class Lease:
     def columns(self, now: datetime) -> dict:
         """The lease columns of a row this instance claims at `now`."""
         return {"lease_owner": self.owner, "lease_until": self.until(now)}
+
+
+def lease_clock(conn: Connection) -> datetime:
+    """Now for leases: PostgreSQL's clock (its transaction's start — an expiry set from it
+    is, if anything, early), on SQLite the host's."""
+    if conn.dialect.name == "postgresql":
+        return as_utc(conn.execute(select(func.now())).scalar_one())
+    return utcnow()
 
 
 #: the lease columns of a row nobody holds

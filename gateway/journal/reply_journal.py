@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.model import ComplaintState, DeliveryReport, Reply, ReplyState, utcnow
 from gateway.journal.bulk import by_channel, chunks
-from gateway.journal.leases import UNCLAIMED, Lease, claimable, renewable
+from gateway.journal.leases import UNCLAIMED, Lease, claimable, lease_clock, renewable
 from gateway.journal.tables import complaints, messages, parked_receipts, replies
 from gateway.journal.timestamps import as_utc
 
@@ -31,10 +31,9 @@ def queue_replies(conn: Connection, new: list[dict], lease: Lease | None = None)
     a `lease`, the queuing instance holds them (see leases.py)."""
     if not new:
         return []
-    now = utcnow()
+    now, leased = utcnow(), lease.columns(lease_clock(conn)) if lease else UNCLAIMED
     rows = [{"complaint_id": None, "message_id": None, **r, "state": ReplyState.QUEUED.value,
-             "attempts": 0, "resends": 0, "created_at": now, "updated_at": now,
-             **(lease.columns(now) if lease else UNCLAIMED)} for r in new]
+             "attempts": 0, "resends": 0, "created_at": now, "updated_at": now, **leased} for r in new]
     ids = conn.execute(insert(replies).returning(replies.c.id, sort_by_parameter_order=True),
                        rows).scalars().all()
     return [Reply(rid, r["complaint_id"], r["channel"], r["recipient"], r["text"], r["reply_context"])
@@ -91,7 +90,7 @@ def resume_replies(conn: Connection, lease: Lease | None = None,
 def replies_in_doubt_of_the_dead(conn: Connection, lease: Lease, channels: list[str]) -> list[Reply]:
     """Replies another instance was sending or settling when its lease ran out (it died):
     claimed, in doubt (uncertain) — for this instance's channels to settle, as at a start."""
-    now = utcnow()
+    now = lease_clock(conn)
     # (`!=` passes over rows with no owner: a reply queued before claims existed)
     rows = conn.execute(select(replies).where(
         replies.c.state.in_([ReplyState.SENDING.value, ReplyState.UNCERTAIN.value]),
@@ -100,7 +99,7 @@ def replies_in_doubt_of_the_dead(conn: Connection, lease: Lease, channels: list[
     if rows:
         conn.execute(update(replies).where(replies.c.id.in_([r.id for r in rows])).values(
             **lease.columns(now), state=ReplyState.UNCERTAIN.value,
-            last_error="in flight when its gateway instance stopped", updated_at=now))
+            last_error="in flight when its gateway instance stopped", updated_at=utcnow()))
     return [reply_record(r) for r in rows]
 
 
@@ -121,7 +120,7 @@ def _claimed(conn: Connection, query, lease: Lease | None) -> list:
     expired lease — locked past other instances' claims and stamped with `lease`."""
     if lease is None:
         return conn.execute(query).all()
-    now = utcnow()
+    now = lease_clock(conn)
     rows = conn.execute(query.where(claimable(replies, lease, now)).with_for_update(skip_locked=True)).all()
     if rows:
         conn.execute(update(replies).where(replies.c.id.in_([r.id for r in rows])).values(**lease.columns(now)))
@@ -131,10 +130,10 @@ def _claimed(conn: Connection, query, lease: Lease | None) -> list:
 def renew_reply_leases(conn: Connection, ids: list[int], lease: Lease) -> tuple[list[int], list[int]]:
     """Extend this instance's leases on replies `ids`: (the ids it still holds, the ids
     extended now — see `renew_leases`)."""
-    mine, renewed = [], []
+    mine, renewed, until = [], [], lease.until(lease_clock(conn))
     for chunk in chunks(ids):
         renewed += conn.execute(update(replies).where(renewable(replies, chunk, lease))
-                                .values(lease_until=lease.until(utcnow())).returning(replies.c.id)).scalars().all()
+                                .values(lease_until=until).returning(replies.c.id)).scalars().all()
         mine += conn.execute(select(replies.c.id).where(
             replies.c.id.in_(chunk), replies.c.lease_owner == lease.owner)).scalars().all()
     return mine, renewed
