@@ -27,7 +27,7 @@ WRITES = {"insert", "update", "delete"}
 WRITERS = {
     "messages": "intake_journal", "message_parts": "intake_journal", "cursors": "intake_journal",
     "complaints": "complaint_journal", "local_cases": "complaint_journal",
-    "replies": "reply_journal", "parked_receipts": "reply_journal", "hints": "reply_journal",
+    "replies": "reply_journal", "parked_receipts": "reply_journal", "hints": "hint_journal",
     "leaderships": "leadership_journal",
     "opt_outs": "citizen_journal", "case_events": "event_journal",
 }
