@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.channels.registry import ChannelsSettings, accepts_secret, channel_kinds
-from gateway.config_schema import ConfigError, build, not_positive, show_key
+from gateway.config_schema import ConfigError, build_into, config_error, not_positive, show_key
 from gateway.forwarder.settings import TOKEN_SECRET as CASE_STORE_TOKEN
 from gateway.forwarder.settings import ForwarderSettings
 from gateway.http_settings import HttpSettings
@@ -201,16 +201,18 @@ def load_config(path: str | os.PathLike | None) -> Settings:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
     renamed = _rename_old_sections(table, source)
     try:
-        channels = _channel_sections(table.pop("channels", {}), source)
-        settings = dataclasses.replace(build(Settings, table, source), channels=channels, source=source,
+        problems: list[str] = []
+        channels = _channel_sections(table.pop("channels", {}), problems)
+        built = build_into(Settings, table, "", problems)
+        if problems:   # every key that is unknown, missing or mistyped, anywhere in the file
+            raise config_error(source, problems)
+        settings = dataclasses.replace(built, channels=channels, source=source,
                                        deprecated=tuple(f"{source}: [{old}] is now called [{new}]; the"
                                                         f" old name works until the next release"
                                                         for old, new in renamed))
         problems = settings.problems()
-        if len(problems) == 1:
-            raise ConfigError(f"{source}: {problems[0]}")
         if problems:
-            raise ConfigError(f"{source}: {len(problems)} problems:\n  " + "\n  ".join(problems))
+            raise config_error(source, problems)
     except ConfigError as error:
         raise ConfigError(_as_written(str(error), renamed)) from None
     return _resolve_paths(settings, path.parent)
@@ -240,20 +242,21 @@ def _as_written(message: str, renamed: list[tuple[str, str]]) -> str:
     return message
 
 
-def _channel_sections(table, source: str) -> ChannelsSettings:
-    """The `[channels.*]` sections, each built as its registered channel's settings."""
+def _channel_sections(table, problems: list[str]) -> ChannelsSettings | None:
+    """The `[channels.*]` sections, each built as its registered channel's settings; None
+    when it adds to `problems`."""
     kinds = channel_kinds()
     if not isinstance(table, dict):
-        raise ConfigError(f"{source}: channels must be a table, got {type(table).__name__}")
-    unknown = sorted(set(table) - set(kinds))
-    if unknown:
-        raise ConfigError(f"{source}: unknown section [channels.{unknown[0]}]"
-                          f" (channels: {', '.join(kinds)})")
-    for section, value in table.items():
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: [channels.{section}] must be a table, got {value!r}")
-    return ChannelsSettings({section: build(kinds[section].settings, value, source, f"channels.{section}")
-                             for section, value in table.items()})
+        problems.append(f"channels must be a table, got {type(table).__name__}")
+        return None
+    found = len(problems)
+    problems += [f"unknown section [channels.{name}] (channels: {', '.join(kinds)})"
+                 for name in sorted(set(table) - set(kinds))]
+    problems += [f"[channels.{name}] must be a table, got {value!r}" for name, value in table.items()
+                 if name in kinds and not isinstance(value, dict)]
+    built = {section: build_into(kinds[section].settings, value, f"channels.{section}", problems)
+             for section, value in table.items() if section in kinds and isinstance(value, dict)}
+    return ChannelsSettings(built) if len(problems) == found else None
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:

@@ -44,6 +44,26 @@ def test_broken_config_exits_78_naming_file_and_key(tmp_path, text, words):
         assert word in result.stderr
 
 
+def test_every_mistake_in_a_file_is_named_in_one_go(tmp_path):
+    """An admin fixes the file once, not once per start: unknown, mistyped and wrongly
+    chosen keys in several sections, and a channel that does not exist, all in one error."""
+    path = write_config(tmp_path / "broken.toml", PARSER + "mapin = 3\n[forwarder]\nadapter = 'nope'\n"
+                        "rescan_interval_s = '5'\n[channels.smpp]\nenabled = 'yes'\n[channels.fax]\n"
+                        "[replies.commands]\nnot_there = 'x'\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    lines = str(error.value).splitlines()
+    assert lines[0] == f"{path}: 6 problems:"
+    assert sorted(line.strip() for line in lines[1:]) == sorted([
+        "unknown section [channels.fax] (channels: http, smpp, telegram, x)",
+        "[channels.smpp].enabled: must be true or false, got str 'yes'",
+        "unknown key [parser].mapin (known keys: mapping)",
+        "[forwarder].adapter: must be one of 'local', 'http', 'lapor-xml', got 'nope'",
+        "[forwarder].rescan_interval_s: must be a number, got str '5'",
+        "unknown key [replies.commands].not_there (known keys: help, mine, none, not_found, not_offered,"
+        " started, status, stopped, unavailable)"])
+
+
 @pytest.mark.parametrize("key", ["source", "deprecated"])
 def test_the_programs_own_fields_are_not_keys_of_the_file(tmp_path, key):
     # Settings.source and .deprecated are marked {"internal": True}: set by load_config,
