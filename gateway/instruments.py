@@ -26,7 +26,7 @@ RECEIPTS = Counter(
     "lapor_smpp_receipts", "SMS delivery receipts by their stat: field.", ["status"], registry=None)
 COMMANDS = Counter(
     "lapor_commands", "Citizens' commands (not complaints) per command — cek, help, stop, start —"
-    " and channel; redeliveries included.", ["command", "channel"], registry=None)
+    " and channel, once committed; a redelivery is not counted again.", ["command", "channel"], registry=None)
 
 CASE_EVENTS = Counter(
     "lapor_case_events", "Status events the case store pushed (POST /case-store/events), by"

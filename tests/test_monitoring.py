@@ -156,7 +156,10 @@ def test_the_dashboard_shows_what_ops_asked_for():
     for metric in ("lapor_messages_in_total", "lapor_forward_backlog", "lapor_complaints",
                    "lapor_oldest_pending_complaint_age_seconds", "lapor_case_store_up",
                    "lapor_replies", "lapor_smpp_receipts_total", "lapor_smpp_bound",
-                   "lapor_channel_up", "lapor_x_polls_possibly_missed_total"):
+                   "lapor_channel_up", "lapor_x_polls_possibly_missed_total",
+                   # the citizen's loop (issue 16) and several instances (issue 15)
+                   "lapor_commands_total", "lapor_case_events_total", "lapor_update_notices_total",
+                   "lapor_claims_held", "lapor_leader"):
         assert metric in names
 
 

@@ -175,6 +175,28 @@ ROWS = [
               description="Polls that reached the API's 800 newest mentions before the stored"
                           " since_id: poll more often."),
     ]),
+    ("The citizen's loop", [
+        panel("Commands /s", [(rate("lapor_commands_total", "command, channel"), "{{command}} {{channel}}")],
+              width=8, description="CEK, BANTUAN, STOP and MULAI sent as messages (not complaints),"
+                                   " per channel; redeliveries not counted."),
+        panel("Case store events /s", [(rate("lapor_case_events_total", "outcome"), "{{outcome}}")],
+              width=8, description="Status events the case store pushed to POST /case-store/events:"
+                                   " accepted, replay, or refused — bad_signature and stale mean a"
+                                   " secret or a clock differs (LaporCaseEventsRefused)."),
+        panel("Updates to citizens /s", [(rate("lapor_update_notices_total", "outcome"), "{{outcome}}")],
+              width=8, description="What became of each stored event's notification: queued, or held"
+                                   " back (stopped, capped, superseded, unchanged)."),
+    ]),
+    ("Instances", [
+        panel("Work claimed", [(sel("lapor_claims_held"), "{{instance}} {{work}}")], width=12,
+              description="Complaints and replies each instance holds, claimed on PostgreSQL; a dead"
+                          " instance's are taken over when its claims run out (docs/operations.md)."),
+        panel("Pollers run", [(sel("lapor_leader"), "{{instance}} {{job}}")], kind="state-timeline",
+              mappings=[{"type": "value", "options": {"1": {"text": "polls", "color": "green"},
+                                                      "0": {"text": "stands by", "color": "blue"}}}],
+              thresholds=[(None, "blue"), (1, "green")], width=12,
+              description="Which instance runs each channel's poller: one at a time."),
+    ]),
     ("Process", [
         panel("CPU", [(f"rate({sel('process_cpu_seconds_total')}[{RATE}])", "{{instance}}")],
               unit="percentunit", width=6, description="One core is 100 %; the reactor uses one."),
