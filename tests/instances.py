@@ -151,11 +151,7 @@ class Drill:
                      f"parked: {self.query('SELECT channel_message_id, address, snippet, received_at FROM parked_receipts LIMIT 3')}",
                      f"resent: {self.query('SELECT id, recipient, channel_message_id, sending_at, state, attempts, resends, last_error FROM replies WHERE resends > 0 LIMIT 3')}"]
             for name, daemon in self.daemons.items():
-                while not daemon._incoming.empty():
-                    entry = daemon._incoming.get()
-                    if entry is not None:
-                        daemon.lines.append(entry)
-                loud = [json.dumps(e)[:400] for e in daemon.lines if e.get("level") in ("warning", "error")]
+                loud = [json.dumps(e)[:400] for e in daemon.read_so_far() if e.get("level") in ("warning", "error")]
                 notes.append(f"{name}: {len(loud)} warnings/errors; last: " + "\n".join(loud[-12:]))
             raise AssertionError(f"{missed}\n" + "\n".join(notes)) from None
 

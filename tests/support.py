@@ -184,6 +184,18 @@ class Daemon:
             self.lines.append(entry)
             seen += entry.get("event") in events
 
+    def read_so_far(self) -> list[dict]:
+        """Every line logged until now (kept in `lines`), without waiting: for a report."""
+        while True:
+            try:
+                entry = self._incoming.get_nowait()
+            except queue.Empty:
+                return self.lines
+            if entry is None:
+                self._incoming.put(None)   # the end, kept for _drain
+                return self.lines
+            self.lines.append(entry)
+
     def kill_if_running(self) -> None:
         """For a test's `finally`: a daemon a failed assertion left running is killed, so
         it cannot hold ports and CPU for the tests after it."""
