@@ -61,6 +61,7 @@ class FakeCaseStore:
         self.honour_reference = True   # legacy API: recognise a retry by <referensi>
         #: status look-ups: None (answer), "hang" (never answer), or a status to answer (503...)
         self.status_fault: str | int | None = None
+        self.status_hang_first = 0     # hold this many status look-ups unanswered, then answer
         self.held: list = []           # requests never answered (hang_first)
         self._hung: set = set()        # what hang_first has already swallowed a request for
         self._waiters: list[tuple[Callable[[], bool], Deferred]] = []
@@ -204,7 +205,8 @@ class _Complaints(resource.Resource):
         tracking = request.postpath[0].decode() if len(request.postpath) == 1 else None
         reply = lambda code, body, hold=False: s.answer(request, "status", tracking, code, _json(body),
                                                         b"application/json", hold)
-        if s.status_fault == "hang":
+        if s.status_fault == "hang" or s.status_hang_first > 0:
+            s.status_hang_first = max(0, s.status_hang_first - 1)
             return reply(200, {}, hold=True)
         if s.outage_status is not None or s.status_fault is not None:
             return reply(s.outage_status or s.status_fault, {"error": "unavailable"})
@@ -260,6 +262,7 @@ class _Stats(resource.Resource):
     def render_GET(self, request):
         requests = self.store.requests
         return _json({"requests": len(requests), "cases": len(self.store.cases),
+                      "status_requests": sum(1 for r in requests if r["api"] == "status"),
                       "without_key": sum(1 for r in requests if not r["key"]),
                       "without_claim": sum(1 for r in requests if r.get("claimed") is False),
                       "claim_unknown": sum(1 for r in requests if "claimed" in r and r["claimed"] is None),
@@ -337,6 +340,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--status-hang-first", type=int, default=0, metavar="N",
+                        help="hold the first N status look-ups unanswered (a CEK caught by a kill)")
     parser.add_argument("--claims-database", metavar="URL",
                         help="note for each request whether a gateway instance held the complaint's"
                              " claim at that moment (the gateway's PostgreSQL; /stats counts those without)")
@@ -370,6 +375,7 @@ def main() -> None:
     if args.claims_database:
         store.observe = claim_watcher(args.claims_database)
     store.latency_s = args.latency_ms / 1000
+    store.status_hang_first = args.status_hang_first
     store.start()
     print(f"port {store.port}", flush=True)
     sys.stdout.flush()
