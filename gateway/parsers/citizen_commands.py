@@ -59,8 +59,19 @@ _WORDS = {
 }
 
 
+#: what a command's first word starts with, when the text starts with a letter or digit
+_FIRST_WORDS = ("cek", "check", "status", "lacak", *_WORDS)
+
+
 def recognise(text: str) -> Command | None:
     """The command `text` is, or None: a complaint (see the module's rule)."""
+    head = text.lstrip()
+    if head[:1].isalnum() and not head[:8].lower().startswith(_FIRST_WORDS):
+        return None   # most complaints: no mention, slash or punctuation first, no command word
+    return _recognised(text)
+
+
+def _recognised(text: str) -> Command | None:
     plain = _MENTIONS.sub("", text.strip()).strip()
     plain = _SLASH.sub(r"\1", plain)
     plain = " ".join(_EDGE_PUNCTUATION.sub("", plain).split())

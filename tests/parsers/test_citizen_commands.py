@@ -86,3 +86,14 @@ def test_the_table_is_as_large_as_the_issue_asks():
                 min_size=2, max_size=8))
 def test_a_command_word_followed_by_words_is_a_complaint(word, words):
     assert recognise(" ".join([word, *words])) is None
+
+
+@given(st.one_of(st.text(max_size=80), st.builds(
+    lambda word, rest: word + rest,
+    st.sampled_from(["cek", "CEK", "Status", "info", "stop", "mulai", "@lapor1708 ", "/cek", "**", "1", "ç"]),
+    st.text(max_size=40))))
+def test_the_quick_look_at_the_first_word_never_changes_the_answer(text):
+    """Most messages are complaints: a glance at the first word lets them pass without the
+    full reading, and must agree with it."""
+    from gateway.parsers.citizen_commands import _recognised
+    assert recognise(text) == _recognised(text)
