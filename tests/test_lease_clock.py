@@ -28,10 +28,14 @@ def held_by_a(postgres_url, ttl_s: float):
     """Instance a, holding three parsed complaints it has not finished."""
     a = yield open_journal(postgres_url, reactor, lease=Lease("a", ttl_s))
     ids = []
-    for n in range(3):
-        accepted = yield a.accept(Message("sms", f"+6281200000{n:02d}", "Jalan rusak", f"k{n}"),
-                                  Routing(RoutingStatus.UNROUTED, "Jalan rusak"))
-        ids.append(accepted.complaint_id)
+    try:
+        for n in range(3):
+            accepted = yield a.accept(Message("sms", f"+6281200000{n:02d}", "Jalan rusak", f"k{n}"),
+                                      Routing(RoutingStatus.UNROUTED, "Jalan rusak"))
+            ids.append(accepted.complaint_id)
+    except BaseException:
+        a.close()
+        raise
     return a, ids
 
 
@@ -39,14 +43,16 @@ def held_by_a(postgres_url, ttl_s: float):
 @pytest_twisted.inlineCallbacks
 def test_a_host_clock_an_hour_fast_takes_no_claim_early(postgres_url, monkeypatch):
     a, ids = yield held_by_a(postgres_url, 30.0)
-    b = yield open_journal(postgres_url, reactor, lease=Lease("b", 30.0))
+    b = None
     try:
+        b = yield open_journal(postgres_url, reactor, lease=Lease("b", 30.0))
         skew_host_clock(monkeypatch, timedelta(hours=1))
         claimed, unfinished = yield b.unfinished_complaints()
         assert (claimed, unfinished) == ([], 3), "a's claims still run by the database's clock"
     finally:
         a.close()
-        b.close()
+        if b is not None:
+            b.close()
 
 
 @pytest.mark.postgres

@@ -19,8 +19,9 @@ NOW = 1_790_000_000.0
 @pytest_twisted.inlineCallbacks
 def test_two_instances_spending_at_once_never_go_over_the_budget_together(database_url):
     first = yield open_journal(database_url, reactor)
-    second = yield open_journal(database_url, reactor)   # another instance on the same database
+    second = None
     try:
+        second = yield open_journal(database_url, reactor)   # another instance on the same database
         waits = yield defer.gatherResults([(first if n % 2 else second).spend_budget("x:test", 3, 900.0, NOW + n)
                                            for n in range(10)])
         assert sum(1 for w in waits if w == 0.0) == 3
@@ -30,7 +31,8 @@ def test_two_instances_spending_at_once_never_go_over_the_budget_together(databa
         assert (yield second.spend_budget("x:test", 3, 900.0, NOW + 1000)) == 1000.0
     finally:
         first.close()
-        second.close()
+        if second is not None:
+            second.close()
 
 
 @pytest_twisted.inlineCallbacks
@@ -40,8 +42,9 @@ def test_posts_another_instance_made_count_against_this_ones_budget(tmp_path):
     try:
         with LogWatch() as logs:
             service, channel = yield x_service(tmp_path, fake, clock, posts_per_15min=3)
-            other = yield open_journal(service.settings.database_url, reactor)   # another instance
+            other = None
             try:
+                other = yield open_journal(service.settings.database_url, reactor)   # another instance
                 for _ in range(2):   # it posted twice this quarter hour
                     assert (yield other.spend_budget(POSTS_BUDGET_HINT, 3, POST_WINDOW_S, clock.seconds())) == 0.0
                 yield run_until_waiting(channel.loop, clock)                   # three mentions taken
@@ -52,7 +55,8 @@ def test_posts_another_instance_made_count_against_this_ones_budget(tmp_path):
                 yield fake.wait_for_replies(3).addTimeout(20, reactor)
                 assert len(fake.post_attempts) == 3, "no post refused, none twice"
             finally:
-                other.close()
+                if other is not None:
+                    other.close()
                 yield service.stop()
     finally:
         yield fake.stop()

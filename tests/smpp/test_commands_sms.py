@@ -40,8 +40,8 @@ def answers_to(sim, number: str) -> list[str]:
 def test_commands_by_sms_are_answered_and_are_never_complaints(tmp_path):
     sim = simulator()
     service = gateway(tmp_path, sim)
-    yield service.start()
     try:
+        yield service.start()
         sim.enqueue_mo(FILER, "PekalonganKota Jalan rusak di Jl. Merdeka")
         yield sim.wait_until_receipts_acknowledged(1)
         (complaint,) = yield service.journal.list_complaints()
@@ -79,8 +79,8 @@ def test_a_command_sent_again_after_something_else_is_acted_on_again(tmp_path):
     again after BANTUAN is answered again."""
     sim = simulator()
     service = gateway(tmp_path, sim)
-    yield service.start()
     try:
+        yield service.start()
         sim.enqueue_mo(FILER, "PekalonganKota Jalan rusak di Jl. Merdeka")
         yield receipts(sim, 1)
         (complaint,) = yield service.journal.list_complaints()
@@ -117,8 +117,8 @@ def test_a_cek_while_the_case_store_hangs_is_answered_unavailable_within_the_tim
     store = FakeCaseStore(reactor).start()
     sim = simulator()
     service = central_gateway(tmp_path, sim, store, status_timeout_s=0.5)
-    yield service.start()
     try:
+        yield service.start()
         sim.enqueue_mo(FILER, "PekalonganKota Jalan rusak di Jl. Merdeka")
         yield receipts(sim, 1)
         (complaint,) = yield service.journal.list_complaints()
@@ -144,8 +144,8 @@ def test_cek_alone_lists_a_case_the_store_lost_and_cek_takes_a_lettered_number_i
     store = FakeCaseStore(reactor, tracking_prefix="LPR").start()
     sim = simulator()
     service = central_gateway(tmp_path, sim, store)
-    yield service.start()
     try:
+        yield service.start()
         sim.enqueue_mo(FILER, "PekalonganKota Jalan rusak di Jl. Merdeka")
         sim.enqueue_mo(FILER, "KabBanyumas Lampu jalan mati")
         yield receipts(sim, 2)
@@ -172,8 +172,8 @@ def test_on_the_legacy_case_store_cek_says_where_to_look_instead(tmp_path):
     store = FakeCaseStore(reactor).start()
     sim = simulator()
     service = central_gateway(tmp_path, sim, store, adapter="lapor-xml")
-    yield service.start()
     try:
+        yield service.start()
         sim.enqueue_mo(FILER, "PekalonganKota Jalan rusak di Jl. Merdeka")
         yield receipts(sim, 1)
         (complaint,) = yield service.journal.list_complaints()

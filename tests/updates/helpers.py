@@ -44,10 +44,16 @@ class EventsGateway:
 
     @pytest_twisted.inlineCallbacks
     def start(self):
+        """Listening and started; a start that fails closes what it opened (the test's
+        `finally` never sees this gateway)."""
         self.ops.start()
         if self.events is not None:
             self.events.start()
-        yield self.service.start()
+        try:
+            yield self.service.start()
+        except BaseException:
+            yield self.stop()
+            raise
         return self
 
     @property

@@ -16,9 +16,10 @@ CHAT, OTHER_CHAT = 880_101, 880_102
 @pytest_twisted.inlineCallbacks
 def test_commands_on_telegram_and_x_are_answered_there_and_stop_holds_updates_back(tmp_path):
     social = SocialDemo(reactor)
-    gw = yield EventsGateway(tmp_path, sections=social.sections(), secrets=social.secrets()).start()
     tg, x = social.telegram, social.x
+    gw = None
     try:
+        gw = yield EventsGateway(tmp_path, sections=social.sections(), secrets=social.secrets()).start()
         tg.say(CHAT, "KabBanyumas Jembatan di Desa Kalisalak retak")
         x.mention("warga_pkl", "@lapor1708 PekalonganKota Lampu PJU mati")
         yield defer.gatherResults([tg.wait_for_sent(1), x.wait_for_replies(1)]).addTimeout(60, reactor)
@@ -49,7 +50,8 @@ def test_commands_on_telegram_and_x_are_answered_there_and_stop_holds_updates_ba
         yield tg.wait_for_sent(6).addTimeout(60, reactor)
         assert "diteruskan" in tg.sent[-1]["text"] and tg.sent[-1]["chat_id"] == CHAT
     finally:
-        yield gw.stop()
+        if gw is not None:
+            yield gw.stop()
         yield social.stop()
     assert len(tg.sent) == 6, "the complaint's reply, three answers, MULAI's, one update"
 
@@ -60,9 +62,10 @@ def test_on_x_the_same_answer_to_two_citizens_is_posted_to_both_and_cek_tells_on
     two citizens still reaches both. A CEK from another author hears "not found"; STOP
     holds an update back on X, MULAI lets the next one through."""
     social = SocialDemo(reactor)
-    gw = yield EventsGateway(tmp_path, sections=social.sections(), secrets=social.secrets()).start()
     x = social.x
+    gw = None
     try:
+        gw = yield EventsGateway(tmp_path, sections=social.sections(), secrets=social.secrets()).start()
         x.mention("warga_pkl", "@lapor1708 PekalonganKota Lampu PJU mati")
         yield x.wait_for_replies(1).addTimeout(60, reactor)
         tracking = (yield trackings(gw.service))["x"][1]
@@ -85,6 +88,7 @@ def test_on_x_the_same_answer_to_two_citizens_is_posted_to_both_and_cek_tells_on
         assert x.replies[-1]["text"].startswith(f"LAPOR! Aduan #{tracking} sudah diteruskan")
         assert len((yield gw.service.journal.list_complaints())) == 1, "no command is a complaint"
     finally:
-        yield gw.stop()
+        if gw is not None:
+            yield gw.stop()
         yield social.stop()
     assert len(x.replies) == 7, "the complaint's reply, five answers, one update"
