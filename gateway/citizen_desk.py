@@ -100,8 +100,9 @@ class CitizenDesk:
     def _check_committed(self, result: AcceptResult, message: Message, command: Command) -> AcceptResult:
         self._count(result, message, command)
         # Not waited for: the upstream hears of the commit now, the answer follows. A copy
-        # within one batch has no row of its own: its first copy's answer serves.
-        if result.message_id is not None:
+        # within one batch has no row of its own, and a redelivery while the first copy's
+        # answer is being composed needs none: that answer serves.
+        if result.message_id is not None and result.message_id not in self._composing:
             self._compose(result.message_id, message, command)
         return result
 
